@@ -1,0 +1,318 @@
+//! Command-line flags and their translation into a [`Session`].
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use judge::limits::{parse_duration, parse_size, Limits, ResponderLimits};
+use judge::sandbox::cpus;
+use judge::{CpuPlacement, ExecSpec, Precedence, Protocol, ResponderChoice, Session};
+
+/// Run an untrusted program in a sandbox, talk to it, judge it.
+#[derive(Debug, Parser)]
+#[command(name = "judge", version, about, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run one program against one responder and print the verdict.
+    ///
+    /// Exit status: 0 for AC, 1 for any other verdict, 2 for a usage or
+    /// configuration error.
+    Run(RunArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// CPU time of all the program's processes together, in seconds (or 500ms).
+    #[arg(long, value_name = "SECS", default_value = "2", value_parser = parse_duration, help_heading = "Limits")]
+    pub time_limit: Duration,
+
+    /// Wall-clock time, in seconds [default: 3 x time limit + 1 s].
+    #[arg(long, value_name = "SECS", value_parser = parse_duration, help_heading = "Limits")]
+    pub wall_limit: Option<Duration>,
+
+    /// Memory of the whole process tree (K, M, G: powers of 1024).
+    #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = parse_size, help_heading = "Limits")]
+    pub memory_limit: u64,
+
+    /// Bytes the program may write to stdout; one more is OLE.
+    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_size, help_heading = "Limits")]
+    pub output_limit: u64,
+
+    /// Bytes the program may write to stderr; one more is OLE.
+    #[arg(long, value_name = "SIZE", default_value = "1M", value_parser = parse_size, help_heading = "Limits")]
+    pub stderr_limit: u64,
+
+    /// Processes and threads the program may have alive at once.
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..), help_heading = "Limits")]
+    pub processes: u64,
+
+    /// Feed this file to the program's stdin, then end of file.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "responder",
+        help_heading = "Responder"
+    )]
+    pub stdin: Option<PathBuf>,
+
+    /// Who answers the program: exec:'CMD ARGS' runs an interactor process.
+    #[arg(long, value_name = "KIND:SPEC", help_heading = "Responder")]
+    pub responder: Option<String>,
+
+    /// How the interactor's exit status becomes a verdict.
+    #[arg(
+        long,
+        value_name = "testlib|kattis|plain",
+        default_value = "testlib",
+        help_heading = "Responder"
+    )]
+    pub protocol: Protocol,
+
+    /// The test's input file, passed to testlib and Kattis interactors.
+    #[arg(long, value_name = "FILE", help_heading = "Responder")]
+    pub input: Option<PathBuf>,
+
+    /// The test's answer file, passed to testlib and Kattis interactors.
+    #[arg(long, value_name = "FILE", help_heading = "Responder")]
+    pub answer: Option<PathBuf>,
+
+    /// Wire the interactor straight to the program: no transcript and no
+    /// stream caps on that path, for problems with millions of exchanges.
+    #[arg(long, help_heading = "Responder")]
+    pub direct: bool,
+
+    /// Who wins when both sides misbehave.
+    #[arg(
+        long,
+        value_name = "kattis|testlib|cms",
+        default_value = "kattis",
+        help_heading = "Responder"
+    )]
+    pub precedence: Precedence,
+
+    /// The interactor's CPU time, in seconds [default: the program's wall limit, at least 10 s].
+    #[arg(long, value_name = "SECS", value_parser = parse_duration, help_heading = "Responder limits")]
+    pub responder_time_limit: Option<Duration>,
+
+    /// The interactor's wall time from the start [default: the program's wall limit + 1 s].
+    #[arg(long, value_name = "SECS", value_parser = parse_duration, help_heading = "Responder limits")]
+    pub responder_wall_limit: Option<Duration>,
+
+    /// The interactor's memory.
+    #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size, help_heading = "Responder limits")]
+    pub responder_memory_limit: u64,
+
+    /// Bytes the interactor may send to the program.
+    #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = parse_size, help_heading = "Responder limits")]
+    pub responder_output_limit: u64,
+
+    /// Bytes the interactor may write to its stderr.
+    #[arg(long, value_name = "SIZE", default_value = "1M", value_parser = parse_size, help_heading = "Responder limits")]
+    pub responder_stderr_limit: u64,
+
+    /// CPUs for the program, the responder and the loop (e.g. 0 or 0-1), or
+    /// "any" [default: one free CPU for interactive sessions, any otherwise].
+    #[arg(long, value_name = "LIST|any", help_heading = "Placement")]
+    pub cpus: Option<String>,
+
+    /// Set an environment variable for the program (repeatable); it otherwise
+    /// gets only PATH, HOME and LANG.
+    #[arg(long, value_name = "KEY=VALUE", help_heading = "Program")]
+    pub env: Vec<String>,
+
+    /// The program's working directory.
+    #[arg(long, value_name = "DIR", help_heading = "Program")]
+    pub cwd: Option<PathBuf>,
+
+    /// Print exactly one JSON object with the result on stdout.
+    #[arg(long, help_heading = "Output")]
+    pub json: bool,
+
+    /// Write every chunk of the conversation as JSON lines to FILE.
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub transcript: Option<PathBuf>,
+
+    /// The program and its arguments.
+    #[arg(required = true, last = true, value_name = "PROGRAM [ARGS]...")]
+    pub program: Vec<OsString>,
+}
+
+impl RunArgs {
+    /// The session these flags describe; `Err` is a usage error.
+    pub fn session(&self) -> Result<Session, String> {
+        let cpu = self.time_limit;
+        let limits = Limits {
+            cpu_time: cpu,
+            wall_time: self.wall_limit.unwrap_or_else(|| Limits::wall_for(cpu)),
+            memory: self.memory_limit,
+            stdout: self.output_limit,
+            stderr: self.stderr_limit,
+            processes: self.processes,
+        };
+        if limits.memory < 1024 * 1024 {
+            return Err("--memory-limit must be at least 1M".into());
+        }
+        let responder = match (&self.stdin, &self.responder) {
+            (Some(f), None) => ResponderChoice::File(f.clone()),
+            (None, Some(spec)) => ResponderChoice::Exec(self.exec_spec(spec, &limits)?),
+            (None, None) => ResponderChoice::Closed,
+            (Some(_), Some(_)) => unreachable!("clap rejects --stdin with --responder"),
+        };
+        if self.direct && !matches!(responder, ResponderChoice::Exec(_)) {
+            return Err("--direct needs --responder exec:...".into());
+        }
+        let placement = match self.cpus.as_deref() {
+            None => CpuPlacement::Auto,
+            Some("any") => CpuPlacement::Any,
+            Some(list) => CpuPlacement::List(cpus::parse_list(list)?),
+        };
+        let (program, args) = self.program.split_first().expect("clap requires a program");
+        let mut session = Session::new(program, args.iter().cloned())
+            .limits(limits)
+            .responder(responder)
+            .precedence(self.precedence)
+            .cpus(placement)
+            .forward_stdout(!self.json)
+            .handle_signals(true);
+        for kv in &self.env {
+            let (k, v) = kv
+                .split_once('=')
+                .filter(|(k, _)| !k.is_empty())
+                .ok_or_else(|| format!("invalid --env {kv:?}: expected KEY=VALUE"))?;
+            session = session.env(k, v);
+        }
+        if let Some(dir) = &self.cwd {
+            if !dir.is_dir() {
+                return Err(format!("--cwd {}: not a directory", dir.display()));
+            }
+            session = session.cwd(dir);
+        }
+        if let Some(t) = &self.transcript {
+            session = session.transcript(t);
+        }
+        Ok(session)
+    }
+
+    fn exec_spec(&self, spec: &str, limits: &Limits) -> Result<ExecSpec, String> {
+        let (kind, rest) = spec
+            .split_once(':')
+            .ok_or_else(|| format!("invalid --responder {spec:?}: expected exec:'CMD ARGS'"))?;
+        match kind {
+            "exec" => {}
+            "native" | "wasm" | "script" => {
+                return Err(format!(
+                    "--responder {kind}: is not available in this build; use exec:'CMD ARGS'"
+                ))
+            }
+            _ => return Err(format!("unknown responder kind {kind:?}: expected exec")),
+        }
+        let argv = split_words(rest)?;
+        if argv.is_empty() {
+            return Err("--responder exec: needs a command".into());
+        }
+        let mut rl = ResponderLimits::following(limits);
+        if let Some(t) = self.responder_time_limit {
+            rl.cpu_time = t;
+        }
+        if let Some(t) = self.responder_wall_limit {
+            rl.wall_time = t;
+        }
+        rl.memory = self.responder_memory_limit;
+        rl.output = self.responder_output_limit;
+        rl.stderr = self.responder_stderr_limit;
+        Ok(ExecSpec {
+            argv,
+            protocol: self.protocol,
+            limits: rl,
+            direct: self.direct,
+            input: self.input.clone(),
+            answer: self.answer.clone(),
+            cpus: None,
+        })
+    }
+}
+
+/// Split a command line as a POSIX shell would, quotes and backslashes
+/// included, without expansions.
+pub fn split_words(s: &str) -> Result<Vec<String>, String> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let mut in_word = false;
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => {
+                in_word = true;
+                loop {
+                    match chars.next() {
+                        Some('\'') => break,
+                        Some(c) => cur.push(c),
+                        None => return Err(format!("unterminated ' in {s:?}")),
+                    }
+                }
+            }
+            '"' => {
+                in_word = true;
+                loop {
+                    match chars.next() {
+                        Some('"') => break,
+                        Some('\\') => match chars.next() {
+                            Some(c @ ('"' | '\\' | '$' | '`')) => cur.push(c),
+                            Some(c) => {
+                                cur.push('\\');
+                                cur.push(c);
+                            }
+                            None => return Err(format!("unterminated \" in {s:?}")),
+                        },
+                        Some(c) => cur.push(c),
+                        None => return Err(format!("unterminated \" in {s:?}")),
+                    }
+                }
+            }
+            '\\' => {
+                in_word = true;
+                match chars.next() {
+                    Some(c) => cur.push(c),
+                    None => return Err(format!("trailing backslash in {s:?}")),
+                }
+            }
+            c if c.is_whitespace() => {
+                if in_word {
+                    words.push(std::mem::take(&mut cur));
+                    in_word = false;
+                }
+            }
+            c => {
+                in_word = true;
+                cur.push(c);
+            }
+        }
+    }
+    if in_word {
+        words.push(cur);
+    }
+    Ok(words)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_words;
+
+    #[test]
+    fn splits_like_a_shell() {
+        assert_eq!(split_words("a b  c").unwrap(), ["a", "b", "c"]);
+        assert_eq!(
+            split_words("python3 'my file.py' \"x y\"").unwrap(),
+            ["python3", "my file.py", "x y"]
+        );
+        assert_eq!(split_words(r"a\ b ''").unwrap(), ["a b", ""]);
+        assert!(split_words("'open").is_err());
+    }
+}

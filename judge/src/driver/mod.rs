@@ -1,0 +1,606 @@
+//! The event loop: one thread, one `mio::Poll`, the program's pipes, its
+//! exit, the responder's descriptors and the clock.
+//!
+//! It knows nothing of responder kinds: it hands output to a
+//! [`Responder`], writes what it returns to the program's stdin, and asks
+//! the precedence policy after every round whether the verdict is settled.
+//! Timers are the poll timeout, computed from the nearest deadline; nothing
+//! here sleeps or polls in a loop.
+
+mod output;
+mod stdin;
+
+pub use output::Sink;
+pub use stdin::StdinPipe;
+
+use std::cell::RefCell;
+use std::fs::File;
+use std::io;
+use std::os::fd::{AsRawFd, RawFd};
+use std::rc::Rc;
+use std::time::Duration;
+
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll, Token};
+
+use crate::cpu_watch::CpuWatch;
+use crate::limits::Limits;
+use crate::precedence::{self, KillReason, Precedence, ProgramEnd, ProgramFacts, ProgramSide};
+use crate::responder::{Io, ProgramExit, Responder, Stream};
+use crate::sandbox::{sys::monotonic_ns, ExitReport, MemoryStats, Tree};
+use crate::transcript::Transcript;
+use output::{OutStream, Read_};
+
+const PROGRAM_STDOUT: Token = Token(0);
+const PROGRAM_STDERR: Token = Token(1);
+const PROGRAM_STDIN: Token = Token(2);
+const PROGRAM_EXIT: Token = Token(3);
+const SIGNALS: Token = Token(4);
+/// Tokens from here on belong to the responder.
+pub const RESPONDER_FIRST: Token = Token(16);
+/// How many tokens a responder may use.
+pub const RESPONDER_TOKENS: usize = 16;
+
+/// One read's worth. Large reads move bulk output in few system calls.
+const READ_CHUNK: usize = 1 << 20;
+/// Bytes a responder may queue for the program's stdin beyond what its
+/// pipe holds.
+pub const STDIN_QUEUE: usize = 1 << 20;
+
+/// The program's side of the session, as the session hands it over.
+pub struct ProgramIo {
+    pub tree: Tree,
+    /// Read ends, `None` where a responder owns the stream (`--direct`).
+    pub stdout: Option<File>,
+    pub stderr: Option<File>,
+    /// Write end of its stdin, `None` where a responder owns it.
+    pub stdin: Option<File>,
+    /// How many CPUs it may run on at once (to schedule CPU checks).
+    pub parallelism: u32,
+}
+
+/// Settings of the loop.
+pub struct Config {
+    pub limits: Limits,
+    pub policy: Precedence,
+    pub stdout_sink: Sink,
+    pub stderr_sink: Sink,
+    /// A signalfd to watch (SIGINT/SIGTERM aimed at the judge).
+    pub signals: Option<RawFd>,
+    pub transcript: Option<Rc<RefCell<Transcript>>>,
+}
+
+/// What the loop saw.
+pub struct Outcome {
+    pub program: ProgramSide,
+    pub end: ProgramEnd,
+    pub exit_report: Option<ExitReport>,
+    pub cpu_ns: u64,
+    pub wall_ns: u64,
+    pub memory: Option<MemoryStats>,
+    pub stdout: StreamFigures,
+    pub stderr: StreamFigures,
+    pub stdin_bytes: Option<u64>,
+    pub stdin_dropped: u64,
+    pub stdin_closed_by_program: bool,
+    /// A signal that interrupted the judge.
+    pub interrupted: Option<i32>,
+    /// A failure of the loop or of the responder's code.
+    pub failure: Option<String>,
+}
+
+/// Figures of one output stream.
+pub struct StreamFigures {
+    /// `None` when the stream bypassed the judge (`--direct`).
+    pub bytes: Option<u64>,
+    pub kept: Vec<u8>,
+}
+
+struct Ended {
+    end: ProgramEnd,
+    at_ns: u64,
+    report: Option<ExitReport>,
+    side: ProgramSide,
+    cpu_ns: u64,
+    memory: Option<MemoryStats>,
+}
+
+/// Run the session to its end.
+pub fn drive(
+    program: ProgramIo,
+    responder: &mut dyn Responder,
+    cfg: Config,
+) -> io::Result<Outcome> {
+    Driver::new(program, cfg)?.run(responder)
+}
+
+struct Driver {
+    poll: Poll,
+    tree: Tree,
+    stdout: OutStream,
+    stderr: OutStream,
+    stdout_direct: bool,
+    stdin: StdinPipe,
+    stdin_direct: bool,
+    cfg: Config,
+    started_ns: u64,
+    wall_deadline_ns: u64,
+    cpu_watch: CpuWatch,
+    last_output_ns: u64,
+    ended: Option<Ended>,
+    interrupted: Option<i32>,
+    failure: Option<String>,
+    buf: Vec<u8>,
+}
+
+impl Driver {
+    fn new(p: ProgramIo, cfg: Config) -> io::Result<Driver> {
+        let poll = Poll::new()?;
+        let registry = poll.registry();
+        let stdout_direct = p.stdout.is_none();
+        let stdin_direct = p.stdin.is_none();
+        for (file, token, interest) in [
+            (p.stdout.as_ref(), PROGRAM_STDOUT, Interest::READABLE),
+            (p.stderr.as_ref(), PROGRAM_STDERR, Interest::READABLE),
+            (p.stdin.as_ref(), PROGRAM_STDIN, Interest::WRITABLE),
+        ] {
+            if let Some(f) = file {
+                crate::sandbox::sys::set_nonblocking(f)?;
+                registry.register(&mut SourceFd(&f.as_raw_fd()), token, interest)?;
+            }
+        }
+        registry.register(
+            &mut SourceFd(&p.tree.exit_fd()),
+            PROGRAM_EXIT,
+            Interest::READABLE,
+        )?;
+        if let Some(fd) = cfg.signals {
+            registry.register(&mut SourceFd(&fd), SIGNALS, Interest::READABLE)?;
+        }
+        let started_ns = p.tree.started_ns();
+        let limits = cfg.limits;
+        let journal = cfg.transcript.is_some();
+        Ok(Driver {
+            poll,
+            stdout: OutStream::new(p.stdout, limits.stdout, cfg.stdout_sink),
+            stderr: OutStream::new(p.stderr, limits.stderr, cfg.stderr_sink),
+            stdout_direct,
+            stdin: StdinPipe::new(p.stdin, STDIN_QUEUE, journal),
+            stdin_direct,
+            started_ns,
+            wall_deadline_ns: started_ns + limits.wall_time.as_nanos() as u64,
+            cpu_watch: CpuWatch::new(started_ns, limits.cpu_time.as_nanos() as u64, p.parallelism),
+            last_output_ns: 0,
+            tree: p.tree,
+            cfg,
+            ended: None,
+            interrupted: None,
+            failure: None,
+            buf: vec![0u8; READ_CHUNK],
+        })
+    }
+
+    fn io<'a>(poll: &'a Poll, stdin: &'a mut StdinPipe, now_ns: u64) -> Io<'a> {
+        Io {
+            stdin,
+            registry: poll.registry(),
+            now_ns,
+        }
+    }
+
+    fn run(mut self, responder: &mut dyn Responder) -> io::Result<Outcome> {
+        responder
+            .register(self.poll.registry(), RESPONDER_FIRST)
+            .map_err(|e| io::Error::other(e.0))?;
+        let now = monotonic_ns();
+        let r = responder.start(&mut Self::io(&self.poll, &mut self.stdin, now));
+        self.note(r);
+        self.flush_journal();
+
+        let mut events = Events::with_capacity(64);
+        loop {
+            self.resume_stdout(responder);
+            if self.settled(responder) {
+                break;
+            }
+            let timeout = self.timeout(responder);
+            match self.poll.poll(&mut events, timeout) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+            for event in events.iter() {
+                let now = monotonic_ns();
+                match event.token() {
+                    PROGRAM_STDOUT => self.read_stream(Stream::Stdout, responder),
+                    PROGRAM_STDERR => self.read_stream(Stream::Stderr, responder),
+                    PROGRAM_STDIN => {
+                        if self.stdin.on_writable() {
+                            let r = responder.on_stdin_space(&mut Self::io(
+                                &self.poll,
+                                &mut self.stdin,
+                                now,
+                            ));
+                            self.note(r);
+                        }
+                    }
+                    PROGRAM_EXIT => self.on_program_exit(responder),
+                    SIGNALS => self.on_signal(),
+                    token => {
+                        let r = responder
+                            .on_ready(token, &mut Self::io(&self.poll, &mut self.stdin, now));
+                        self.note(r);
+                    }
+                }
+                self.flush_journal();
+            }
+            self.check_clock(responder);
+        }
+        self.finish(responder)
+    }
+
+    /// The verdict is settled, or nothing more can happen.
+    fn settled(&mut self, responder: &dyn Responder) -> bool {
+        if self.interrupted.is_some() || self.failure.is_some() {
+            return true;
+        }
+        let program = self
+            .ended
+            .as_ref()
+            // Output still in the pipes belongs to the conversation: the
+            // program is over for the policy only once it is read.
+            .filter(|_| !self.stdout.is_open() && !self.stderr.is_open())
+            .map(|e| &e.side);
+        precedence::should_stop(
+            self.cfg.policy,
+            responder.judges(),
+            program,
+            responder.finished(),
+        )
+    }
+
+    fn timeout(&self, responder: &dyn Responder) -> Option<Duration> {
+        let mut next = u64::MAX;
+        if self.ended.is_none() {
+            next = next
+                .min(self.wall_deadline_ns)
+                .min(self.cpu_watch.next_ns());
+        }
+        if let Some(d) = responder.deadline() {
+            next = next.min(d);
+        }
+        if next == u64::MAX {
+            return None;
+        }
+        // Round up to whole milliseconds' worth of precision is not needed:
+        // epoll_pwait2 is not used by mio, so this is ms resolution anyway.
+        Some(Duration::from_nanos(next.saturating_sub(monotonic_ns())))
+    }
+
+    fn note(&mut self, r: crate::responder::Result<()>) {
+        if let Err(e) = r {
+            if self.failure.is_none() {
+                self.failure = Some(format!("the responder failed: {e}"));
+            }
+        }
+    }
+
+    fn read_stream(&mut self, stream: Stream, responder: &mut dyn Responder) {
+        let wants = responder.wants_output();
+        loop {
+            let out = match stream {
+                Stream::Stdout => &mut self.stdout,
+                Stream::Stderr => &mut self.stderr,
+            };
+            if !out.is_open() {
+                return;
+            }
+            // Backpressure: leave stdout unread while the responder is full.
+            if wants && stream == Stream::Stdout && !responder.accepts_output() {
+                out.pending = true;
+                return;
+            }
+            out.pending = false;
+            let r = out.read_into(&mut self.buf);
+            let now = monotonic_ns();
+            match r {
+                Ok(Read_::Data { within, over_cap }) => {
+                    self.last_output_ns = now;
+                    if let Some(t) = &self.cfg.transcript {
+                        let cpu = self.tree.cpu_ns();
+                        let name = match stream {
+                            Stream::Stdout => "stdout",
+                            Stream::Stderr => "stderr",
+                        };
+                        t.borrow_mut().chunk(now, cpu, name, &self.buf[..within]);
+                    }
+                    if wants && within > 0 {
+                        let r = responder.on_output(
+                            stream,
+                            &self.buf[..within],
+                            &mut Self::io(&self.poll, &mut self.stdin, now),
+                        );
+                        self.note(r);
+                        self.flush_journal();
+                    }
+                    if over_cap {
+                        let reason = match stream {
+                            Stream::Stdout => KillReason::StdoutLimit,
+                            Stream::Stderr => KillReason::StderrLimit,
+                        };
+                        self.kill_program(reason, responder);
+                        // Nothing more of it is wanted.
+                        match stream {
+                            Stream::Stdout => self.stdout.close(),
+                            Stream::Stderr => self.stderr.close(),
+                        }
+                        self.stream_closed(stream, responder);
+                        return;
+                    }
+                    // A short read drained the pipe: every later write raises
+                    // a new edge, so there is no need to read to EAGAIN.
+                    if within < self.buf.len() / 2 && !over_cap {
+                        return;
+                    }
+                }
+                Ok(Read_::WouldBlock) => return,
+                Ok(Read_::Eof) => {
+                    self.stream_closed(stream, responder);
+                    return;
+                }
+                Err(e) => {
+                    self.failure = Some(format!("reading the program's {stream:?}: {e}"));
+                    return;
+                }
+            }
+        }
+    }
+
+    fn stream_closed(&mut self, stream: Stream, responder: &mut dyn Responder) {
+        let now = monotonic_ns();
+        if responder.wants_output() {
+            let r =
+                responder.on_output_closed(stream, &mut Self::io(&self.poll, &mut self.stdin, now));
+            self.note(r);
+        }
+    }
+
+    /// Data left unread under backpressure is read once there is room.
+    fn resume_stdout(&mut self, responder: &mut dyn Responder) {
+        if self.stdout.pending && responder.accepts_output() {
+            self.read_stream(Stream::Stdout, responder);
+        }
+    }
+
+    fn on_program_exit(&mut self, responder: &mut dyn Responder) {
+        if self.ended.is_some() {
+            let _ = self
+                .poll
+                .registry()
+                .deregister(&mut SourceFd(&self.tree.exit_fd()));
+            return;
+        }
+        match self.tree.try_exit() {
+            Ok(None) => {}
+            Ok(Some(report)) => {
+                let status = report.wait_status;
+                let end = if libc::WIFSIGNALED(status) {
+                    ProgramEnd::Signaled(libc::WTERMSIG(status))
+                } else {
+                    ProgramEnd::Exited(libc::WEXITSTATUS(status))
+                };
+                self.program_ended(end, report.at_ns, Some(report), responder);
+            }
+            Err(e) => {
+                // Init died without reporting: only an outside kill does that.
+                self.failure = Some(format!("lost the program: {e}"));
+                self.program_ended(
+                    ProgramEnd::Killed(KillReason::JudgeFailure),
+                    monotonic_ns(),
+                    None,
+                    responder,
+                );
+            }
+        }
+    }
+
+    fn kill_program(&mut self, reason: KillReason, responder: &mut dyn Responder) {
+        if self.ended.is_some() {
+            return;
+        }
+        // It may have ended on its own a moment ago: its own exit wins.
+        if let Ok(Some(report)) = self.tree.try_exit() {
+            let status = report.wait_status;
+            let end = if libc::WIFSIGNALED(status) {
+                ProgramEnd::Signaled(libc::WTERMSIG(status))
+            } else {
+                ProgramEnd::Exited(libc::WEXITSTATUS(status))
+            };
+            self.program_ended(end, report.at_ns, Some(report), responder);
+            return;
+        }
+        let now = monotonic_ns();
+        self.tree.kill();
+        self.program_ended(ProgramEnd::Killed(reason), now, None, responder);
+    }
+
+    fn program_ended(
+        &mut self,
+        end: ProgramEnd,
+        at_ns: u64,
+        report: Option<ExitReport>,
+        responder: &mut dyn Responder,
+    ) {
+        // After finish() every process of the tree is gone, so the pipes
+        // below reach EOF once what is in them has been read.
+        let memory = self.tree.finish();
+        let _ = self
+            .poll
+            .registry()
+            .deregister(&mut SourceFd(&self.tree.exit_fd()));
+        let cpu_ns = self
+            .tree
+            .cpu_ns()
+            .or_else(|| report.map(|r| (r.utime_us + r.stime_us) * 1000))
+            .unwrap_or(0);
+        if !self.stdin_direct {
+            self.stdin.abandon();
+        }
+        let limits = &self.cfg.limits;
+        let facts = ProgramFacts {
+            end,
+            cpu_ns,
+            cpu_limit_ns: limits.cpu_time.as_nanos() as u64,
+            wall_limit_ns: limits.wall_time.as_nanos() as u64,
+            memory,
+            memory_limit: limits.memory,
+            stdout_limit: limits.stdout,
+            stderr_limit: limits.stderr,
+            responder_ended_first: responder.finished().is_some_and(|f| f.at_ns <= at_ns),
+            waiting_after_input: self.stdin.last_write_ns > self.last_output_ns,
+            maxrss_kib: report.map(|r| r.maxrss_kib),
+        };
+        let side = ProgramSide {
+            failure: precedence::program_failure(&facts),
+            at_ns,
+        };
+        if let Some(t) = &self.cfg.transcript {
+            let (code, sig) = match end {
+                ProgramEnd::Exited(c) => (Some(c), None),
+                ProgramEnd::Signaled(s) => (None, Some(precedence::signal_name(s))),
+                ProgramEnd::Killed(_) => (None, Some("SIGKILL".to_string())),
+            };
+            t.borrow_mut().event(
+                at_ns,
+                "program_exit",
+                serde_json::json!({ "exit_code": code, "signal": sig, "cpu_ms": cpu_ns / 1_000_000 }),
+            );
+        }
+        self.ended = Some(Ended {
+            end,
+            at_ns,
+            report,
+            side,
+            cpu_ns,
+            memory,
+        });
+        let exit = match end {
+            ProgramEnd::Exited(c) => ProgramExit {
+                exit_code: Some(c),
+                signal: None,
+            },
+            ProgramEnd::Signaled(s) => ProgramExit {
+                exit_code: None,
+                signal: Some(s),
+            },
+            ProgramEnd::Killed(_) => ProgramExit {
+                exit_code: None,
+                signal: Some(libc::SIGKILL),
+            },
+        };
+        let r = responder.on_program_exit(exit, &mut Self::io(&self.poll, &mut self.stdin, at_ns));
+        self.note(r);
+        // Drain what the program left in its pipes now that no writer is left.
+        self.read_stream(Stream::Stdout, responder);
+        self.read_stream(Stream::Stderr, responder);
+    }
+
+    fn check_clock(&mut self, responder: &mut dyn Responder) {
+        let now = monotonic_ns();
+        if self.ended.is_none() {
+            if now >= self.cpu_watch.next_ns() {
+                let used = self.tree.cpu_ns().unwrap_or(0);
+                if self.cpu_watch.exceeded(now, used) {
+                    self.kill_program(KillReason::CpuLimit, responder);
+                }
+            }
+            if self.ended.is_none() && now >= self.wall_deadline_ns {
+                let limit = self.cfg.limits.cpu_time.as_nanos() as u64;
+                let used = self.tree.cpu_ns().unwrap_or(0);
+                let reason = if used > limit {
+                    KillReason::CpuLimit
+                } else {
+                    KillReason::WallLimit
+                };
+                self.kill_program(reason, responder);
+            }
+        }
+        if responder.deadline().is_some_and(|d| now >= d) {
+            let r = responder.on_deadline(&mut Self::io(&self.poll, &mut self.stdin, now));
+            self.note(r);
+            self.flush_journal();
+        }
+    }
+
+    fn on_signal(&mut self) {
+        let fd = match self.cfg.signals {
+            Some(fd) => fd,
+            None => return,
+        };
+        // SAFETY: signalfd_siginfo is plain data; read fills it.
+        let mut info: libc::signalfd_siginfo = unsafe { std::mem::zeroed() };
+        let n = unsafe {
+            libc::read(
+                fd,
+                (&mut info as *mut libc::signalfd_siginfo).cast(),
+                std::mem::size_of::<libc::signalfd_siginfo>(),
+            )
+        };
+        if n > 0 {
+            self.interrupted = Some(info.ssi_signo as i32);
+        }
+    }
+
+    fn flush_journal(&mut self) {
+        let t = match &self.cfg.transcript {
+            Some(t) => t.clone(),
+            None => return,
+        };
+        let chunks = self.stdin.take_journal();
+        if chunks.is_empty() {
+            return;
+        }
+        let now = monotonic_ns();
+        let cpu = self.tree.cpu_ns();
+        let mut t = t.borrow_mut();
+        for c in chunks {
+            t.chunk(now, cpu, "stdin", &c);
+        }
+    }
+
+    fn finish(mut self, responder: &mut dyn Responder) -> io::Result<Outcome> {
+        if self.ended.is_none() {
+            let reason = if self.interrupted.is_some() {
+                KillReason::Interrupted
+            } else if self.failure.is_some() {
+                KillReason::JudgeFailure
+            } else {
+                KillReason::Decided
+            };
+            self.kill_program(reason, responder);
+        }
+        let ended = self.ended.take().expect("the program has ended");
+        let wall_ns = ended.at_ns.saturating_sub(self.started_ns);
+        Ok(Outcome {
+            program: ended.side,
+            end: ended.end,
+            exit_report: ended.report,
+            cpu_ns: ended.cpu_ns,
+            wall_ns,
+            memory: ended.memory,
+            stdout: StreamFigures {
+                bytes: (!self.stdout_direct).then_some(self.stdout.count),
+                kept: std::mem::take(&mut self.stdout.kept),
+            },
+            stderr: StreamFigures {
+                bytes: Some(self.stderr.count),
+                kept: std::mem::take(&mut self.stderr.kept),
+            },
+            stdin_bytes: (!self.stdin_direct).then_some(self.stdin.written),
+            stdin_dropped: self.stdin.dropped,
+            stdin_closed_by_program: self.stdin.broken,
+            interrupted: self.interrupted,
+            failure: self.failure.take(),
+        })
+    }
+}

@@ -1,0 +1,167 @@
+//! The program's stdin: a bounded queue in front of a non-blocking pipe.
+
+use std::fs::File;
+use std::io::{self, Write};
+
+/// Bytes for the program's stdin wait here while its pipe is full. The
+/// queue is bounded: a responder that produces faster than the program reads
+/// is told so (`push` takes fewer bytes) and must wait for room.
+pub struct StdinPipe {
+    fd: Option<File>,
+    queue: Vec<u8>,
+    at: usize,
+    cap: usize,
+    close_requested: bool,
+    /// Bytes written into the program's stdin pipe.
+    pub written: u64,
+    /// Bytes the responder sent that the program never received because it
+    /// closed its stdin (EPIPE) or ended first.
+    pub dropped: u64,
+    /// The program closed its end (EPIPE on write).
+    pub broken: bool,
+    /// Chunks written since the driver last looked, for the transcript.
+    journal: Option<Vec<Vec<u8>>>,
+    /// CLOCK_MONOTONIC of the last successful write.
+    pub last_write_ns: u64,
+}
+
+impl StdinPipe {
+    /// `fd` is the non-blocking write end, or `None` when the driver does
+    /// not own the program's stdin (a responder wired it directly).
+    pub fn new(fd: Option<File>, cap: usize, journal: bool) -> Self {
+        StdinPipe {
+            fd,
+            queue: Vec::new(),
+            at: 0,
+            cap,
+            close_requested: false,
+            written: 0,
+            dropped: 0,
+            broken: false,
+            journal: journal.then(Vec::new),
+            last_write_ns: 0,
+        }
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.fd.is_some() && !self.close_requested
+    }
+
+    pub fn queued(&self) -> usize {
+        self.queue.len() - self.at
+    }
+
+    pub fn space(&self) -> usize {
+        if !self.is_open() {
+            return 0;
+        }
+        self.cap.saturating_sub(self.queued())
+    }
+
+    /// Take up to `space()` bytes; write at once what the pipe accepts.
+    pub fn push(&mut self, bytes: &[u8]) -> usize {
+        if !self.is_open() {
+            return 0;
+        }
+        let mut taken = 0;
+        if self.queued() == 0 {
+            taken = self.write_now(bytes);
+            if self.fd.is_none() {
+                return bytes.len(); // EPIPE: accepted and dropped
+            }
+        }
+        let rest = &bytes[taken..];
+        let n = rest.len().min(self.space());
+        if n > 0 {
+            if self.at > 0 && self.at == self.queue.len() {
+                self.queue.clear();
+                self.at = 0;
+            }
+            self.queue.extend_from_slice(&rest[..n]);
+        }
+        taken + n
+    }
+
+    /// The pipe became writable: flush what is queued. Returns true if room
+    /// was made in the queue.
+    pub fn on_writable(&mut self) -> bool {
+        if self.queued() == 0 {
+            self.maybe_close();
+            return false;
+        }
+        let pending = std::mem::take(&mut self.queue);
+        let n = self.write_now(&pending[self.at..]);
+        self.queue = pending;
+        self.at += n;
+        if self.at == self.queue.len() {
+            self.queue.clear();
+            self.at = 0;
+        }
+        self.maybe_close();
+        n > 0
+    }
+
+    /// Close once the queue is drained.
+    pub fn close_when_drained(&mut self) {
+        self.close_requested = true;
+        self.maybe_close();
+    }
+
+    /// Close now, dropping what is queued (the program has ended).
+    pub fn abandon(&mut self) {
+        self.dropped += self.queued() as u64;
+        self.queue.clear();
+        self.at = 0;
+        self.fd = None;
+    }
+
+    pub fn take_journal(&mut self) -> Vec<Vec<u8>> {
+        self.journal
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    fn maybe_close(&mut self) {
+        if self.close_requested && self.queued() == 0 {
+            self.fd = None;
+        }
+    }
+
+    fn write_now(&mut self, bytes: &[u8]) -> usize {
+        let fd = match self.fd.as_mut() {
+            Some(f) => f,
+            None => return 0,
+        };
+        let mut done = 0;
+        while done < bytes.len() {
+            match fd.write(&bytes[done..]) {
+                Ok(n) => done += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(_) => {
+                    // EPIPE: the program closed its stdin. Recorded, not fatal.
+                    self.broken = true;
+                    self.dropped += (bytes.len() - done + self.queued()) as u64;
+                    self.queue.clear();
+                    self.at = 0;
+                    self.fd = None;
+                    break;
+                }
+            }
+        }
+        if done > 0 {
+            self.written += done as u64;
+            self.last_write_ns = crate::sandbox::sys::monotonic_ns();
+            if let Some(j) = self.journal.as_mut() {
+                j.push(bytes[..done].to_vec());
+            }
+        }
+        done
+    }
+
+    pub fn raw_fd(&self) -> Option<i32> {
+        use std::os::fd::AsRawFd;
+        self.fd.as_ref().map(|f| f.as_raw_fd())
+    }
+}

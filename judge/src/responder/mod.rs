@@ -1,0 +1,215 @@
+//! The seam of the design: whatever answers the program.
+//!
+//! A responder receives the program's output and returns bytes for its
+//! stdin; at the end it may give a [`Judgement`]. The event loop drives any
+//! [`Responder`] the same way and knows nothing of the kinds behind it:
+//! - [`closed`]: stdin at EOF from the start;
+//! - [`file`]: a static stdin file, then EOF;
+//! - [`exec`]: an external interactor process (testlib, Kattis, plain).
+//!
+//! Kinds that run in-process (native plugins, WebAssembly) implement the
+//! same trait and need none of the descriptor hooks.
+
+pub mod closed;
+pub mod exec;
+pub mod file;
+pub mod protocol;
+
+use std::os::fd::OwnedFd;
+
+use mio::{Registry, Token};
+use serde::Serialize;
+
+use crate::driver::StdinPipe;
+use crate::verdict::Judgement;
+
+pub use exec::{ExecResponder, ExecSpec};
+pub use protocol::Protocol;
+
+/// One of the program's output streams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// A failure of the responder itself; the session ends with JE.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ResponderError(pub String);
+
+impl ResponderError {
+    pub fn io(what: &str, e: std::io::Error) -> Self {
+        ResponderError(format!("{what}: {e}"))
+    }
+}
+
+pub type Result<T> = std::result::Result<T, ResponderError>;
+
+/// The responder's handle on the program's stdin and on the loop.
+pub struct Io<'a> {
+    pub(crate) stdin: &'a mut StdinPipe,
+    pub(crate) registry: &'a Registry,
+    pub(crate) now_ns: u64,
+}
+
+impl Io<'_> {
+    /// Queue bytes for the program's stdin. Returns how many were taken:
+    /// fewer than offered when the queue is full (wait for
+    /// [`Responder::on_stdin_space`]), none once stdin is closed.
+    pub fn send(&mut self, bytes: &[u8]) -> usize {
+        self.stdin.push(bytes)
+    }
+
+    /// Bytes the stdin queue takes right now.
+    pub fn space(&self) -> usize {
+        self.stdin.space()
+    }
+
+    /// Close the program's stdin once the queued bytes are written.
+    pub fn close_stdin(&mut self) {
+        self.stdin.close_when_drained();
+    }
+
+    /// The program's stdin can still take bytes (it has not closed it).
+    pub fn stdin_open(&self) -> bool {
+        self.stdin.is_open()
+    }
+
+    /// For responders with descriptors of their own.
+    pub fn registry(&self) -> &Registry {
+        self.registry
+    }
+
+    /// CLOCK_MONOTONIC, nanoseconds, at the event being handled.
+    pub fn now_ns(&self) -> u64 {
+        self.now_ns
+    }
+}
+
+/// How the program's main process ended, as the responder is told.
+#[derive(Debug, Clone, Copy)]
+pub struct ProgramExit {
+    pub exit_code: Option<i32>,
+    pub signal: Option<i32>,
+}
+
+/// Standard streams for the program that a responder wires itself to
+/// (the `--direct` mode of the exec kind): the driver then has no part in
+/// that direction of the conversation.
+pub struct DirectStdio {
+    pub stdin: OwnedFd,
+    pub stdout: OwnedFd,
+}
+
+/// A judgement and the moment it was reached.
+#[derive(Debug, Clone)]
+pub struct Finished {
+    pub judgement: Judgement,
+    /// CLOCK_MONOTONIC, nanoseconds.
+    pub at_ns: u64,
+}
+
+/// Everything about the responder's side that goes into the result.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ResponderReport {
+    pub kind: &'static str,
+    pub verdict: Option<crate::verdict::Verdict>,
+    pub message: Option<String>,
+    pub points: Option<f64>,
+    pub exit_code: Option<i32>,
+    pub signal: Option<String>,
+    pub cpu_time_ms: Option<u64>,
+    pub wall_time_ms: Option<u64>,
+    pub memory_kib: Option<u64>,
+    /// Bytes it sent to the program.
+    pub output_bytes: Option<u64>,
+    /// Its stderr, up to its cap.
+    pub stderr: Option<String>,
+}
+
+/// What answers the program. See the module docs.
+///
+/// The driver calls these from one thread, in the order: `prepare`,
+/// `register`, `start`, then any of the event methods until the session
+/// ends, then `finish` exactly once.
+pub trait Responder {
+    /// A short name for reports: "closed", "file", "exec", ...
+    fn kind(&self) -> &'static str;
+
+    /// Before the program starts. A responder that wires itself straight to
+    /// the program returns the program's stdin and stdout here.
+    fn prepare(&mut self) -> Result<Option<DirectStdio>> {
+        Ok(None)
+    }
+
+    /// Register descriptors of its own with tokens from `first` upwards
+    /// (at most [`crate::driver::RESPONDER_TOKENS`] of them).
+    fn register(&mut self, _registry: &Registry, _first: Token) -> Result<()> {
+        Ok(())
+    }
+
+    /// Whether this responder gives a verdict at all. A passive one (a
+    /// stdin file) leaves the verdict to the program's own outcome.
+    fn judges(&self) -> bool {
+        true
+    }
+
+    /// Whether the program's output should be passed to `on_output`.
+    fn wants_output(&self) -> bool {
+        false
+    }
+
+    /// Backpressure: false while the responder cannot take more output; the
+    /// driver then stops reading the program's stdout.
+    fn accepts_output(&self) -> bool {
+        true
+    }
+
+    /// The session starts: the program is running.
+    fn start(&mut self, _io: &mut Io<'_>) -> Result<()> {
+        Ok(())
+    }
+
+    /// The program wrote `bytes` on `stream`.
+    fn on_output(&mut self, _stream: Stream, _bytes: &[u8], _io: &mut Io<'_>) -> Result<()> {
+        Ok(())
+    }
+
+    /// The program's `stream` reached end of file.
+    fn on_output_closed(&mut self, _stream: Stream, _io: &mut Io<'_>) -> Result<()> {
+        Ok(())
+    }
+
+    /// The program's stdin queue has room again.
+    fn on_stdin_space(&mut self, _io: &mut Io<'_>) -> Result<()> {
+        Ok(())
+    }
+
+    /// One of the descriptors it registered is ready.
+    fn on_ready(&mut self, _token: Token, _io: &mut Io<'_>) -> Result<()> {
+        Ok(())
+    }
+
+    /// The program's main process has ended.
+    fn on_program_exit(&mut self, _exit: ProgramExit, _io: &mut Io<'_>) -> Result<()> {
+        Ok(())
+    }
+
+    /// The next moment at which `on_deadline` must be called, if any.
+    fn deadline(&self) -> Option<u64> {
+        None
+    }
+
+    /// Its deadline has passed (its own limits, typically).
+    fn on_deadline(&mut self, _io: &mut Io<'_>) -> Result<()> {
+        Ok(())
+    }
+
+    /// Its judgement, once it has one.
+    fn finished(&self) -> Option<&Finished>;
+
+    /// End of session: stop whatever still runs and report.
+    fn finish(&mut self) -> ResponderReport;
+}

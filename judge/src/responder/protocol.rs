@@ -1,0 +1,146 @@
+//! How an interactor's exit status and files become a judgement.
+
+use crate::verdict::{Judgement, Verdict};
+
+/// The conventions of existing interactors, so they run unchanged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    /// testlib: `interactor INPUT OUTPUT [ANSWER]`; exit 0 OK, 1 WA, 2 PE,
+    /// 3 FAIL, 4 dirt (WA), 7 points, 8 unexpected EOF (PE); message on stderr.
+    Testlib,
+    /// Kattis problemtools: `validator INPUT ANSWER FEEDBACK_DIR`; exit 42
+    /// AC, 43 WA; message in FEEDBACK_DIR/judgemessage.txt.
+    Kattis,
+    /// Exit 0 AC, anything else WA; message on stderr.
+    Plain,
+}
+
+impl std::str::FromStr for Protocol {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "testlib" => Ok(Protocol::Testlib),
+            "kattis" => Ok(Protocol::Kattis),
+            "plain" => Ok(Protocol::Plain),
+            _ => Err(format!(
+                "unknown protocol {s:?}: expected testlib, kattis or plain"
+            )),
+        }
+    }
+}
+
+impl Protocol {
+    /// The judgement for an interactor that exited with `code`. `message` is
+    /// what the protocol designates (stderr, or judgemessage.txt).
+    pub fn judge_exit(self, code: i32, message: &str, score: Option<f64>) -> Judgement {
+        let msg = first_line(message);
+        let with = |v: Verdict, default: &str| {
+            Judgement::new(
+                v,
+                if msg.is_empty() {
+                    default.to_string()
+                } else {
+                    msg.clone()
+                },
+            )
+        };
+        match self {
+            Protocol::Testlib => match code {
+                0 => with(Verdict::AC, "the interactor accepted the answer"),
+                1 | 4 => with(Verdict::WA, "the interactor rejected the answer"),
+                2 | 8 => with(Verdict::PE, "the interactor could not read the answer"),
+                7 | 16..=255 => {
+                    let mut j = with(Verdict::AC, "the interactor awarded points");
+                    j.points = testlib_points(message).or(if code >= 16 {
+                        Some((code - 16) as f64)
+                    } else {
+                        None
+                    });
+                    j
+                }
+                3 => Judgement::failed(format!(
+                    "the interactor reported its own failure (testlib FAIL): {msg}"
+                )),
+                c => Judgement::failed(format!(
+                    "the interactor exited with code {c}, which testlib does not define: {msg}"
+                )),
+            },
+            Protocol::Kattis => match code {
+                42 => {
+                    let mut j = with(Verdict::AC, "the interactor accepted the answer");
+                    j.points = score;
+                    j
+                }
+                43 => with(Verdict::WA, "the interactor rejected the answer"),
+                c => Judgement::failed(format!(
+                    "the interactor exited with code {c}; Kattis interactors must exit with 42 or 43{}",
+                    if msg.is_empty() { String::new() } else { format!(": {msg}") }
+                )),
+            },
+            Protocol::Plain => match code {
+                0 => with(Verdict::AC, "the interactor accepted the answer"),
+                c => with(
+                    Verdict::WA,
+                    &format!("the interactor rejected the answer (exit code {c})"),
+                ),
+            },
+        }
+    }
+}
+
+fn first_line(s: &str) -> String {
+    let line = s
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
+    let mut out: String = line.chars().take(500).collect();
+    if line.chars().count() > 500 {
+        out.push('…');
+    }
+    out
+}
+
+/// testlib's quitp writes "points <value> <message>".
+fn testlib_points(message: &str) -> Option<f64> {
+    let rest = message.trim_start().strip_prefix("points ")?;
+    rest.split_whitespace().next()?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn testlib_codes() {
+        let p = Protocol::Testlib;
+        assert_eq!(p.judge_exit(0, "ok fine\n", None).verdict, Verdict::AC);
+        assert_eq!(
+            p.judge_exit(1, "wrong answer x", None).message,
+            "wrong answer x"
+        );
+        assert_eq!(p.judge_exit(2, "", None).verdict, Verdict::PE);
+        assert_eq!(p.judge_exit(3, "", None).verdict, Verdict::JE);
+        let j = p.judge_exit(7, "points 0.25 partial", None);
+        assert_eq!((j.verdict, j.points), (Verdict::AC, Some(0.25)));
+        assert_eq!(p.judge_exit(5, "", None).verdict, Verdict::JE);
+    }
+
+    #[test]
+    fn kattis_codes() {
+        let p = Protocol::Kattis;
+        assert_eq!(p.judge_exit(42, "", Some(3.0)).points, Some(3.0));
+        assert_eq!(
+            p.judge_exit(43, "too many guesses", None).verdict,
+            Verdict::WA
+        );
+        assert_eq!(p.judge_exit(0, "", None).verdict, Verdict::JE);
+    }
+
+    #[test]
+    fn plain_codes() {
+        assert_eq!(Protocol::Plain.judge_exit(0, "", None).verdict, Verdict::AC);
+        assert_eq!(Protocol::Plain.judge_exit(9, "", None).verdict, Verdict::WA);
+    }
+}

@@ -1,0 +1,434 @@
+//! Control groups: find what this host offers (v1, v2 or a hybrid of both),
+//! make one group per sandboxed tree, read its figures, remove it.
+//!
+//! The three resources we want are looked up one by one, because a hybrid
+//! host (systemd's "hybrid" layout) can hand `memory` to v1 and `cpu.stat`
+//! to v2 at the same time:
+//! - memory: limit, peak, and whether the OOM killer fired;
+//! - pids: the number of tasks;
+//! - cpu accounting: the CPU time of every process of the tree, alive or dead.
+//!
+//! Groups are created below the cgroup the judge itself runs in, which is
+//! what delegation (systemd `Delegate=yes`, rootless setups) grants.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+
+/// Which cgroup version serves a resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Version {
+    V1,
+    V2,
+}
+
+/// Where one resource lives: the version and the directory of the judge's
+/// own group in that hierarchy (new groups are made below it).
+#[derive(Debug, Clone)]
+pub struct Place {
+    pub version: Version,
+    pub base: PathBuf,
+}
+
+/// What this host offers, found once per process.
+#[derive(Debug, Clone, Default)]
+pub struct Host {
+    pub memory: Option<Place>,
+    pub pids: Option<Place>,
+    pub cpu: Option<Place>,
+    /// Why a resource is missing, for `judge doctor` and error messages.
+    pub notes: Vec<String>,
+}
+
+impl Host {
+    /// The cgroup layout of this host, detected on first use.
+    pub fn get() -> &'static Host {
+        static HOST: OnceLock<Host> = OnceLock::new();
+        HOST.get_or_init(detect)
+    }
+}
+
+struct Mount {
+    root: String,
+    point: PathBuf,
+    v2: bool,
+    controllers: Vec<String>,
+}
+
+fn detect() -> Host {
+    let mut host = Host::default();
+    let mountinfo = fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let own = fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+    let mounts = parse_mounts(&mountinfo);
+
+    // Our own path in each hierarchy: "ID:controllers:path".
+    let mut v1_paths: Vec<(Vec<String>, String)> = Vec::new();
+    let mut v2_path: Option<String> = None;
+    for line in own.lines() {
+        let mut parts = line.splitn(3, ':');
+        let (_, ctrls, path) = match (parts.next(), parts.next(), parts.next()) {
+            (Some(a), Some(b), Some(c)) => (a, b, c),
+            _ => continue,
+        };
+        if ctrls.is_empty() {
+            v2_path = Some(path.to_string());
+        } else {
+            v1_paths.push((ctrls.split(',').map(str::to_string).collect(), path.into()));
+        }
+    }
+
+    let v2_base = v2_path.as_ref().and_then(|p| {
+        let m = mounts.iter().find(|m| m.v2)?;
+        Some(join_under(m, p))
+    });
+    let v2_available: Vec<String> = v2_base
+        .as_ref()
+        .and_then(|b| fs::read_to_string(b.join("cgroup.controllers")).ok())
+        .map(|s| s.split_whitespace().map(str::to_string).collect())
+        .unwrap_or_default();
+
+    let v1_base = |ctrl: &str| -> Option<PathBuf> {
+        let m = mounts
+            .iter()
+            .find(|m| !m.v2 && m.controllers.iter().any(|c| c == ctrl))?;
+        let (_, p) = v1_paths.iter().find(|(c, _)| c.iter().any(|c| c == ctrl))?;
+        Some(join_under(m, p))
+    };
+
+    for (name, v1_name) in [("memory", "memory"), ("pids", "pids"), ("cpu", "cpuacct")] {
+        let place = if let (Some(base), true) = (&v2_base, v2_available.iter().any(|c| c == name)) {
+            match enable_v2(base, name) {
+                Ok(()) => Some(Place {
+                    version: Version::V2,
+                    base: base.clone(),
+                }),
+                Err(e) => {
+                    host.notes.push(format!(
+                        "cgroup v2 controller {name} is available at {} but cannot be delegated: {e}",
+                        base.display()
+                    ));
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let place = place.or_else(|| {
+            v1_base(v1_name).map(|base| Place {
+                version: Version::V1,
+                base,
+            })
+        });
+        // Every v2 group has cpu.stat, with or without the cpu controller.
+        let place = place.or_else(|| {
+            (name == "cpu")
+                .then(|| v2_base.clone())
+                .flatten()
+                .map(|base| Place {
+                    version: Version::V2,
+                    base,
+                })
+        });
+        let place = place.filter(|p| match writable(&p.base) {
+            Ok(()) => true,
+            Err(e) => {
+                host.notes.push(format!(
+                    "cgroup {name} ({:?}) at {} is not writable by this user: {e}",
+                    p.version,
+                    p.base.display()
+                ));
+                false
+            }
+        });
+        if place.is_none() && !host.notes.iter().any(|n| n.contains(name)) {
+            host.notes
+                .push(format!("no cgroup hierarchy offers {name}"));
+        }
+        match name {
+            "memory" => host.memory = place,
+            "pids" => host.pids = place,
+            _ => host.cpu = place,
+        }
+    }
+    host
+}
+
+fn parse_mounts(mountinfo: &str) -> Vec<Mount> {
+    let mut mounts = Vec::new();
+    for line in mountinfo.lines() {
+        // id parent major:minor root point options [optional...] - fstype source superopts
+        let (left, right) = match line.split_once(" - ") {
+            Some(x) => x,
+            None => continue,
+        };
+        let left: Vec<&str> = left.split(' ').collect();
+        let right: Vec<&str> = right.split(' ').collect();
+        if left.len() < 5 || right.len() < 3 {
+            continue;
+        }
+        let fstype = right[0];
+        if fstype != "cgroup" && fstype != "cgroup2" {
+            continue;
+        }
+        mounts.push(Mount {
+            root: left[3].to_string(),
+            point: PathBuf::from(left[4]),
+            v2: fstype == "cgroup2",
+            controllers: right[2].split(',').map(str::to_string).collect(),
+        });
+    }
+    mounts
+}
+
+/// The directory of cgroup `path` inside mount `m` (whose root may itself be
+/// a sub-group, as inside containers).
+fn join_under(m: &Mount, path: &str) -> PathBuf {
+    let rel = path.strip_prefix(m.root.as_str()).unwrap_or(path);
+    m.point.join(rel.trim_start_matches('/'))
+}
+
+fn writable(dir: &Path) -> io::Result<()> {
+    nix::unistd::access(dir, nix::unistd::AccessFlags::W_OK).map_err(io::Error::from)
+}
+
+/// Make `ctrl` available to groups below `base`. A v2 group that holds
+/// processes cannot also hand controllers to children ("no internal
+/// processes"), except the root group; we then report the reason rather than
+/// move the caller's own process around behind its back.
+fn enable_v2(base: &Path, ctrl: &str) -> io::Result<()> {
+    let current = fs::read_to_string(base.join("cgroup.subtree_control")).unwrap_or_default();
+    if current.split_whitespace().any(|c| c == ctrl) {
+        return Ok(());
+    }
+    OpenOptions::new()
+        .write(true)
+        .open(base.join("cgroup.subtree_control"))?
+        .write_all(format!("+{ctrl}").as_bytes())
+}
+
+/// Limits to write into a new group.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Settings {
+    pub memory_bytes: Option<u64>,
+    pub max_tasks: Option<u64>,
+}
+
+/// One group per sandboxed process tree, in each hierarchy that serves us.
+#[derive(Debug)]
+pub struct Cgroup {
+    dirs: Vec<PathBuf>,
+    /// cgroup.procs of each hierarchy, opened so the child can join with one
+    /// write("0") before exec, without allocating.
+    procs: Vec<OwnedFd>,
+    memory: Option<(Version, PathBuf)>,
+    cpu: Option<(Version, File)>,
+    pub pids: Option<Version>,
+}
+
+static SEQ: AtomicU64 = AtomicU64::new(0);
+
+impl Cgroup {
+    /// Create the groups with `settings` applied. Returns `None` when the host
+    /// offers no cgroup at all.
+    pub fn create(host: &Host, settings: Settings) -> io::Result<Option<Cgroup>> {
+        let name = format!(
+            "judge-{}-{}",
+            std::process::id(),
+            SEQ.fetch_add(1, Ordering::Relaxed)
+        );
+        let mut cg = Cgroup {
+            dirs: Vec::new(),
+            procs: Vec::new(),
+            memory: None,
+            cpu: None,
+            pids: None,
+        };
+        let places = [
+            ("memory", &host.memory),
+            ("pids", &host.pids),
+            ("cpu", &host.cpu),
+        ];
+        for (what, place) in places {
+            let place = match place {
+                Some(p) => p,
+                None => continue,
+            };
+            let dir = place.base.join(&name);
+            if !cg.dirs.contains(&dir) {
+                fs::create_dir(&dir)?;
+                cg.dirs.push(dir.clone());
+                let procs = OpenOptions::new()
+                    .write(true)
+                    .custom_flags(libc::O_CLOEXEC)
+                    .open(dir.join("cgroup.procs"))?;
+                cg.procs.push(procs.into());
+            }
+            match what {
+                "memory" => {
+                    if let Some(bytes) = settings.memory_bytes {
+                        match place.version {
+                            Version::V1 => {
+                                write(&dir, "memory.limit_in_bytes", bytes)?;
+                                // Swap would let a program exceed its limit unseen.
+                                let _ = write(&dir, "memory.memsw.limit_in_bytes", bytes);
+                            }
+                            Version::V2 => {
+                                write(&dir, "memory.max", bytes)?;
+                                let _ = write(&dir, "memory.swap.max", 0);
+                            }
+                        }
+                    }
+                    cg.memory = Some((place.version, dir));
+                }
+                "pids" => {
+                    if let Some(n) = settings.max_tasks {
+                        write(&dir, "pids.max", n)?;
+                    }
+                    cg.pids = Some(place.version);
+                }
+                _ => {
+                    let file = match place.version {
+                        Version::V1 => "cpuacct.usage",
+                        Version::V2 => "cpu.stat",
+                    };
+                    cg.cpu = Some((place.version, File::open(dir.join(file))?));
+                }
+            }
+        }
+        if cg.dirs.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(cg))
+    }
+
+    /// Raw descriptors of each hierarchy's cgroup.procs, for the child.
+    pub fn procs_fds(&self) -> Vec<i32> {
+        self.procs.iter().map(|f| f.as_raw_fd()).collect()
+    }
+
+    pub fn memory_version(&self) -> Option<Version> {
+        self.memory.as_ref().map(|m| m.0)
+    }
+
+    pub fn cpu_version(&self) -> Option<Version> {
+        self.cpu.as_ref().map(|c| c.0)
+    }
+
+    /// CPU time of every task that ever ran in the group, in nanoseconds.
+    pub fn cpu_ns(&mut self) -> Option<u64> {
+        let (version, file) = self.cpu.as_mut()?;
+        let mut buf = [0u8; 512];
+        file.seek(SeekFrom::Start(0)).ok()?;
+        let n = file.read(&mut buf).ok()?;
+        let text = std::str::from_utf8(&buf[..n]).ok()?;
+        match version {
+            Version::V1 => text.trim().parse().ok(),
+            Version::V2 => text
+                .lines()
+                .find_map(|l| l.strip_prefix("usage_usec "))
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(|us| us * 1000),
+        }
+    }
+
+    /// Memory figures once the tree has ended.
+    pub fn memory_stats(&self) -> Option<MemoryStats> {
+        let (version, dir) = self.memory.as_ref()?;
+        let num = |f: &str| -> Option<u64> {
+            fs::read_to_string(dir.join(f))
+                .ok()
+                .and_then(|s| s.trim().parse().ok())
+        };
+        let field = |f: &str, key: &str| -> Option<u64> {
+            fs::read_to_string(dir.join(f)).ok().and_then(|s| {
+                s.lines()
+                    .find_map(|l| l.strip_prefix(key).map(|v| v.trim().parse().ok()))
+                    .flatten()
+            })
+        };
+        Some(match version {
+            Version::V1 => MemoryStats {
+                peak_bytes: num("memory.max_usage_in_bytes"),
+                limit_hits: num("memory.failcnt").unwrap_or(0),
+                oom_kills: field("memory.oom_control", "oom_kill ").unwrap_or(0),
+            },
+            Version::V2 => MemoryStats {
+                peak_bytes: num("memory.peak"),
+                limit_hits: field("memory.events", "max ").unwrap_or(0),
+                oom_kills: field("memory.events", "oom_kill ").unwrap_or(0),
+            },
+        })
+    }
+}
+
+impl Drop for Cgroup {
+    fn drop(&mut self) {
+        self.procs.clear();
+        self.cpu = None;
+        for dir in &self.dirs {
+            // The tree has been reaped before we get here, but the kernel
+            // may take a moment to release the last task's accounting, so a
+            // handful of retries with a short pause are allowed here (and
+            // only here: this is teardown, not the event loop).
+            for attempt in 0..50 {
+                match fs::remove_dir(dir) {
+                    Ok(()) => break,
+                    Err(e) if e.raw_os_error() == Some(libc::EBUSY) && attempt < 49 => {
+                        std::thread::sleep(std::time::Duration::from_micros(200 << attempt.min(6)))
+                    }
+                    Err(_) => break,
+                }
+            }
+        }
+    }
+}
+
+/// The memory accounting of a finished tree.
+#[derive(Debug, Clone, Copy)]
+pub struct MemoryStats {
+    pub peak_bytes: Option<u64>,
+    /// How often the tree hit its limit (v1 failcnt, v2 memory.events max).
+    pub limit_hits: u64,
+    /// How many of its processes the OOM killer ended.
+    pub oom_kills: u64,
+}
+
+fn write(dir: &Path, file: &str, value: impl std::fmt::Display) -> io::Result<()> {
+    OpenOptions::new()
+        .write(true)
+        .open(dir.join(file))?
+        .write_all(value.to_string().as_bytes())
+        .map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("writing {}: {e}", dir.join(file).display()),
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_hybrid_mountinfo() {
+        let info = "\
+35 25 0:30 / /sys/fs/cgroup/unified rw,nosuid - cgroup2 cgroup2 rw,nsdelegate
+36 25 0:31 / /sys/fs/cgroup/memory rw,nosuid - cgroup cgroup rw,memory
+37 25 0:32 /sub /sys/fs/cgroup/pids rw - cgroup cgroup rw,pids
+";
+        let m = parse_mounts(info);
+        assert_eq!(m.len(), 3);
+        assert!(m[0].v2);
+        assert_eq!(m[1].controllers, vec!["rw", "memory"]);
+        assert_eq!(
+            join_under(&m[2], "/sub/judge"),
+            PathBuf::from("/sys/fs/cgroup/pids/judge")
+        );
+    }
+}

@@ -1,0 +1,253 @@
+//! What runs between clone and exec: our minimal init (pid 1 of the new PID
+//! namespace) and the program's own set-up, as one ordered checklist.
+//!
+//! Everything here runs in a forked copy of a possibly multi-threaded
+//! process, so it only makes async-signal-safe system calls on data prepared
+//! beforehand by the parent: no allocation, no locks, no panics.
+
+use super::sys::{monotonic_ns, raw_fork};
+
+/// Steps of the program's set-up, reported to the parent when one fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Stage {
+    Init = 1,
+    Session = 2,
+    Cgroup = 3,
+    Affinity = 4,
+    Rlimits = 5,
+    Chdir = 6,
+    Stdio = 7,
+    Signals = 8,
+    Exec = 9,
+}
+
+impl Stage {
+    pub fn from_u8(v: u8) -> Stage {
+        match v {
+            1 => Stage::Init,
+            2 => Stage::Session,
+            3 => Stage::Cgroup,
+            4 => Stage::Affinity,
+            5 => Stage::Rlimits,
+            6 => Stage::Chdir,
+            7 => Stage::Stdio,
+            8 => Stage::Signals,
+            _ => Stage::Exec,
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Stage::Init => "starting the sandbox's init",
+            Stage::Session => "creating a session",
+            Stage::Cgroup => "joining the control group",
+            Stage::Affinity => "setting the CPU affinity",
+            Stage::Rlimits => "setting resource limits",
+            Stage::Chdir => "entering the working directory",
+            Stage::Stdio => "wiring standard streams",
+            Stage::Signals => "resetting signal handlers",
+            Stage::Exec => "executing the program",
+        }
+    }
+}
+
+pub const MAX_CGROUPS: usize = 4;
+pub const MAX_RLIMITS: usize = 8;
+
+/// Everything the child needs, as raw values prepared by the parent.
+pub struct Plan {
+    pub path: *const libc::c_char,
+    pub argv: *const *const libc::c_char,
+    pub envp: *const *const libc::c_char,
+    pub cwd: *const libc::c_char,
+    pub stdio: [i32; 3],
+    pub cgroup_procs: [i32; MAX_CGROUPS],
+    pub n_cgroups: usize,
+    pub cpus: Option<libc::cpu_set_t>,
+    pub rlimits: [(libc::__rlimit_resource_t, libc::rlimit); MAX_RLIMITS],
+    pub n_rlimits: usize,
+    /// Read end: one byte from the parent means "go", EOF means "give up".
+    pub go: i32,
+    /// Write end: the exit report of the program, written by init.
+    pub report: i32,
+    /// Write end, close-on-exec: (stage, errno) if the set-up fails; EOF
+    /// alone tells the parent that exec succeeded.
+    pub exec_status: i32,
+}
+
+/// Size of the report init writes when the program ends (below PIPE_BUF,
+/// so the write is atomic).
+pub const REPORT_LEN: usize = 40;
+
+/// The exit of the program's main process, as init saw it.
+#[derive(Debug, Clone, Copy)]
+pub struct ExitReport {
+    /// The raw wait status.
+    pub wait_status: i32,
+    pub utime_us: u64,
+    pub stime_us: u64,
+    pub maxrss_kib: u64,
+    /// CLOCK_MONOTONIC when init reaped it.
+    pub at_ns: u64,
+}
+
+impl ExitReport {
+    pub fn decode(b: &[u8; REPORT_LEN]) -> ExitReport {
+        let u = |i: usize| u64::from_ne_bytes(b[i..i + 8].try_into().unwrap());
+        ExitReport {
+            wait_status: i32::from_ne_bytes(b[0..4].try_into().unwrap()),
+            utime_us: u(8),
+            stime_us: u(16),
+            maxrss_kib: u(24),
+            at_ns: u(32),
+        }
+    }
+
+    fn encode(&self) -> [u8; REPORT_LEN] {
+        let mut b = [0u8; REPORT_LEN];
+        b[0..4].copy_from_slice(&self.wait_status.to_ne_bytes());
+        b[8..16].copy_from_slice(&self.utime_us.to_ne_bytes());
+        b[16..24].copy_from_slice(&self.stime_us.to_ne_bytes());
+        b[24..32].copy_from_slice(&self.maxrss_kib.to_ne_bytes());
+        b[32..40].copy_from_slice(&self.at_ns.to_ne_bytes());
+        b
+    }
+}
+
+/// Body of our init, pid 1 of the new PID namespace. Never returns.
+///
+/// It starts the program as pid 2 and reaps every orphan that the kernel
+/// reparents to it. When the program's main process ends, init writes the
+/// exit report and exits; the kernel then kills whatever the program left
+/// behind in the namespace, daemons included.
+///
+/// # Safety
+/// Only to be called in the child of a clone, see the module docs.
+pub unsafe fn init_main(plan: &Plan) -> ! {
+    // If the judge dies, so does init, and with it the whole namespace.
+    libc::prctl(
+        libc::PR_SET_PDEATHSIG,
+        libc::SIGKILL as libc::c_ulong,
+        0,
+        0,
+        0,
+    );
+    let mut go = 0u8;
+    if read_exact(plan.go, std::slice::from_mut(&mut go)) != 1 {
+        libc::_exit(1);
+    }
+    libc::close(plan.go);
+
+    let pid = raw_fork();
+    if pid == 0 {
+        program_main(plan);
+    }
+    if pid < 0 {
+        fail(plan.exec_status, Stage::Init);
+    }
+
+    // Keep only the report pipe: the program's stdio must reach EOF when the
+    // program closes it, so init may hold no copy.
+    let keep = plan.report as libc::c_uint;
+    if keep > 0 {
+        libc::syscall(libc::SYS_close_range, 0, keep - 1, 0);
+    }
+    libc::syscall(libc::SYS_close_range, keep + 1, !0u32, 0);
+
+    loop {
+        let mut status = 0;
+        let mut ru: libc::rusage = std::mem::zeroed();
+        let r = libc::wait4(-1, &mut status, libc::__WALL, &mut ru);
+        if r == pid {
+            let at_ns = monotonic_ns();
+            let us = |t: libc::timeval| t.tv_sec as u64 * 1_000_000 + t.tv_usec as u64;
+            let report = ExitReport {
+                wait_status: status,
+                utime_us: us(ru.ru_utime),
+                stime_us: us(ru.ru_stime),
+                maxrss_kib: ru.ru_maxrss as u64,
+                at_ns,
+            }
+            .encode();
+            libc::write(plan.report, report.as_ptr().cast(), report.len());
+            libc::_exit(0);
+        }
+        if r == -1 && *libc::__errno_location() != libc::EINTR {
+            libc::_exit(2);
+        }
+    }
+}
+
+/// The program's set-up, in order, then exec. Never returns.
+unsafe fn program_main(plan: &Plan) -> ! {
+    let st = plan.exec_status;
+    libc::close(plan.report);
+
+    // Its own session: no controlling terminal, and signals aimed at the
+    // judge's process group never reach it.
+    if libc::setsid() == -1 {
+        fail(st, Stage::Session);
+    }
+    // Join the tree's control groups ("0" means the calling process) before
+    // anything else runs, so that every byte and every fork is accounted.
+    for &fd in &plan.cgroup_procs[..plan.n_cgroups] {
+        if libc::write(fd, b"0".as_ptr().cast(), 1) != 1 {
+            fail(st, Stage::Cgroup);
+        }
+    }
+    if let Some(set) = &plan.cpus {
+        if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), set) == -1 {
+            fail(st, Stage::Affinity);
+        }
+    }
+    for (resource, limit) in &plan.rlimits[..plan.n_rlimits] {
+        if libc::setrlimit(*resource, limit) == -1 {
+            fail(st, Stage::Rlimits);
+        }
+    }
+    if !plan.cwd.is_null() && libc::chdir(plan.cwd) == -1 {
+        fail(st, Stage::Chdir);
+    }
+    for (target, &fd) in plan.stdio.iter().enumerate() {
+        // The parent moved every descriptor above 2, so this cannot clobber.
+        if libc::dup2(fd, target as i32) == -1 {
+            fail(st, Stage::Stdio);
+        }
+    }
+    // The judge ignores SIGPIPE and may block signals for its own signalfd;
+    // both would be inherited across exec and change the program's behaviour.
+    let mut empty: libc::sigset_t = std::mem::zeroed();
+    libc::sigemptyset(&mut empty);
+    if libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut()) == -1 {
+        fail(st, Stage::Signals);
+    }
+    for sig in 1..libc::SIGRTMAX() {
+        if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+            libc::signal(sig, libc::SIG_DFL);
+        }
+    }
+    // Nothing of the judge leaks into the program but fds 0, 1, 2.
+    libc::syscall(libc::SYS_close_range, 3, !0u32, libc::CLOSE_RANGE_CLOEXEC);
+    libc::execve(plan.path, plan.argv, plan.envp);
+    fail(st, Stage::Exec);
+}
+
+unsafe fn fail(fd: i32, stage: Stage) -> ! {
+    let errno = *libc::__errno_location();
+    let mut msg = [0u8; 5];
+    msg[0] = stage as u8;
+    msg[1..5].copy_from_slice(&errno.to_ne_bytes());
+    libc::write(fd, msg.as_ptr().cast(), msg.len());
+    libc::_exit(127);
+}
+
+unsafe fn read_exact(fd: i32, buf: &mut [u8]) -> isize {
+    loop {
+        let r = libc::read(fd, buf.as_mut_ptr().cast(), buf.len());
+        if r == -1 && *libc::__errno_location() == libc::EINTR {
+            continue;
+        }
+        return r;
+    }
+}

@@ -1,0 +1,481 @@
+//! Starting a process tree that cannot outlive its session, and measuring it.
+//!
+//! [`Sandbox::spawn`] clones a minimal init of ours into a new PID namespace;
+//! init starts the program as pid 2 and reports its exit. Killing init kills
+//! every process of the namespace, whatever they did to hide (setsid,
+//! double fork), which is what makes "the whole tree dies" true.
+//!
+//! The sandbox knows nothing of verdicts: it starts, measures and kills.
+
+mod cgroup;
+mod child;
+pub mod cpus;
+pub(crate) mod sys;
+
+pub use cgroup::{Host as CgroupHost, MemoryStats, Version as CgroupVersion};
+pub use child::ExitReport;
+
+use std::ffi::{CString, OsStr};
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use child::{Plan, Stage, MAX_CGROUPS, MAX_RLIMITS, REPORT_LEN};
+
+/// Limits applied to a whole process tree by the kernel itself.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TreeLimits {
+    /// Per-process CPU seconds (RLIMIT_CPU), a backstop for the loop's checks.
+    pub cpu: Option<Duration>,
+    pub memory_bytes: Option<u64>,
+    pub max_tasks: Option<u64>,
+    pub stack_bytes: Option<u64>,
+}
+
+/// What the sandbox could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SpawnError {
+    #[error("{what}: {source}")]
+    Setup {
+        what: &'static str,
+        #[source]
+        source: io::Error,
+    },
+    #[error("{}: {source}", stage.describe())]
+    Child {
+        stage: Stage,
+        #[source]
+        source: io::Error,
+    },
+}
+
+impl SpawnError {
+    /// True when the program itself is at fault (missing, not executable,
+    /// not a valid binary): a usage error, not a judge failure.
+    pub fn is_program_error(&self) -> bool {
+        matches!(
+            self,
+            SpawnError::Child {
+                stage: Stage::Exec,
+                ..
+            }
+        )
+    }
+}
+
+fn setup(what: &'static str) -> impl FnOnce(io::Error) -> SpawnError {
+    move |source| SpawnError::Setup { what, source }
+}
+
+/// How a resource of a tree was limited and measured, for the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mechanism {
+    CgroupV1,
+    CgroupV2,
+    Rlimit,
+    /// The judge's own reading of /proc and of the exit status.
+    Proc,
+    None,
+}
+
+impl From<CgroupVersion> for Mechanism {
+    fn from(v: CgroupVersion) -> Self {
+        match v {
+            CgroupVersion::V1 => Mechanism::CgroupV1,
+            CgroupVersion::V2 => Mechanism::CgroupV2,
+        }
+    }
+}
+
+/// Builder for one sandboxed process tree.
+pub struct Sandbox {
+    path: PathBuf,
+    argv: Vec<CString>,
+    env: Vec<CString>,
+    cwd: Option<PathBuf>,
+    limits: TreeLimits,
+    cpus: Option<Vec<usize>>,
+    use_cgroup: bool,
+}
+
+impl Sandbox {
+    /// `path` must name an executable file (see [`resolve_program`]).
+    pub fn new(
+        path: impl Into<PathBuf>,
+        argv: impl IntoIterator<Item = impl AsRef<OsStr>>,
+    ) -> Self {
+        Sandbox {
+            path: path.into(),
+            argv: argv.into_iter().map(|a| cstring(a.as_ref())).collect(),
+            env: Vec::new(),
+            cwd: None,
+            limits: TreeLimits::default(),
+            cpus: None,
+            use_cgroup: true,
+        }
+    }
+
+    pub fn env(
+        mut self,
+        env: impl IntoIterator<Item = (impl AsRef<OsStr>, impl AsRef<OsStr>)>,
+    ) -> Self {
+        self.env = env
+            .into_iter()
+            .map(|(k, v)| {
+                let mut kv = k.as_ref().as_bytes().to_vec();
+                kv.push(b'=');
+                kv.extend_from_slice(v.as_ref().as_bytes());
+                CString::new(kv).unwrap_or_default()
+            })
+            .collect();
+        self
+    }
+
+    pub fn cwd(mut self, dir: Option<PathBuf>) -> Self {
+        self.cwd = dir;
+        self
+    }
+
+    pub fn limits(mut self, limits: TreeLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    pub fn cpus(mut self, cpus: Option<Vec<usize>>) -> Self {
+        self.cpus = cpus;
+        self
+    }
+
+    /// Use no control group even where the host has one.
+    pub fn without_cgroup(mut self) -> Self {
+        self.use_cgroup = false;
+        self
+    }
+
+    /// Start the tree with the given standard streams (the child's ends).
+    pub fn spawn(
+        self,
+        stdin: OwnedFd,
+        stdout: OwnedFd,
+        stderr: OwnedFd,
+    ) -> Result<Tree, SpawnError> {
+        let host = CgroupHost::get();
+        let group = if self.use_cgroup {
+            cgroup::Cgroup::create(
+                host,
+                cgroup::Settings {
+                    memory_bytes: self.limits.memory_bytes,
+                    max_tasks: self.limits.max_tasks,
+                },
+            )
+            .map_err(setup("creating the control group"))?
+        } else {
+            None
+        };
+
+        let memory_by = match group.as_ref().and_then(|g| g.memory_version()) {
+            Some(v) => v.into(),
+            None if self.limits.memory_bytes.is_some() => Mechanism::Rlimit,
+            None => Mechanism::None,
+        };
+        let tasks_by = match group.as_ref().and_then(|g| g.pids) {
+            Some(v) => v.into(),
+            None if self.limits.max_tasks.is_some() => Mechanism::Rlimit,
+            None => Mechanism::None,
+        };
+        let cpu_by = match group.as_ref().and_then(|g| g.cpu_version()) {
+            Some(v) => v.into(),
+            None => Mechanism::Proc,
+        };
+
+        let mut rlimits = [(
+            0,
+            libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            },
+        ); MAX_RLIMITS];
+        let mut n_rlimits = 0;
+        let mut push = |res: libc::__rlimit_resource_t, cur: u64, max: u64| {
+            rlimits[n_rlimits] = (
+                res,
+                libc::rlimit {
+                    rlim_cur: cur,
+                    rlim_max: max,
+                },
+            );
+            n_rlimits += 1;
+        };
+        push(libc::RLIMIT_CORE, 0, 0);
+        if let Some(cpu) = self.limits.cpu {
+            // Whole seconds, rounded up, plus one: the loop measures the tree
+            // to the millisecond and should always be first; this is the
+            // backstop should the loop be unable to look.
+            let secs = cpu.as_secs() + u64::from(cpu.subsec_nanos() > 0) + 1;
+            push(libc::RLIMIT_CPU, secs, secs + 1);
+        }
+        if let Some(stack) = self.limits.stack_bytes {
+            push(libc::RLIMIT_STACK, stack, stack);
+        }
+        if memory_by == Mechanism::Rlimit {
+            let m = self.limits.memory_bytes.unwrap_or(u64::MAX);
+            push(libc::RLIMIT_AS, m, m);
+        }
+        if tasks_by == Mechanism::Rlimit {
+            let n = self.limits.max_tasks.unwrap_or(u64::MAX);
+            push(libc::RLIMIT_NPROC, n, n);
+        }
+
+        let mut cgroup_procs = [-1; MAX_CGROUPS];
+        let fds = group.as_ref().map(|g| g.procs_fds()).unwrap_or_default();
+        cgroup_procs[..fds.len()].copy_from_slice(&fds);
+
+        let cpus = self.cpus.as_ref().map(|list| cpus::to_cpu_set(list));
+
+        let path = cstring(self.path.as_os_str());
+        let cwd = self.cwd.as_ref().map(|d| cstring(d.as_os_str()));
+        let argv: Vec<*const libc::c_char> = self
+            .argv
+            .iter()
+            .map(|a| a.as_ptr())
+            .chain(std::iter::once(std::ptr::null()))
+            .collect();
+        let envp: Vec<*const libc::c_char> = self
+            .env
+            .iter()
+            .map(|a| a.as_ptr())
+            .chain(std::iter::once(std::ptr::null()))
+            .collect();
+
+        let stdin = sys::above_stdio(stdin).map_err(setup("moving descriptors"))?;
+        let stdout = sys::above_stdio(stdout).map_err(setup("moving descriptors"))?;
+        let stderr = sys::above_stdio(stderr).map_err(setup("moving descriptors"))?;
+        let (go_r, go_w) = sys::pipe().map_err(setup("creating a pipe"))?;
+        let (report_r, report_w) = sys::pipe().map_err(setup("creating a pipe"))?;
+        let (exec_r, exec_w) = sys::pipe().map_err(setup("creating a pipe"))?;
+
+        let plan = Plan {
+            path: path.as_ptr(),
+            argv: argv.as_ptr(),
+            envp: envp.as_ptr(),
+            cwd: cwd.as_ref().map_or(std::ptr::null(), |c| c.as_ptr()),
+            stdio: [stdin.as_raw_fd(), stdout.as_raw_fd(), stderr.as_raw_fd()],
+            cgroup_procs,
+            n_cgroups: fds.len(),
+            cpus,
+            rlimits,
+            n_rlimits,
+            go: go_r.as_raw_fd(),
+            report: report_w.as_raw_fd(),
+            exec_status: exec_w.as_raw_fd(),
+        };
+
+        // SAFETY: geteuid has no preconditions.
+        let rootless = unsafe { libc::geteuid() } != 0;
+        let mut flags = libc::CLONE_NEWPID as u64;
+        if rootless {
+            // A PID namespace needs CAP_SYS_ADMIN; a user namespace of our
+            // own grants it without root.
+            flags |= libc::CLONE_NEWUSER as u64;
+        }
+        // SAFETY: the child branch only runs init_main, which is written for
+        // the post-fork environment (see child.rs).
+        let forked = match unsafe { sys::fork_with_pidfd(flags) } {
+            Ok(Some(f)) => f,
+            Ok(None) => unsafe { child::init_main(&plan) },
+            Err(e) => return Err(setup("creating a PID namespace (clone3)")(e)),
+        };
+        let started_ns = sys::monotonic_ns();
+        drop((go_r, report_w, exec_w, stdin, stdout, stderr));
+
+        let tree = Tree {
+            init_pid: forked.pid,
+            init_pidfd: forked.pidfd,
+            report: File::from(report_r),
+            group,
+            started_ns,
+            memory_by,
+            tasks_by,
+            cpu_by,
+            program_host_pid: None,
+            reaped: false,
+        };
+        if rootless {
+            map_identity(forked.pid).map_err(setup("writing the user namespace's id maps"))?;
+        }
+        let mut go_w = File::from(go_w);
+        io::Write::write_all(&mut go_w, b"g").map_err(setup("starting init"))?;
+        drop(go_w);
+
+        // EOF alone: every holder of the write end is gone, the program has
+        // exec'd. Five bytes: a stage of the set-up failed with that errno.
+        let mut msg = Vec::with_capacity(5);
+        File::from(exec_r)
+            .read_to_end(&mut msg)
+            .map_err(setup("waiting for exec"))?;
+        if msg.len() >= 5 {
+            let errno = i32::from_ne_bytes(msg[1..5].try_into().unwrap());
+            return Err(SpawnError::Child {
+                stage: Stage::from_u8(msg[0]),
+                source: io::Error::from_raw_os_error(errno),
+            });
+        }
+        sys::set_nonblocking(&tree.report).map_err(setup("configuring the report pipe"))?;
+        Ok(tree)
+    }
+}
+
+fn map_identity(pid: libc::pid_t) -> io::Result<()> {
+    // SAFETY: no preconditions.
+    let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
+    std::fs::write(format!("/proc/{pid}/setgroups"), "deny")?;
+    std::fs::write(format!("/proc/{pid}/uid_map"), format!("{uid} {uid} 1"))?;
+    std::fs::write(format!("/proc/{pid}/gid_map"), format!("{gid} {gid} 1"))?;
+    Ok(())
+}
+
+fn cstring(s: &OsStr) -> CString {
+    // Interior NULs cannot be passed to exec at all; the CLI rejects them
+    // before we get here, and a library caller gets an empty argument.
+    CString::new(s.as_bytes()).unwrap_or_default()
+}
+
+/// A running sandboxed tree: init (outside our reach only through its pidfd)
+/// and, below it, the program.
+pub struct Tree {
+    init_pid: libc::pid_t,
+    init_pidfd: OwnedFd,
+    report: File,
+    group: Option<cgroup::Cgroup>,
+    started_ns: u64,
+    pub memory_by: Mechanism,
+    pub tasks_by: Mechanism,
+    pub cpu_by: Mechanism,
+    program_host_pid: Option<libc::pid_t>,
+    reaped: bool,
+}
+
+impl Tree {
+    /// Readable when the program's main process has ended (init writes its
+    /// report), or when init itself died.
+    pub fn exit_fd(&self) -> i32 {
+        self.report.as_raw_fd()
+    }
+
+    /// CLOCK_MONOTONIC when the program was started.
+    pub fn started_ns(&self) -> u64 {
+        self.started_ns
+    }
+
+    /// The program's exit, if init has reported it. `Err` only when init is
+    /// gone without a report (killed from outside).
+    pub fn try_exit(&mut self) -> io::Result<Option<ExitReport>> {
+        let mut buf = [0u8; REPORT_LEN];
+        match self.report.read(&mut buf) {
+            Ok(REPORT_LEN) => Ok(Some(ExitReport::decode(&buf))),
+            Ok(0) => Err(io::Error::other(
+                "the sandbox's init ended without a report",
+            )),
+            Ok(_) => Err(io::Error::other("the sandbox's init sent a short report")),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// CPU time of the whole tree so far, in nanoseconds: from the cgroup
+    /// where there is one, else from /proc for the main process and the
+    /// children it has reaped.
+    pub fn cpu_ns(&mut self) -> Option<u64> {
+        if let Some(ns) = self.group.as_mut().and_then(|g| g.cpu_ns()) {
+            return Some(ns);
+        }
+        let pid = match self.program_host_pid {
+            Some(p) => p,
+            None => {
+                let p = first_child(self.init_pid)?;
+                self.program_host_pid = Some(p);
+                p
+            }
+        };
+        proc_cpu_ns(pid)
+    }
+
+    /// Kill every process of the tree. Idempotent.
+    pub fn kill(&self) {
+        if !self.reaped {
+            let _ = sys::pidfd_kill(&self.init_pidfd, libc::SIGKILL);
+        }
+    }
+
+    /// Kill what is left and wait until nothing of the tree remains; returns
+    /// the memory figures of the cgroup, if there was one.
+    pub fn finish(&mut self) -> Option<MemoryStats> {
+        self.kill();
+        if !self.reaped {
+            // Init's exit returns only after the kernel has killed and
+            // reaped every process of its namespace.
+            let _ = sys::reap_pidfd(&self.init_pidfd, false);
+            self.reaped = true;
+        }
+        self.group.as_ref().and_then(|g| g.memory_stats())
+    }
+
+    pub fn has_cgroup(&self) -> bool {
+        self.group.is_some()
+    }
+}
+
+impl Drop for Tree {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
+fn first_child(pid: libc::pid_t) -> Option<libc::pid_t> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).ok()?;
+    s.split_whitespace().next()?.parse().ok()
+}
+
+fn proc_cpu_ns(pid: libc::pid_t) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command (which may hold spaces and parentheses).
+    let rest = &s[s.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split(' ').collect();
+    // utime, stime, cutime, cstime are fields 14..17, i.e. 11..14 here.
+    let ticks: u64 = f
+        .get(11..15)?
+        .iter()
+        .filter_map(|v| v.parse::<u64>().ok())
+        .sum();
+    // SAFETY: no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as u64;
+    Some(ticks * 1_000_000_000 / hz.max(1))
+}
+
+/// Find `program` as a shell would (a name without a slash is looked up in
+/// PATH) and check that it is an executable file.
+pub fn resolve_program(program: &Path) -> Result<PathBuf, String> {
+    let candidates: Vec<PathBuf> = if program.as_os_str().as_bytes().contains(&b'/') {
+        vec![program.to_path_buf()]
+    } else {
+        std::env::var_os("PATH")
+            .map(|p| std::env::split_paths(&p).map(|d| d.join(program)).collect())
+            .unwrap_or_default()
+    };
+    for c in &candidates {
+        if let Ok(meta) = std::fs::metadata(c) {
+            if meta.is_dir() {
+                return Err(format!("{} is a directory", c.display()));
+            }
+            if nix::unistd::access(c.as_path(), nix::unistd::AccessFlags::X_OK).is_ok() {
+                return Ok(c.clone());
+            }
+            return Err(format!("{} is not executable", c.display()));
+        }
+    }
+    Err(format!("{}: program not found", program.display()))
+}

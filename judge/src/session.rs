@@ -1,0 +1,496 @@
+//! One session: a builder for what to run and how, and `run()`, which
+//! starts the responder and the program, drives them to the end and
+//! combines what happened into a [`Report`].
+
+use std::cell::RefCell;
+use std::ffi::OsString;
+use std::fs::File;
+use std::path::PathBuf;
+use std::rc::Rc;
+
+use crate::driver::{self, Config, ProgramIo, Sink};
+use crate::error::Error;
+use crate::limits::Limits;
+use crate::precedence::{self, Precedence, ProgramEnd};
+use crate::report::{Enforcer, Isolation, LimitReport, LimitsReport, Report};
+use crate::responder::{closed::Closed, file::FileInput, ExecResponder, ExecSpec, Responder};
+use crate::sandbox::{self, cpus, sys, Mechanism, Sandbox, TreeLimits};
+use crate::transcript::{base64, Transcript};
+use crate::verdict::Verdict;
+
+/// Which responder answers the program.
+pub enum ResponderChoice {
+    /// stdin at end of file from the start.
+    Closed,
+    /// A static stdin file.
+    File(PathBuf),
+    /// An external interactor process.
+    Exec(ExecSpec),
+    /// Any other implementation of the trait.
+    Custom(Box<dyn Responder>),
+}
+
+/// Where the program, the responder and the loop run.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum CpuPlacement {
+    /// One CPU for all three in an interactive session (a free one, so that
+    /// parallel sessions spread out); unpinned otherwise.
+    #[default]
+    Auto,
+    /// Unpinned.
+    Any,
+    /// These CPUs.
+    List(Vec<usize>),
+}
+
+/// A session under construction. See the crate docs for an example.
+pub struct Session {
+    program: PathBuf,
+    args: Vec<OsString>,
+    env: Vec<(OsString, OsString)>,
+    cwd: Option<PathBuf>,
+    limits: Limits,
+    responder: ResponderChoice,
+    policy: Precedence,
+    cpus: CpuPlacement,
+    transcript: Option<PathBuf>,
+    stdout_sink: Sink,
+    capture: bool,
+    handle_signals: bool,
+}
+
+impl Session {
+    /// Run `program` with `args` (not including argv[0]).
+    pub fn new(
+        program: impl Into<PathBuf>,
+        args: impl IntoIterator<Item = impl Into<OsString>>,
+    ) -> Self {
+        Session {
+            program: program.into(),
+            args: args.into_iter().map(Into::into).collect(),
+            env: Vec::new(),
+            cwd: None,
+            limits: Limits::default(),
+            responder: ResponderChoice::Closed,
+            policy: Precedence::default(),
+            cpus: CpuPlacement::Auto,
+            transcript: None,
+            stdout_sink: Sink::Capture,
+            capture: true,
+            handle_signals: false,
+        }
+    }
+
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    pub fn responder(mut self, responder: ResponderChoice) -> Self {
+        self.responder = responder;
+        self
+    }
+
+    pub fn precedence(mut self, policy: Precedence) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    pub fn cpus(mut self, placement: CpuPlacement) -> Self {
+        self.cpus = placement;
+        self
+    }
+
+    /// Extra environment variables for the program, on top of the clean
+    /// default (PATH, HOME, LANG).
+    pub fn env(mut self, key: impl Into<OsString>, value: impl Into<OsString>) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    /// The program's working directory (default: the judge's).
+    pub fn cwd(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.cwd = Some(dir.into());
+        self
+    }
+
+    /// Record the conversation as JSON lines in `path`.
+    pub fn transcript(mut self, path: impl Into<PathBuf>) -> Self {
+        self.transcript = Some(path.into());
+        self
+    }
+
+    /// Write the program's stdout through to the judge's stdout as it comes
+    /// instead of keeping it for the report.
+    pub fn forward_stdout(mut self, yes: bool) -> Self {
+        self.stdout_sink = if yes {
+            Sink::ForwardStdout
+        } else {
+            Sink::Capture
+        };
+        self
+    }
+
+    /// Keep the program's stdout and stderr for the report (default: yes).
+    pub fn capture(mut self, yes: bool) -> Self {
+        self.capture = yes;
+        self
+    }
+
+    /// End the session cleanly (JE) on SIGINT, SIGTERM or SIGHUP aimed at
+    /// the judge. Blocks those signals in the calling thread for the
+    /// session's duration; meant for programs whose main job is one session.
+    pub fn handle_signals(mut self, yes: bool) -> Self {
+        self.handle_signals = yes;
+        self
+    }
+
+    /// Run the session to its end.
+    ///
+    /// `Err` means the session could not be judged: a usage error (the
+    /// program or a file does not exist) or a failure to set up the sandbox.
+    /// Everything the program or the responder does wrong is a verdict in
+    /// the `Ok` report.
+    pub fn run(self) -> Result<Report, Error> {
+        let path = sandbox::resolve_program(&self.program).map_err(Error::Usage)?;
+        let interactive = matches!(
+            self.responder,
+            ResponderChoice::Exec(_) | ResponderChoice::Custom(_)
+        );
+        // CPU placement for the program, the responder and this thread.
+        let claim;
+        let placed: Option<Vec<usize>> = match &self.cpus {
+            CpuPlacement::Any => None,
+            CpuPlacement::List(l) => Some(l.clone()),
+            CpuPlacement::Auto if interactive => {
+                claim = cpus::claim_one();
+                Some(vec![claim.cpu])
+            }
+            CpuPlacement::Auto => None,
+        };
+        let mut responder: Box<dyn Responder> = match self.responder {
+            ResponderChoice::Closed => Box::new(Closed),
+            ResponderChoice::File(p) => Box::new(FileInput::open(&p).map_err(|e| {
+                Error::Usage(format!("cannot read the stdin file {}: {e}", p.display()))
+            })?),
+            ResponderChoice::Exec(mut spec) => {
+                let cmd = spec
+                    .argv
+                    .first()
+                    .ok_or_else(|| Error::Usage("the responder command is empty".into()))?;
+                sandbox::resolve_program(std::path::Path::new(cmd))
+                    .map_err(|e| Error::Usage(format!("responder: {e}")))?;
+                for (what, p) in [("input", &spec.input), ("answer", &spec.answer)] {
+                    if let Some(p) = p {
+                        File::open(p).map_err(|e| {
+                            Error::Usage(format!(
+                                "cannot read the {what} file {}: {e}",
+                                p.display()
+                            ))
+                        })?;
+                    }
+                }
+                if spec.cpus.is_none() {
+                    spec.cpus = placed.clone();
+                }
+                Box::new(ExecResponder::new(spec))
+            }
+            ResponderChoice::Custom(r) => r,
+        };
+        let _pin = match &placed {
+            Some(c) => Some(
+                cpus::ThreadPin::new(c)
+                    .map_err(|e| Error::Setup(format!("pinning the judge to CPUs {c:?}: {e}")))?,
+            ),
+            None => None,
+        };
+
+        // A program that closes its stdin must not kill the judge.
+        // SAFETY: setting a signal disposition has no memory-safety preconditions.
+        unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+        let signals = if self.handle_signals {
+            Some(
+                SignalGuard::new()
+                    .map_err(|e| Error::Setup(format!("setting up signal handling: {e}")))?,
+            )
+        } else {
+            None
+        };
+
+        let direct = match responder.prepare() {
+            Ok(d) => d,
+            Err(e) => return Err(Error::Responder(e.0)),
+        };
+
+        let pipe = || sys::pipe().map_err(|e| Error::Setup(format!("creating a pipe: {e}")));
+        let (err_r, err_w) = pipe()?;
+        let (stdin_w, stdout_r, child_stdin, child_stdout) = match direct {
+            Some(d) => (None, None, d.stdin, d.stdout),
+            None => {
+                let (in_r, in_w) = pipe()?;
+                let (out_r, out_w) = pipe()?;
+                sys::set_pipe_size(&out_r, 1 << 20);
+                (Some(File::from(in_w)), Some(File::from(out_r)), in_r, out_w)
+            }
+        };
+
+        let mut env: Vec<(OsString, OsString)> = vec![
+            ("PATH".into(), "/usr/local/bin:/usr/bin:/bin".into()),
+            ("LANG".into(), "C.UTF-8".into()),
+            (
+                "HOME".into(),
+                self.cwd
+                    .clone()
+                    .or_else(|| std::env::current_dir().ok())
+                    .unwrap_or_else(|| "/".into())
+                    .into_os_string(),
+            ),
+        ];
+        for (k, v) in &self.env {
+            env.retain(|(ek, _)| ek != k);
+            env.push((k.clone(), v.clone()));
+        }
+        let mut argv = vec![self.program.clone().into_os_string()];
+        argv.extend(self.args.iter().cloned());
+        let limits = self.limits;
+        let tree = Sandbox::new(&path, &argv)
+            .env(env)
+            .cwd(self.cwd.clone())
+            .limits(TreeLimits {
+                cpu: Some(limits.cpu_time),
+                memory_bytes: Some(limits.memory),
+                max_tasks: Some(limits.processes),
+                stack_bytes: Some(limits.memory),
+            })
+            .cpus(placed.clone())
+            .spawn(child_stdin, child_stdout, err_w)
+            .map_err(|e| {
+                if e.is_program_error() {
+                    Error::Usage(format!("cannot run {}: {e}", path.display()))
+                } else {
+                    Error::Setup(format!("cannot start {}: {e}", path.display()))
+                }
+            })?;
+        let (memory_by, tasks_by, cpu_by) = (tree.memory_by, tree.tasks_by, tree.cpu_by);
+        let started_ns = tree.started_ns();
+
+        let transcript = match &self.transcript {
+            Some(p) => Some(Rc::new(RefCell::new(
+                Transcript::create(p, started_ns).map_err(|e| {
+                    Error::Usage(format!("cannot write the transcript {}: {e}", p.display()))
+                })?,
+            ))),
+            None => None,
+        };
+
+        let parallelism = placed
+            .as_ref()
+            .map_or_else(|| cpus::allowed().len(), |c| c.len()) as u32;
+        let sink = |s: Sink| {
+            if self.capture || s == Sink::ForwardStdout {
+                s
+            } else {
+                Sink::Discard
+            }
+        };
+        let outcome = driver::drive(
+            ProgramIo {
+                tree,
+                stdout: stdout_r,
+                stderr: Some(File::from(err_r)),
+                stdin: stdin_w,
+                parallelism,
+            },
+            responder.as_mut(),
+            Config {
+                limits,
+                policy: self.policy,
+                stdout_sink: sink(self.stdout_sink),
+                stderr_sink: sink(Sink::Capture),
+                signals: signals.as_ref().map(|s| s.fd),
+                transcript: transcript.clone(),
+            },
+        )
+        .map_err(|e| Error::Setup(format!("the event loop failed: {e}")))?;
+        let responder_report = responder.finish();
+        drop(signals);
+
+        let finished = responder.finished().cloned();
+        let mut decision = precedence::decide(
+            self.policy,
+            responder.judges(),
+            Some(&outcome.program),
+            finished.as_ref(),
+        );
+        if let Some(sig) = outcome.interrupted {
+            decision.verdict = Verdict::JE;
+            decision.message = format!(
+                "the judge was interrupted by {} and stopped the session",
+                precedence::signal_name(sig)
+            );
+            decision.rule = "the judge was interrupted".into();
+        } else if let Some(f) = &outcome.failure {
+            decision.verdict = Verdict::JE;
+            decision.message = f.clone();
+            decision.rule = "the judge or the responder failed".into();
+        }
+
+        let (exit_code, signal) = match outcome.end {
+            ProgramEnd::Exited(c) => (Some(c), None),
+            ProgramEnd::Signaled(s) => (None, Some(s)),
+            ProgramEnd::Killed(_) => (None, Some(libc::SIGKILL)),
+        };
+        let memory_kib = outcome
+            .memory
+            .and_then(|m| m.peak_bytes)
+            .map(|b| b / 1024)
+            .or(outcome.exit_report.map(|r| r.maxrss_kib));
+        let memory_measured = if outcome.memory.is_some() {
+            memory_by.into()
+        } else {
+            Enforcer::Proc
+        };
+        let text = |b: &[u8]| -> (String, Option<String>) {
+            match std::str::from_utf8(b) {
+                Ok(s) => (s.to_string(), None),
+                Err(_) => (String::from_utf8_lossy(b).into_owned(), Some(base64(b))),
+            }
+        };
+        let (stdout, stdout_base64) = text(&outcome.stdout.kept);
+        let (stderr, stderr_base64) = text(&outcome.stderr.kept);
+        let ms = |d: std::time::Duration| d.as_millis() as u64;
+        let report = Report {
+            verdict: decision.verdict,
+            message: decision.message,
+            exit_code,
+            signal,
+            signal_name: signal.map(precedence::signal_name),
+            cpu_time_ms: outcome.cpu_ns / 1_000_000,
+            wall_time_ms: outcome.wall_ns / 1_000_000,
+            memory_kib,
+            stdout_bytes: outcome.stdout.bytes,
+            stderr_bytes: outcome.stderr.bytes,
+            stdin_bytes: outcome.stdin_bytes,
+            stdout,
+            stdout_base64,
+            stderr,
+            stderr_base64,
+            program_verdict: outcome.program.failure.as_ref().map(|f| f.0),
+            program_message: outcome.program.failure.as_ref().map(|f| f.1.clone()),
+            responder: responder_report,
+            first_to_finish: decision.first_to_finish,
+            precedence: self.policy,
+            rule: decision.rule,
+            stdin_closed_early: outcome.stdin_closed_by_program,
+            limits: LimitsReport {
+                cpu_time: LimitReport {
+                    limit: ms(limits.cpu_time),
+                    enforced_by: vec![Enforcer::Loop, Enforcer::Rlimit],
+                    measured_by: cpu_by.into(),
+                },
+                wall_time: LimitReport {
+                    limit: ms(limits.wall_time),
+                    enforced_by: vec![Enforcer::Loop],
+                    measured_by: Enforcer::Loop,
+                },
+                memory: LimitReport {
+                    limit: limits.memory,
+                    enforced_by: vec![memory_by.into()],
+                    measured_by: memory_measured,
+                },
+                stdout: LimitReport {
+                    limit: limits.stdout,
+                    enforced_by: vec![Enforcer::Loop],
+                    measured_by: Enforcer::Loop,
+                },
+                stderr: LimitReport {
+                    limit: limits.stderr,
+                    enforced_by: vec![Enforcer::Loop],
+                    measured_by: Enforcer::Loop,
+                },
+                processes: LimitReport {
+                    limit: limits.processes,
+                    enforced_by: vec![tasks_by.into()],
+                    measured_by: tasks_by.into(),
+                },
+            },
+            isolation: Isolation {
+                pid_namespace: true,
+                // SAFETY: no preconditions.
+                user_namespace: unsafe { libc::geteuid() } != 0,
+                memory: memory_by.into(),
+                processes: tasks_by.into(),
+                cpu_accounting: if cpu_by == Mechanism::Proc {
+                    Enforcer::Proc
+                } else {
+                    cpu_by.into()
+                },
+            },
+            cpus: placed,
+            judge_max_rss_kib: own_max_rss_kib(),
+        };
+        if let Some(t) = transcript {
+            let mut t = t.borrow_mut();
+            t.event(
+                sys::monotonic_ns(),
+                "end",
+                serde_json::json!({
+                    "verdict": report.verdict,
+                    "message": report.message,
+                    "cpu_time_ms": report.cpu_time_ms,
+                    "wall_time_ms": report.wall_time_ms,
+                }),
+            );
+        }
+        Ok(report)
+    }
+}
+
+fn own_max_rss_kib() -> u64 {
+    // SAFETY: rusage is plain data; getrusage fills it.
+    unsafe {
+        let mut ru: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut ru);
+        ru.ru_maxrss as u64
+    }
+}
+
+/// SIGINT, SIGTERM and SIGHUP delivered through a signalfd the loop watches,
+/// for the duration of the session.
+struct SignalGuard {
+    fd: i32,
+    old: libc::sigset_t,
+}
+
+impl SignalGuard {
+    fn new() -> std::io::Result<Self> {
+        // SAFETY: sigset manipulation on local plain data; signalfd returns
+        // a descriptor we own and close in Drop.
+        unsafe {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            for s in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+                libc::sigaddset(&mut set, s);
+            }
+            let mut old: libc::sigset_t = std::mem::zeroed();
+            libc::pthread_sigmask(libc::SIG_BLOCK, &set, &mut old);
+            let fd = libc::signalfd(-1, &set, libc::SFD_CLOEXEC | libc::SFD_NONBLOCK);
+            if fd == -1 {
+                let e = std::io::Error::last_os_error();
+                libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+                return Err(e);
+            }
+            Ok(SignalGuard { fd, old })
+        }
+    }
+}
+
+impl Drop for SignalGuard {
+    fn drop(&mut self) {
+        // SAFETY: closing our own descriptor and restoring the saved mask.
+        unsafe {
+            libc::close(self.fd);
+            libc::pthread_sigmask(libc::SIG_SETMASK, &self.old, std::ptr::null_mut());
+        }
+    }
+}

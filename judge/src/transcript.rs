@@ -1,0 +1,122 @@
+//! `--transcript FILE`: every chunk of the conversation as one JSON line.
+//!
+//! ```json
+//! {"t_ms":1.204,"cpu_ms":0.8,"stream":"stdout","len":3,"data":"42\n"}
+//! {"t_ms":1.391,"cpu_ms":0.8,"stream":"stdin","len":7,"data":"higher\n"}
+//! {"t_ms":9.500,"event":"program_exit","exit_code":0,"signal":null}
+//! {"t_ms":9.812,"event":"end","verdict":"AC","message":"..."}
+//! ```
+//! `data` holds the bytes as text when they are UTF-8, else `data_base64`.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+
+use serde_json::{json, Value};
+
+pub struct Transcript {
+    out: BufWriter<File>,
+    start_ns: u64,
+    error: Option<io::Error>,
+}
+
+impl Transcript {
+    pub fn create(path: &Path, start_ns: u64) -> io::Result<Self> {
+        Ok(Transcript {
+            out: BufWriter::new(File::create(path)?),
+            start_ns,
+            error: None,
+        })
+    }
+
+    fn t_ms(&self, at_ns: u64) -> f64 {
+        (at_ns.saturating_sub(self.start_ns)) as f64 / 1e6
+    }
+
+    /// A chunk of a stream; `stream` is "stdout", "stderr" or "stdin".
+    pub fn chunk(&mut self, at_ns: u64, cpu_ns: Option<u64>, stream: &str, bytes: &[u8]) {
+        let mut v = json!({
+            "t_ms": round3(self.t_ms(at_ns)),
+            "cpu_ms": cpu_ns.map(|c| round3(c as f64 / 1e6)),
+            "stream": stream,
+            "len": bytes.len(),
+        });
+        match std::str::from_utf8(bytes) {
+            Ok(s) => v["data"] = Value::from(s),
+            Err(_) => v["data_base64"] = Value::from(base64(bytes)),
+        }
+        self.line(&v);
+    }
+
+    /// Any other event: `fields` must be a JSON object.
+    pub fn event(&mut self, at_ns: u64, name: &str, mut fields: Value) {
+        let mut v = json!({ "t_ms": round3(self.t_ms(at_ns)), "event": name });
+        if let (Some(dst), Some(src)) = (v.as_object_mut(), fields.as_object_mut()) {
+            dst.append(src);
+        }
+        self.line(&v);
+    }
+
+    fn line(&mut self, v: &Value) {
+        if self.error.is_some() {
+            return;
+        }
+        let r = serde_json::to_writer(&mut self.out, v)
+            .map_err(io::Error::from)
+            .and_then(|_| self.out.write_all(b"\n"));
+        if let Err(e) = r {
+            self.error = Some(e);
+        }
+    }
+
+    /// Flush; reports the first write error, if any.
+    pub fn close(mut self) -> io::Result<()> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        self.out.flush()
+    }
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// Standard base64 with padding.
+pub fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn base64_matches_rfc4648_vectors() {
+        let cases = [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foobar", "Zm9vYmFy"),
+        ];
+        for (i, o) in cases {
+            assert_eq!(super::base64(i.as_bytes()), o);
+        }
+    }
+}
