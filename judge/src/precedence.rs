@@ -79,6 +79,8 @@ pub struct ProgramFacts {
     pub responder_ended_first: bool,
     /// It got input after it last wrote anything (for the ILE message).
     pub waiting_after_input: bool,
+    /// When the wall limit struck, it was blocked reading its stdin.
+    pub blocked_reading: Option<bool>,
     /// Peak memory from the exit status when no cgroup measured it.
     pub maxrss_kib: Option<u64>,
 }
@@ -141,19 +143,16 @@ pub fn program_failure(f: &ProgramFacts) -> Option<(Verdict, String)> {
         _ if mem_hit => Some(mle()),
         ProgramEnd::Killed(WallLimit) => Some((
             Verdict::ILE,
-            if f.waiting_after_input {
-                format!(
-                    "the program was still running after the wall-time limit of {} ms, using only {} ms of CPU: waiting for input; did it forget to flush?",
-                    ms(f.wall_limit_ns),
-                    ms(f.cpu_ns)
-                )
-            } else {
-                format!(
-                    "the program was still running after the wall-time limit of {} ms, using only {} ms of CPU: it was waiting, not computing",
-                    ms(f.wall_limit_ns),
-                    ms(f.cpu_ns)
-                )
-            },
+            format!(
+                "the program was still running after the wall-time limit of {} ms, using only {} ms of CPU: {}",
+                ms(f.wall_limit_ns),
+                ms(f.cpu_ns),
+                match (f.blocked_reading, f.waiting_after_input) {
+                    (Some(true), true) => "it was waiting for input, having written nothing since it last received some; did it forget to flush?",
+                    (Some(true), false) => "it was waiting for input that never came",
+                    _ => "it was waiting, not computing",
+                }
+            ),
         )),
         ProgramEnd::Killed(_) => None,
         ProgramEnd::Exited(0) => None,
@@ -461,6 +460,7 @@ mod tests {
             stderr_limit: 100,
             responder_ended_first: false,
             waiting_after_input: false,
+            blocked_reading: None,
             maxrss_kib: None,
         }
     }

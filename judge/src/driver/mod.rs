@@ -127,6 +127,7 @@ struct Driver {
     wall_deadline_ns: u64,
     cpu_watch: CpuWatch,
     last_output_ns: u64,
+    blocked_reading: Option<bool>,
     ended: Option<Ended>,
     interrupted: Option<i32>,
     failure: Option<String>,
@@ -171,6 +172,7 @@ impl Driver {
             wall_deadline_ns: started_ns + limits.wall_time.as_nanos() as u64,
             cpu_watch: CpuWatch::new(started_ns, limits.cpu_time.as_nanos() as u64, p.parallelism),
             last_output_ns: 0,
+            blocked_reading: None,
             tree: p.tree,
             cfg,
             ended: None,
@@ -458,6 +460,7 @@ impl Driver {
             stderr_limit: limits.stderr,
             responder_ended_first: responder.finished().is_some_and(|f| f.at_ns <= at_ns),
             waiting_after_input: self.stdin.last_write_ns > self.last_output_ns,
+            blocked_reading: self.blocked_reading,
             maxrss_kib: report.map(|r| r.maxrss_kib),
         };
         let side = ProgramSide {
@@ -520,6 +523,7 @@ impl Driver {
                 let reason = if used > limit {
                     KillReason::CpuLimit
                 } else {
+                    self.blocked_reading = self.tree.blocked_reading_stdin();
                     KillReason::WallLimit
                 };
                 self.kill_program(reason, responder);

@@ -120,12 +120,12 @@ impl ExecResponder {
         Token(self.first.0 + i)
     }
 
-    /// The interactor's command line under its protocol.
+    /// The interactor's command line under its protocol: the files the
+    /// protocol passes come after the command the user gave (which may be
+    /// `python3 interactor.py`).
     fn argv(&mut self) -> io::Result<Vec<String>> {
-        let mut argv = vec![self.spec.argv[0].clone()];
-        let extra = &self.spec.argv[1..];
+        let mut argv = self.spec.argv.clone();
         if self.spec.protocol == Protocol::Plain {
-            argv.extend_from_slice(extra);
             return Ok(argv);
         }
         let dir = TempDir::new()?;
@@ -157,7 +157,6 @@ impl ExecResponder {
             }
             Protocol::Plain => unreachable!(),
         }
-        argv.extend_from_slice(extra);
         self.workdir = Some(dir);
         Ok(argv)
     }

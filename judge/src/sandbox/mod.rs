@@ -404,6 +404,40 @@ impl Tree {
         proc_cpu_ns(pid)
     }
 
+    /// Whether the program's main process is blocked reading its stdin
+    /// (None when that cannot be seen).
+    pub fn blocked_reading_stdin(&mut self) -> Option<bool> {
+        let pid = match self.program_host_pid {
+            Some(p) => p,
+            None => {
+                let p = first_child(self.init_pid)?;
+                self.program_host_pid = Some(p);
+                p
+            }
+        };
+        let s = std::fs::read_to_string(format!("/proc/{pid}/syscall")).ok()?;
+        let mut f = s.split_whitespace();
+        let nr: i64 = f.next()?.parse().ok()?;
+        let fd = f
+            .next()
+            .and_then(|a| i64::from_str_radix(a.trim_start_matches("0x"), 16).ok());
+        let reading = [
+            libc::SYS_read,
+            libc::SYS_readv,
+            libc::SYS_pread64,
+            libc::SYS_preadv,
+        ];
+        let polling = [
+            libc::SYS_poll,
+            libc::SYS_ppoll,
+            libc::SYS_select,
+            libc::SYS_pselect6,
+            libc::SYS_epoll_wait,
+            libc::SYS_epoll_pwait,
+        ];
+        Some((reading.contains(&nr) && fd == Some(0)) || polling.contains(&nr))
+    }
+
     /// Kill every process of the tree. Idempotent.
     pub fn kill(&self) {
         if !self.reaped {
