@@ -77,7 +77,7 @@ pub struct ProgramFacts {
     pub stderr_limit: u64,
     /// The responder had already ended when the program did.
     pub responder_ended_first: bool,
-    /// It got input after it last wrote anything (for the ILE message).
+    /// It wrote nothing since it was last given input (or at all).
     pub waiting_after_input: bool,
     /// When the wall limit struck, it was blocked reading its stdin.
     pub blocked_reading: Option<bool>,

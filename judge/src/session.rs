@@ -446,13 +446,17 @@ impl Session {
     }
 }
 
+/// The judge's own peak RSS. /proc's VmHWM rather than getrusage: after
+/// exec, getrusage's maxrss still counts the parent's memory at fork time.
 fn own_max_rss_kib() -> u64 {
-    // SAFETY: rusage is plain data; getrusage fills it.
-    unsafe {
-        let mut ru: libc::rusage = std::mem::zeroed();
-        libc::getrusage(libc::RUSAGE_SELF, &mut ru);
-        ru.ru_maxrss as u64
-    }
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
 }
 
 /// SIGINT, SIGTERM and SIGHUP delivered through a signalfd the loop watches,

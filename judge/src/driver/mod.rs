@@ -326,16 +326,17 @@ impl Driver {
                         self.flush_journal();
                     }
                     if over_cap {
+                        // Nothing more of it is wanted, not even what is
+                        // still in the pipe when the program is killed.
+                        match stream {
+                            Stream::Stdout => self.stdout.close(),
+                            Stream::Stderr => self.stderr.close(),
+                        }
                         let reason = match stream {
                             Stream::Stdout => KillReason::StdoutLimit,
                             Stream::Stderr => KillReason::StderrLimit,
                         };
                         self.kill_program(reason, responder);
-                        // Nothing more of it is wanted.
-                        match stream {
-                            Stream::Stdout => self.stdout.close(),
-                            Stream::Stderr => self.stderr.close(),
-                        }
                         self.stream_closed(stream, responder);
                         return;
                     }
@@ -459,7 +460,7 @@ impl Driver {
             stdout_limit: limits.stdout,
             stderr_limit: limits.stderr,
             responder_ended_first: responder.finished().is_some_and(|f| f.at_ns <= at_ns),
-            waiting_after_input: self.stdin.last_write_ns > self.last_output_ns,
+            waiting_after_input: self.stdin.last_write_ns >= self.last_output_ns,
             blocked_reading: self.blocked_reading,
             maxrss_kib: report.map(|r| r.maxrss_kib),
         };

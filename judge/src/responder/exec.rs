@@ -338,10 +338,16 @@ impl ExecResponder {
         }
     }
 
-    /// Drain a held read end whose reader has gone.
+    /// Drain a held read end whose reader has gone. Only then may it be made
+    /// non-blocking: O_NONBLOCK belongs to the open file description, which
+    /// the reader shared while it lived.
     fn drain_held(file: &mut Option<File>) {
         let mut buf = [0u8; CHUNK];
         if let Some(f) = file.as_mut() {
+            if sys::set_nonblocking(f).is_err() {
+                *file = None;
+                return;
+            }
             loop {
                 match f.read(&mut buf) {
                     Ok(0) => {
@@ -484,12 +490,6 @@ impl Responder for ExecResponder {
                 sys::set_nonblocking(f).map_err(|e| ResponderError::io("configuring a pipe", e))?;
                 reg(f.as_raw_fd(), self.token(i), interest)?;
             }
-        }
-        for f in [&self.held_program_stdin, &self.held_own_stdin]
-            .into_iter()
-            .flatten()
-        {
-            sys::set_nonblocking(f).map_err(|e| ResponderError::io("configuring a pipe", e))?;
         }
         if let Some(t) = &self.tree {
             reg(t.exit_fd(), self.token(EXIT), Interest::READABLE)?;

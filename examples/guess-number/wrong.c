@@ -1,0 +1,27 @@
+/*
+ * Wrong: a linear search, 1, 2, 3, ... It flushes and follows the protocol,
+ * but it needs as many guesses as the hidden number, so the interactor
+ * stops it at the 31st guess with "wrong answer too many queries".
+ *
+ * After that the interactor has exited and this program is still waiting
+ * for an answer; under the default (kattis) precedence the interactor's
+ * early rejection decides at once and the judge kills the program.
+ */
+#include <stdio.h>
+#include <string.h>
+
+int main(void)
+{
+    int limit;
+    if (scanf("%d", &limit) != 1)
+        return 1;
+    char reply[16];
+    for (long guess = 1;; guess++) {
+        printf("%ld\n", guess);
+        fflush(stdout);
+        if (scanf("%15s", reply) != 1)
+            return 1;
+        if (strcmp(reply, "correct") == 0)
+            return 0;
+    }
+}

@@ -1,0 +1,138 @@
+use crate::util::*;
+
+fn usage_error(args: &[&str]) -> String {
+    let d = run().args(args.iter().copied()).program(["/bin/true"]).exec();
+    assert_eq!(d.status, 2, "{args:?}: stderr {}", d.stderr);
+    assert_eq!(d.stdout, "");
+    assert_eq!(d.stderr.lines().count(), 1, "one line, got: {}", d.stderr);
+    d.stderr
+}
+
+#[test]
+fn bad_flags_are_one_line_and_exit_2() {
+    assert!(usage_error(&["--bogus"]).contains("--bogus"));
+    assert!(usage_error(&["--time-limit", "fast"]).contains("invalid duration"));
+    assert!(usage_error(&["--memory-limit", "12Q"]).contains("invalid size"));
+    assert!(usage_error(&["--precedence", "ioi"]).contains("unknown precedence"));
+    assert!(usage_error(&["--protocol", "x"]).contains("unknown protocol"));
+    assert!(usage_error(&["--cpus", "99999"]).contains("CPU"));
+    assert!(usage_error(&["--direct"]).contains("--direct needs"));
+    assert!(usage_error(&["--responder", "telepathy:x"]).contains("unknown responder kind"));
+    assert!(usage_error(&["--responder", "exec:'unterminated"]).contains("unterminated"));
+    assert!(usage_error(&["--env", "NOEQUALS"]).contains("KEY=VALUE"));
+}
+
+#[test]
+fn missing_things_are_exit_2() {
+    assert!(usage_error(&["--stdin", "/nonexistent/in.txt"]).contains("/nonexistent/in.txt"));
+    assert!(usage_error(&["--responder", "exec:/nonexistent/interactor"]).contains("not found"));
+    assert!(usage_error(&["--responder", "exec:/bin/true", "--input", "/nonexistent/x"]).contains("input"));
+    let d = run().program(["/nonexistent/program"]).exec();
+    assert_eq!(d.status, 2);
+    assert_eq!(d.stderr, "judge: /nonexistent/program: program not found\n");
+    let dir = temp_dir("noexec");
+    let f = dir.join("data.txt");
+    std::fs::write(&f, "just text").unwrap();
+    let d = run().program([f.to_str().unwrap()]).exec();
+    assert_eq!(d.status, 2);
+    assert!(d.stderr.contains("not executable"), "{}", d.stderr);
+    let d = run().program(["/tmp"]).exec();
+    assert_eq!(d.status, 2);
+}
+
+#[test]
+fn not_a_binary_is_exit_2() {
+    let dir = temp_dir("notbin");
+    let f = dir.join("prog");
+    std::fs::write(&f, [0x7f, b'E', b'L', b'F', 0, 0, 0]).unwrap();
+    std::process::Command::new("chmod").arg("+x").arg(&f).status().unwrap();
+    let d = run().program([f.to_str().unwrap()]).exec();
+    assert_eq!(d.status, 2, "{}", d.stderr);
+    assert!(d.stderr.contains("executing the program"), "{}", d.stderr);
+}
+
+#[test]
+fn help_lists_defaults() {
+    let out = std::process::Command::new(judge_bin()).args(["run", "--help"]).output().unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for needle in ["[default: 2]", "[default: 256M]", "[default: 64M]", "[default: 1M]", "[default: 64]", "3 x time limit + 1 s", "[default: kattis]"] {
+        assert!(help.contains(needle), "help lacks {needle}:\n{help}");
+    }
+}
+
+#[test]
+fn human_mode_prints_stdout_and_a_summary() {
+    let d = run().program([prog("exit_n"), "0".into(), "hi".into()]).exec();
+    assert_eq!(d.status, 0);
+    assert_eq!(d.stdout, "hi\n");
+    assert!(d.stderr.starts_with("AC: "), "{}", d.stderr);
+    let d = run().program([prog("exit_n"), "4".into()]).exec();
+    assert_eq!(d.status, 1);
+    assert!(d.stderr.starts_with("RE: "), "{}", d.stderr);
+}
+
+#[test]
+fn json_has_the_contract_fields() {
+    let v = run().program(["/bin/true"]).json();
+    for key in [
+        "verdict", "exit_code", "signal", "cpu_time_ms", "wall_time_ms", "memory_kib", "stdout_bytes",
+        "stderr_bytes", "stdin_bytes", "message", "responder", "isolation", "stdout", "stderr", "limits",
+        "first_to_finish", "precedence", "rule",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key}: {v}");
+    }
+    for limit in ["cpu_time", "wall_time", "memory", "stdout", "stderr", "processes"] {
+        let l = &v["limits"][limit];
+        assert!(l["enforced_by"].is_array() && l["measured_by"].is_string(), "{limit}: {l}");
+    }
+}
+
+#[test]
+fn environment_is_clean_unless_passed() {
+    let v = run()
+        .env("JUDGE_SECRET", "leak")
+        .args(["--env", "MINE=yes"])
+        .program(["/usr/bin/env"])
+        .json();
+    let env = v["stdout"].as_str().unwrap();
+    assert!(!env.contains("JUDGE_SECRET"), "{env}");
+    assert!(env.contains("MINE=yes\n"), "{env}");
+    assert!(env.contains("PATH="), "{env}");
+}
+
+#[test]
+fn transcript_records_the_conversation() {
+    let dir = temp_dir("transcript");
+    let t = dir.join("t.jsonl");
+    let v = run()
+        .args(["--transcript", t.to_str().unwrap(), "--responder", &interactor("echo")])
+        .program(["python3", "-c", "import sys\nprint('ping', flush=True)\nassert sys.stdin.readline() == 'ping\\n'\nprint('bye', flush=True)"])
+        .json();
+    assert_eq!(v["verdict"], "AC", "{v}");
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&t)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let chunks: Vec<(String, String)> = lines
+        .iter()
+        .filter(|l| l.get("stream").is_some())
+        .map(|l| (l["stream"].as_str().unwrap().to_string(), l["data"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(
+        chunks,
+        [("stdout".into(), "ping\n".into()), ("stdin".into(), "ping\n".into()), ("stdout".into(), "bye\n".into()), ("stdin".into(), "bye\n".into())]
+    );
+    let mut last_t = 0.0;
+    for l in &lines {
+        let t = l["t_ms"].as_f64().unwrap();
+        assert!(t >= last_t, "time goes forward");
+        last_t = t;
+    }
+    let end = lines.last().unwrap();
+    assert_eq!(end["event"], "end");
+    assert_eq!(end["verdict"], "AC");
+    assert!(lines.iter().any(|l| l["event"] == "program_exit" && l["exit_code"] == 0));
+    assert!(lines.iter().filter(|l| l.get("stream").is_some()).all(|l| l["cpu_ms"].is_number()));
+}

@@ -1,0 +1,299 @@
+use crate::util::*;
+use serde_json::Value;
+
+fn session(policy: &str, interactor_mode: &str) -> Run {
+    run()
+        .args(["--precedence", policy, "--responder"])
+        .arg(interactor(interactor_mode))
+}
+
+fn py(code: &str) -> Vec<String> {
+    vec!["python3".into(), "-c".into(), code.into()]
+}
+
+const POLICIES: [&str; 3] = ["kattis", "testlib", "cms"];
+
+#[test]
+fn guess_number_style_conversation_is_ac() {
+    let v = session("kattis", "echo")
+        .program(py("import sys\nfor i in range(100):\n    print(i, flush=True)\n    assert sys.stdin.readline() == f'{i}\\n'\n"))
+        .json();
+    // The echo interactor accepts at EOF.
+    assert_eq!(v["verdict"], "AC", "{v}");
+    assert_eq!(v["stdout_bytes"], v["stdin_bytes"]);
+    assert_eq!(v["stdout_bytes"], 290);
+    assert_eq!(v["responder"]["kind"], "exec");
+    assert_eq!(v["responder"]["output_bytes"], 290);
+}
+
+#[test]
+fn row_interactor_wa_first_then_program_tle() {
+    for (policy, want) in POLICIES.iter().zip(["WA", "WA", "TLE"]) {
+        let v = session(policy, "wa_first")
+            .args(["--time-limit", "0.5"])
+            .program([prog("spin")])
+            .json();
+        assert_eq!(v["verdict"], want, "{policy}: {v}");
+        assert_eq!(v["first_to_finish"], "responder", "{policy}");
+        assert_eq!(v["responder"]["verdict"], "WA");
+    }
+}
+
+#[test]
+fn row_program_tle_first_then_interactor_wa_on_eof() {
+    for policy in POLICIES {
+        let v = session(policy, "wa_on_eof")
+            .args(["--time-limit", "0.3"])
+            .program([prog("spin")])
+            .json();
+        assert_eq!(v["verdict"], "TLE", "{policy}: {v}");
+        assert_eq!(v["first_to_finish"], "program", "{policy}");
+    }
+}
+
+#[test]
+fn row_program_exits_0_early_and_interactor_reads_eof() {
+    for policy in POLICIES {
+        let v = session(policy, "wa_on_eof").program(["/bin/true"]).json();
+        assert_eq!(v["verdict"], "WA", "{policy}: {v}");
+        assert_eq!(v["message"], "wrong answer unexpected end of file");
+        assert_eq!(v["first_to_finish"], "program");
+        assert_eq!(v["exit_code"], 0);
+    }
+}
+
+#[test]
+fn row_program_exits_nonzero_early() {
+    for policy in POLICIES {
+        let v = session(policy, "wa_on_eof").program([prog("exit_n"), "3".into()]).json();
+        assert_eq!(v["verdict"], "RE", "{policy}: {v}");
+        assert_eq!(v["first_to_finish"], "program");
+    }
+}
+
+#[test]
+fn row_interactor_wa_first_then_program_sigpipe() {
+    for policy in POLICIES {
+        let v = session(policy, "wa_first")
+            .program(py("import os, signal, time\ntime.sleep(0.3)\nos.kill(os.getpid(), signal.SIGPIPE)"))
+            .json();
+        assert_eq!(v["verdict"], "WA", "{policy}: {v}");
+        assert_eq!(v["first_to_finish"], "responder");
+    }
+}
+
+/// The interactor accepts after one line and exits while the program still
+/// writes: the program must not die of SIGPIPE for it.
+#[test]
+fn row_interactor_ac_first_while_program_keeps_writing() {
+    let code = "import sys, time\nprint('answer', flush=True)\ntime.sleep(0.2)\nfor i in range(2000):\n    sys.stdout.write('x' * 1000 + '\\n')\nsys.stdout.flush()\n";
+    for policy in POLICIES {
+        let v = session(policy, "ac_one_line").program(py(code)).json();
+        assert_eq!(v["verdict"], "AC", "{policy}: {v}");
+        assert_eq!(v["first_to_finish"], "responder");
+        if policy != "testlib" {
+            // kattis and cms wait for the program, which exits normally.
+            assert_eq!(v["exit_code"], 0, "{policy}: {v}");
+            assert_eq!(v["signal"], Value::Null);
+            assert_eq!(v["stdout_bytes"], 7 + 2000 * 1001);
+        }
+    }
+}
+
+#[test]
+fn row_interactor_crash_is_je() {
+    for policy in POLICIES {
+        let v = session(policy, "crash").program([prog("sleeper"), "0.5".into()]).json();
+        assert_eq!(v["verdict"], "JE", "{policy}: {v}");
+        assert_eq!(v["message"], "the interactor was killed by signal SIGSEGV");
+    }
+}
+
+/// Both sides wait for each other: ILE, with the hint that the program
+/// wrote nothing since it was last given input.
+#[test]
+fn row_deadlock_is_ile_with_flush_hint() {
+    // Writes its guess without flushing, then waits for the reply.
+    let noflush = "import sys\nsys.stdout.write('5\\n')\nsys.stdin.readline()\n";
+    for policy in POLICIES {
+        let v = session(policy, "read_block")
+            .args(["--wall-limit", "0.5"])
+            .program(py(noflush))
+            .json();
+        assert_eq!(v["verdict"], "ILE", "{policy}: {v}");
+        let msg = v["message"].as_str().unwrap();
+        assert!(msg.contains("waiting for input") && msg.contains("did it forget to flush?"), "{msg}");
+    }
+}
+
+#[test]
+fn interactor_hang_is_je_in_bounded_time() {
+    let d = session("kattis", "hang")
+        .args(["--responder-wall-limit", "1", "--json"])
+        .program(["/bin/true"])
+        .exec();
+    let v = d.json();
+    assert_eq!(v["verdict"], "JE", "{v}");
+    assert_eq!(v["message"], "the interactor did not finish within its wall-time limit of 1000 ms");
+    assert!(d.elapsed.as_secs_f64() < 3.0, "took {:?}", d.elapsed);
+}
+
+#[test]
+fn interactor_cpu_hog_is_je() {
+    let v = run()
+        .args(["--responder", &format!("exec:{}", prog("spin")), "--responder-time-limit", "0.3"])
+        .program([prog("sleeper"), "2".into()])
+        .json();
+    assert_eq!(v["verdict"], "JE", "{v}");
+    assert_eq!(v["message"], "the interactor used more than its CPU-time limit of 300 ms");
+}
+
+#[test]
+fn interactor_flood_is_je() {
+    let d = session("kattis", "flood")
+        .args(["--responder-output-limit", "8M", "--json"])
+        .program(["/bin/sh", "-c", "cat > /dev/null"])
+        .exec();
+    let v = d.json();
+    assert_eq!(v["verdict"], "JE", "{v}");
+    assert_eq!(v["message"], "the interactor sent more than 8388608 bytes to the program");
+    assert!(judge_rss(&v) < 32 * 1024, "judge RSS {} KiB", judge_rss(&v));
+}
+
+#[test]
+fn interactor_stderr_flood_is_je() {
+    let v = session("kattis", "flood_stderr")
+        .args(["--responder-stderr-limit", "64K"])
+        .program([prog("sleeper"), "1".into()])
+        .json();
+    assert_eq!(v["verdict"], "JE", "{v}");
+    assert_eq!(v["message"], "the interactor wrote more than 65536 bytes to stderr");
+}
+
+#[test]
+fn interactor_memory_hog_is_je() {
+    let v = run()
+        .args(["--responder", &format!("exec:{} 500", prog("alloc")), "--responder-memory-limit", "64M", "--protocol", "plain"])
+        .program([prog("sleeper"), "2".into()])
+        .json();
+    assert_eq!(v["verdict"], "JE", "{v}");
+}
+
+/// The program never reads while the interactor writes 64 MiB: the judge's
+/// memory stays bounded (backpressure), and the sleeper is ILE.
+#[test]
+fn program_that_never_reads_while_interactor_writes_a_lot() {
+    let d = run()
+        .args(["--responder", &format!("{} 64", interactor("write_mib")), "--wall-limit", "1", "--json"])
+        .program([prog("sleeper")])
+        .exec();
+    let v = d.json();
+    assert_eq!(v["verdict"], "ILE", "{v}");
+    assert!(judge_rss(&v) < 32 * 1024, "judge RSS {} KiB", judge_rss(&v));
+    // At most its pipe (1 MiB) and our queue (1 MiB) were filled.
+    assert!(v["stdin_bytes"].as_u64().unwrap() <= 2 << 20, "{v}");
+}
+
+#[test]
+fn testlib_points_and_messages() {
+    let dir = temp_dir("points");
+    let script = dir.join("points.py");
+    std::fs::write(&script, "import sys\nsys.stdin.read()\nprint('points 0.5 half of it', file=sys.stderr)\nsys.exit(7)\n").unwrap();
+    let v = run()
+        .args(["--responder", &format!("exec:python3 {}", script.display())])
+        .program(["/bin/true"])
+        .json();
+    assert_eq!(v["verdict"], "AC", "{v}");
+    assert_eq!(v["responder"]["points"], 0.5);
+}
+
+#[test]
+fn testlib_interactor_gets_input_output_answer_files() {
+    let dir = temp_dir("files");
+    let input = dir.join("in.txt");
+    let answer = dir.join("ans.txt");
+    std::fs::write(&input, "42\n").unwrap();
+    std::fs::write(&answer, "answer\n").unwrap();
+    let script = dir.join("args.py");
+    std::fs::write(
+        &script,
+        "import sys\nn = open(sys.argv[1]).read().strip()\nopen(sys.argv[2], 'w').write('out')\na = open(sys.argv[3]).read().strip()\nprint(n, flush=True)\ngot = sys.stdin.readline().strip()\nif got == a:\n    print('ok', file=sys.stderr); sys.exit(0)\nprint('wrong answer ' + got, file=sys.stderr); sys.exit(1)\n",
+    )
+    .unwrap();
+    let v = run()
+        .args(["--responder", &format!("exec:python3 {}", script.display())])
+        .args(["--input", input.to_str().unwrap(), "--answer", answer.to_str().unwrap()])
+        .program(py("import sys\nn = sys.stdin.readline().strip()\nprint('answer' if n == '42' else 'no', flush=True)"))
+        .json();
+    assert_eq!(v["verdict"], "AC", "{v}");
+}
+
+#[test]
+fn kattis_protocol_with_feedback_dir() {
+    let dir = temp_dir("kattis");
+    let script = dir.join("validator.py");
+    std::fs::write(
+        &script,
+        "import sys, os\ninp, ans, fb = sys.argv[1:4]\nline = sys.stdin.readline().strip()\nok = line == 'hello'\nopen(os.path.join(fb, 'judgemessage.txt'), 'w').write('said ' + line + '\\n')\nsys.exit(42 if ok else 43)\n",
+    )
+    .unwrap();
+    for (say, want) in [("hello", "AC"), ("bye", "WA")] {
+        let v = run()
+            .args(["--protocol", "kattis", "--responder", &format!("exec:python3 {}", script.display())])
+            .program(["/bin/echo", say])
+            .json();
+        assert_eq!(v["verdict"], want, "{v}");
+        assert_eq!(v["responder"]["message"], format!("said {say}"));
+    }
+}
+
+#[test]
+fn kattis_protocol_unexpected_exit_is_je() {
+    let v = run()
+        .args(["--protocol", "kattis", "--responder", "exec:/bin/true"])
+        .program(["/bin/true"])
+        .json();
+    assert_eq!(v["verdict"], "JE", "{v}");
+}
+
+#[test]
+fn plain_protocol() {
+    for (code, want) in [("0", "AC"), ("5", "WA")] {
+        let v = run()
+            .args(["--protocol", "plain", "--responder", &format!("exec:{} {code}", prog("exit_n"))])
+            .program(["/bin/true"])
+            .json();
+        assert_eq!(v["verdict"], want, "{v}");
+    }
+}
+
+#[test]
+fn direct_mode_conversation() {
+    let v = run()
+        .args(["--direct", "--protocol", "plain", "--responder", &format!("exec:{}", prog("echo_lines"))])
+        .program(py("import sys\nfor i in range(1000):\n    print(i, flush=True)\n    assert sys.stdin.readline() == f'{i}\\n'\n"))
+        .json();
+    assert_eq!(v["verdict"], "AC", "{v}");
+    assert_eq!(v["stdout_bytes"], Value::Null);
+    assert_eq!(v["stdin_bytes"], Value::Null);
+}
+
+/// --direct: the interactor accepts and leaves while the program writes on;
+/// the judge holds the pipe so the program does not die of SIGPIPE.
+#[test]
+fn direct_mode_interactor_leaves_first() {
+    let code = "import sys, time\nprint('answer', flush=True)\ntime.sleep(0.2)\nfor i in range(2000):\n    sys.stdout.write('x' * 1000 + '\\n')\nsys.stdout.flush()\n";
+    let v = session("kattis", "ac_one_line").arg("--direct").program(py(code)).json();
+    assert_eq!(v["verdict"], "AC", "{v}");
+    assert_eq!(v["exit_code"], 0);
+}
+
+#[test]
+fn interactive_sessions_are_pinned_to_one_cpu_by_default() {
+    let v = session("kattis", "ac_at_eof").program(["/bin/true"]).json();
+    assert_eq!(v["cpus"].as_array().unwrap().len(), 1, "{v}");
+    let v = session("kattis", "ac_at_eof").args(["--cpus", "any"]).program(["/bin/true"]).json();
+    assert_eq!(v["cpus"], Value::Null);
+    let v = run().program(["/bin/true"]).json();
+    assert_eq!(v["cpus"], Value::Null, "batch sessions stay unpinned");
+}

@@ -1,0 +1,213 @@
+//! Helpers shared by the integration tests: run the real `judge` binary,
+//! parse its JSON result, build C fixtures once per test run.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub fn judge_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_judge")
+}
+
+/// The repository root (tests/ lives there).
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+pub fn fixture(rel: &str) -> String {
+    repo().join("tests/fixtures").join(rel).to_string_lossy().into_owned()
+}
+
+/// The modes interactor as an exec responder spec.
+pub fn interactor(mode: &str) -> String {
+    format!("exec:python3 {} {mode}", fixture("interactors/modes.py"))
+}
+
+/// Compile every tests/fixtures/programs/*.c once per run; returns the path
+/// of the binary built from NAME.c.
+pub fn prog(name: &str) -> String {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    let dir = DIR.get_or_init(|| {
+        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fixtures");
+        std::fs::create_dir_all(&out).unwrap();
+        let src = repo().join("tests/fixtures/programs");
+        for entry in std::fs::read_dir(&src).unwrap() {
+            let p = entry.unwrap().path();
+            if p.extension().is_some_and(|e| e == "c") {
+                let bin = out.join(p.file_stem().unwrap());
+                let st = Command::new("gcc")
+                    .args(["-O2", "-o"])
+                    .arg(&bin)
+                    .arg(&p)
+                    .status()
+                    .expect("gcc must be installed to build the test fixtures");
+                assert!(st.success(), "gcc failed on {}", p.display());
+            }
+        }
+        // Readable and executable by the unprivileged test user as well.
+        let _ = Command::new("chmod").args(["-R", "a+rX"]).arg(&out).status();
+        out
+    });
+    dir.join(name).to_string_lossy().into_owned()
+}
+
+/// A `judge run` invocation under construction.
+pub struct Run {
+    args: Vec<String>,
+    program: Vec<String>,
+    envs: Vec<(String, String)>,
+}
+
+pub fn run() -> Run {
+    Run {
+        args: vec!["run".into()],
+        program: Vec::new(),
+        envs: Vec::new(),
+    }
+}
+
+/// What one judge invocation produced.
+pub struct Done {
+    pub status: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+    pub pid: u32,
+}
+
+impl Done {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(self.stdout.trim()).unwrap_or_else(|e| {
+            panic!(
+                "judge did not print one JSON object ({e}); exit {}\nstdout: {}\nstderr: {}",
+                self.status, self.stdout, self.stderr
+            )
+        })
+    }
+}
+
+impl Run {
+    pub fn arg(mut self, a: impl Into<String>) -> Self {
+        self.args.push(a.into());
+        self
+    }
+
+    pub fn args<I: IntoIterator<Item = S>, S: Into<String>>(mut self, a: I) -> Self {
+        self.args.extend(a.into_iter().map(Into::into));
+        self
+    }
+
+    pub fn env(mut self, k: &str, v: &str) -> Self {
+        self.envs.push((k.into(), v.into()));
+        self
+    }
+
+    pub fn program<I: IntoIterator<Item = S>, S: Into<String>>(mut self, p: I) -> Self {
+        self.program = p.into_iter().map(Into::into).collect();
+        self
+    }
+
+    pub fn command(&self) -> Command {
+        let mut c = Command::new(judge_bin());
+        c.args(&self.args).arg("--").args(&self.program);
+        for (k, v) in &self.envs {
+            c.env(k, v);
+        }
+        c.stdin(Stdio::null());
+        c
+    }
+
+    /// Run with --json and return the parsed result.
+    pub fn json(self) -> Value {
+        let done = self.arg("--json").exec();
+        let v = done.json();
+        let code = if v["verdict"] == "AC" { 0 } else { 1 };
+        assert_eq!(done.status, code, "exit status vs verdict: {v}");
+        v
+    }
+
+    /// Run as is; returns everything about the invocation.
+    pub fn exec(self) -> Done {
+        exec_command(self.command())
+    }
+}
+
+/// Spawn and collect everything.
+pub fn exec_command(mut c: Command) -> Done {
+    use std::io::Read;
+    c.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let start = Instant::now();
+    let mut child = c.spawn().expect("spawn judge");
+    let pid = child.id();
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let t = std::thread::spawn(move || {
+        let mut s = String::new();
+        err.read_to_string(&mut s).unwrap();
+        s
+    });
+    let mut stdout = String::new();
+    out.read_to_string(&mut stdout).unwrap();
+    let stderr = t.join().unwrap();
+    let status = child.wait().unwrap().into_raw();
+    let status = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        128 + libc::WTERMSIG(status)
+    };
+    Done {
+        status,
+        stdout,
+        stderr,
+        elapsed: start.elapsed(),
+        pid,
+    }
+}
+
+/// Every process on the host whose command line contains `token`.
+pub fn processes_with(token: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if !name.chars().all(|c| c.is_ascii_digit()) {
+            continue;
+        }
+        if let Ok(cmd) = std::fs::read(e.path().join("cmdline")) {
+            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+            if cmd.contains(token) {
+                found.push(format!("{name}: {cmd}"));
+            }
+        }
+    }
+    found
+}
+
+/// A unique token for this test process and call.
+pub fn token(tag: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!("judgetest-{tag}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
+}
+
+pub fn ms(v: &Value) -> u64 {
+    v.as_u64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+/// A fresh empty directory under the target dir.
+pub fn temp_dir(tag: &str) -> PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(token(tag));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// The judge's own peak RSS as it reports it (VmHWM of its process).
+pub fn judge_rss(v: &Value) -> u64 {
+    v["judge_max_rss_kib"].as_u64().unwrap()
+}
