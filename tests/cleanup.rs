@@ -10,11 +10,19 @@ fn daemon_dies_with_the_session() {
     let v = run()
         .program([prog("daemon"), file.to_str().unwrap().into(), tok.clone()])
         .json();
-    assert_eq!(v["verdict"], "AC", "{v}");
-    assert!(processes_with(&tok).is_empty(), "survivors: {:?}", processes_with(&tok));
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
+    assert!(
+        processes_with(&tok).is_empty(),
+        "survivors: {:?}",
+        processes_with(&tok)
+    );
     let size = std::fs::metadata(&file).unwrap().len();
     std::thread::sleep(Duration::from_millis(100));
-    assert_eq!(std::fs::metadata(&file).unwrap().len(), size, "the daemon still writes");
+    assert_eq!(
+        std::fs::metadata(&file).unwrap().len(),
+        size,
+        "the daemon still writes"
+    );
 }
 
 #[test]
@@ -25,7 +33,11 @@ fn killed_tree_leaves_nothing() {
         .program(["/bin/sh", "-c", &format!("{} 3 {tok}", prog("fork_spin"))])
         .json();
     assert_eq!(v["verdict"], "TLE");
-    assert!(processes_with(&tok).is_empty(), "survivors: {:?}", processes_with(&tok));
+    assert!(
+        processes_with(&tok).is_empty(),
+        "survivors: {:?}",
+        processes_with(&tok)
+    );
 }
 
 /// No cgroup directory of the judge's is left in any hierarchy.
@@ -40,7 +52,9 @@ fn no_cgroups_are_left() {
     let prefix = format!("judge-{}-", d.pid);
     let mut left = Vec::new();
     walk(std::path::Path::new("/sys/fs/cgroup"), 0, &mut |p| {
-        if p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(&prefix)) {
+        if p.file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with(&prefix))
+        {
             left.push(p.to_path_buf());
         }
     });
@@ -69,10 +83,20 @@ fn no_temp_dirs_are_left() {
     for protocol in ["kattis", "testlib"] {
         let v = run()
             .env("TMPDIR", tmp.to_str().unwrap())
-            .args(["--protocol", protocol, "--responder", &interactor("wa_first")])
+            .args([
+                "--protocol",
+                protocol,
+                "--responder",
+                &interactor("wa_first"),
+            ])
             .program(["/bin/true"])
             .json();
-        assert_eq!(v["responder"]["verdict"], if protocol == "kattis" { "JE" } else { "WA" }, "{v}");
+        assert_eq!(
+            v["responder"]["verdict"],
+            if protocol == "kattis" { "JE" } else { "WA" },
+            "{}",
+            brief(&v)
+        );
     }
     let left: Vec<_> = std::fs::read_dir(&tmp)
         .unwrap()
@@ -100,10 +124,17 @@ fn sigterm_to_the_judge_cleans_up() {
     unsafe { libc::kill(pid, libc::SIGTERM) };
     let out = child.wait_with_output().unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["verdict"], "JE", "{v}");
-    assert_eq!(v["message"], "the judge was interrupted by SIGTERM and stopped the session");
+    assert_eq!(v["verdict"], "JE", "{}", brief(&v));
+    assert_eq!(
+        v["message"],
+        "the judge was interrupted by SIGTERM and stopped the session"
+    );
     // Neither the program's tree nor the interactor (which carries the token too).
-    assert!(processes_with(&tok).is_empty(), "survivors: {:?}", processes_with(&tok));
+    assert!(
+        processes_with(&tok).is_empty(),
+        "survivors: {:?}",
+        processes_with(&tok)
+    );
 }
 
 /// SIGKILL to the judge cannot be handled, but init dies with it
@@ -114,10 +145,14 @@ fn sigkill_to_the_judge_still_kills_the_tree() {
     let mut cmd = run()
         .program(["/bin/sh", "-c", &format!("{} 1 {tok}", prog("fork_spin"))])
         .command();
-    cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+    cmd.stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
     let mut child = cmd.spawn().unwrap();
     std::thread::sleep(Duration::from_millis(300));
-    assert!(!processes_with(&tok).is_empty(), "the tree should be running");
+    assert!(
+        !processes_with(&tok).is_empty(),
+        "the tree should be running"
+    );
     child.kill().unwrap();
     child.wait().unwrap();
     let mut left = processes_with(&tok);

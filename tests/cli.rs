@@ -1,7 +1,10 @@
 use crate::util::*;
 
 fn usage_error(args: &[&str]) -> String {
-    let d = run().args(args.iter().copied()).program(["/bin/true"]).exec();
+    let d = run()
+        .args(args.iter().copied())
+        .program(["/bin/true"])
+        .exec();
     assert_eq!(d.status, 2, "{args:?}: stderr {}", d.stderr);
     assert_eq!(d.stdout, "");
     assert_eq!(d.stderr.lines().count(), 1, "one line, got: {}", d.stderr);
@@ -26,7 +29,10 @@ fn bad_flags_are_one_line_and_exit_2() {
 fn missing_things_are_exit_2() {
     assert!(usage_error(&["--stdin", "/nonexistent/in.txt"]).contains("/nonexistent/in.txt"));
     assert!(usage_error(&["--responder", "exec:/nonexistent/interactor"]).contains("not found"));
-    assert!(usage_error(&["--responder", "exec:/bin/true", "--input", "/nonexistent/x"]).contains("input"));
+    assert!(
+        usage_error(&["--responder", "exec:/bin/true", "--input", "/nonexistent/x"])
+            .contains("input")
+    );
     let d = run().program(["/nonexistent/program"]).exec();
     assert_eq!(d.status, 2);
     assert_eq!(d.stderr, "judge: /nonexistent/program: program not found\n");
@@ -45,7 +51,11 @@ fn not_a_binary_is_exit_2() {
     let dir = temp_dir("notbin");
     let f = dir.join("prog");
     std::fs::write(&f, [0x7f, b'E', b'L', b'F', 0, 0, 0]).unwrap();
-    std::process::Command::new("chmod").arg("+x").arg(&f).status().unwrap();
+    std::process::Command::new("chmod")
+        .arg("+x")
+        .arg(&f)
+        .status()
+        .unwrap();
     let d = run().program([f.to_str().unwrap()]).exec();
     assert_eq!(d.status, 2, "{}", d.stderr);
     assert!(d.stderr.contains("executing the program"), "{}", d.stderr);
@@ -53,17 +63,30 @@ fn not_a_binary_is_exit_2() {
 
 #[test]
 fn help_lists_defaults() {
-    let out = std::process::Command::new(judge_bin()).args(["run", "--help"]).output().unwrap();
+    let out = std::process::Command::new(judge_bin())
+        .args(["run", "--help"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let help = String::from_utf8_lossy(&out.stdout);
-    for needle in ["[default: 2]", "[default: 256M]", "[default: 64M]", "[default: 1M]", "[default: 64]", "3 x time limit + 1 s", "[default: kattis]"] {
+    for needle in [
+        "[default: 2]",
+        "[default: 256M]",
+        "[default: 64M]",
+        "[default: 1M]",
+        "[default: 64]",
+        "3 x time limit + 1 s",
+        "[default: kattis]",
+    ] {
         assert!(help.contains(needle), "help lacks {needle}:\n{help}");
     }
 }
 
 #[test]
 fn human_mode_prints_stdout_and_a_summary() {
-    let d = run().program([prog("exit_n"), "0".into(), "hi".into()]).exec();
+    let d = run()
+        .program([prog("exit_n"), "0".into(), "hi".into()])
+        .exec();
     assert_eq!(d.status, 0);
     assert_eq!(d.stdout, "hi\n");
     assert!(d.stderr.starts_with("AC: "), "{}", d.stderr);
@@ -76,15 +99,40 @@ fn human_mode_prints_stdout_and_a_summary() {
 fn json_has_the_contract_fields() {
     let v = run().program(["/bin/true"]).json();
     for key in [
-        "verdict", "exit_code", "signal", "cpu_time_ms", "wall_time_ms", "memory_kib", "stdout_bytes",
-        "stderr_bytes", "stdin_bytes", "message", "responder", "isolation", "stdout", "stderr", "limits",
-        "first_to_finish", "precedence", "rule",
+        "verdict",
+        "exit_code",
+        "signal",
+        "cpu_time_ms",
+        "wall_time_ms",
+        "memory_kib",
+        "stdout_bytes",
+        "stderr_bytes",
+        "stdin_bytes",
+        "message",
+        "responder",
+        "isolation",
+        "stdout",
+        "stderr",
+        "limits",
+        "first_to_finish",
+        "precedence",
+        "rule",
     ] {
         assert!(v.get(key).is_some(), "missing {key}: {v}");
     }
-    for limit in ["cpu_time", "wall_time", "memory", "stdout", "stderr", "processes"] {
+    for limit in [
+        "cpu_time",
+        "wall_time",
+        "memory",
+        "stdout",
+        "stderr",
+        "processes",
+    ] {
         let l = &v["limits"][limit];
-        assert!(l["enforced_by"].is_array() && l["measured_by"].is_string(), "{limit}: {l}");
+        assert!(
+            l["enforced_by"].is_array() && l["measured_by"].is_string(),
+            "{limit}: {l}"
+        );
     }
 }
 
@@ -107,9 +155,9 @@ fn transcript_records_the_conversation() {
     let t = dir.join("t.jsonl");
     let v = run()
         .args(["--transcript", t.to_str().unwrap(), "--responder", &interactor("echo")])
-        .program(["python3", "-c", "import sys\nprint('ping', flush=True)\nassert sys.stdin.readline() == 'ping\\n'\nprint('bye', flush=True)"])
+        .program([python().as_str(), "-c", "import sys\nprint('ping', flush=True)\nassert sys.stdin.readline() == 'ping\\n'\nprint('bye', flush=True)\nassert sys.stdin.readline() == 'bye\\n'"])
         .json();
-    assert_eq!(v["verdict"], "AC", "{v}");
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
     let lines: Vec<serde_json::Value> = std::fs::read_to_string(&t)
         .unwrap()
         .lines()
@@ -118,11 +166,21 @@ fn transcript_records_the_conversation() {
     let chunks: Vec<(String, String)> = lines
         .iter()
         .filter(|l| l.get("stream").is_some())
-        .map(|l| (l["stream"].as_str().unwrap().to_string(), l["data"].as_str().unwrap().to_string()))
+        .map(|l| {
+            (
+                l["stream"].as_str().unwrap().to_string(),
+                l["data"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     assert_eq!(
         chunks,
-        [("stdout".into(), "ping\n".into()), ("stdin".into(), "ping\n".into()), ("stdout".into(), "bye\n".into()), ("stdin".into(), "bye\n".into())]
+        [
+            ("stdout".into(), "ping\n".into()),
+            ("stdin".into(), "ping\n".into()),
+            ("stdout".into(), "bye\n".into()),
+            ("stdin".into(), "bye\n".into())
+        ]
     );
     let mut last_t = 0.0;
     for l in &lines {
@@ -133,6 +191,11 @@ fn transcript_records_the_conversation() {
     let end = lines.last().unwrap();
     assert_eq!(end["event"], "end");
     assert_eq!(end["verdict"], "AC");
-    assert!(lines.iter().any(|l| l["event"] == "program_exit" && l["exit_code"] == 0));
-    assert!(lines.iter().filter(|l| l.get("stream").is_some()).all(|l| l["cpu_ms"].is_number()));
+    assert!(lines
+        .iter()
+        .any(|l| l["event"] == "program_exit" && l["exit_code"] == 0));
+    assert!(lines
+        .iter()
+        .filter(|l| l.get("stream").is_some())
+        .all(|l| l["cpu_ms"].is_number()));
 }

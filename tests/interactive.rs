@@ -8,7 +8,7 @@ fn session(policy: &str, interactor_mode: &str) -> Run {
 }
 
 fn py(code: &str) -> Vec<String> {
-    vec!["python3".into(), "-c".into(), code.into()]
+    vec![python(), "-c".into(), code.into()]
 }
 
 const POLICIES: [&str; 3] = ["kattis", "testlib", "cms"];
@@ -19,7 +19,7 @@ fn guess_number_style_conversation_is_ac() {
         .program(py("import sys\nfor i in range(100):\n    print(i, flush=True)\n    assert sys.stdin.readline() == f'{i}\\n'\n"))
         .json();
     // The echo interactor accepts at EOF.
-    assert_eq!(v["verdict"], "AC", "{v}");
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
     assert_eq!(v["stdout_bytes"], v["stdin_bytes"]);
     assert_eq!(v["stdout_bytes"], 290);
     assert_eq!(v["responder"]["kind"], "exec");
@@ -33,7 +33,7 @@ fn row_interactor_wa_first_then_program_tle() {
             .args(["--time-limit", "0.5"])
             .program([prog("spin")])
             .json();
-        assert_eq!(v["verdict"], want, "{policy}: {v}");
+        assert_eq!(v["verdict"], want, "{policy}: {}", brief(&v));
         assert_eq!(v["first_to_finish"], "responder", "{policy}");
         assert_eq!(v["responder"]["verdict"], "WA");
     }
@@ -46,7 +46,7 @@ fn row_program_tle_first_then_interactor_wa_on_eof() {
             .args(["--time-limit", "0.3"])
             .program([prog("spin")])
             .json();
-        assert_eq!(v["verdict"], "TLE", "{policy}: {v}");
+        assert_eq!(v["verdict"], "TLE", "{policy}: {}", brief(&v));
         assert_eq!(v["first_to_finish"], "program", "{policy}");
     }
 }
@@ -55,7 +55,7 @@ fn row_program_tle_first_then_interactor_wa_on_eof() {
 fn row_program_exits_0_early_and_interactor_reads_eof() {
     for policy in POLICIES {
         let v = session(policy, "wa_on_eof").program(["/bin/true"]).json();
-        assert_eq!(v["verdict"], "WA", "{policy}: {v}");
+        assert_eq!(v["verdict"], "WA", "{policy}: {}", brief(&v));
         assert_eq!(v["message"], "wrong answer unexpected end of file");
         assert_eq!(v["first_to_finish"], "program");
         assert_eq!(v["exit_code"], 0);
@@ -65,8 +65,10 @@ fn row_program_exits_0_early_and_interactor_reads_eof() {
 #[test]
 fn row_program_exits_nonzero_early() {
     for policy in POLICIES {
-        let v = session(policy, "wa_on_eof").program([prog("exit_n"), "3".into()]).json();
-        assert_eq!(v["verdict"], "RE", "{policy}: {v}");
+        let v = session(policy, "wa_on_eof")
+            .program([prog("exit_n"), "3".into()])
+            .json();
+        assert_eq!(v["verdict"], "RE", "{policy}: {}", brief(&v));
         assert_eq!(v["first_to_finish"], "program");
     }
 }
@@ -75,9 +77,11 @@ fn row_program_exits_nonzero_early() {
 fn row_interactor_wa_first_then_program_sigpipe() {
     for policy in POLICIES {
         let v = session(policy, "wa_first")
-            .program(py("import os, signal, time\ntime.sleep(0.3)\nos.kill(os.getpid(), signal.SIGPIPE)"))
+            .program(py(
+                "import os, signal, time\ntime.sleep(0.3)\nos.kill(os.getpid(), signal.SIGPIPE)",
+            ))
             .json();
-        assert_eq!(v["verdict"], "WA", "{policy}: {v}");
+        assert_eq!(v["verdict"], "WA", "{policy}: {}", brief(&v));
         assert_eq!(v["first_to_finish"], "responder");
     }
 }
@@ -89,11 +93,11 @@ fn row_interactor_ac_first_while_program_keeps_writing() {
     let code = "import sys, time\nprint('answer', flush=True)\ntime.sleep(0.2)\nfor i in range(2000):\n    sys.stdout.write('x' * 1000 + '\\n')\nsys.stdout.flush()\n";
     for policy in POLICIES {
         let v = session(policy, "ac_one_line").program(py(code)).json();
-        assert_eq!(v["verdict"], "AC", "{policy}: {v}");
+        assert_eq!(v["verdict"], "AC", "{policy}: {}", brief(&v));
         assert_eq!(v["first_to_finish"], "responder");
         if policy != "testlib" {
             // kattis and cms wait for the program, which exits normally.
-            assert_eq!(v["exit_code"], 0, "{policy}: {v}");
+            assert_eq!(v["exit_code"], 0, "{policy}: {}", brief(&v));
             assert_eq!(v["signal"], Value::Null);
             assert_eq!(v["stdout_bytes"], 7 + 2000 * 1001);
         }
@@ -103,8 +107,10 @@ fn row_interactor_ac_first_while_program_keeps_writing() {
 #[test]
 fn row_interactor_crash_is_je() {
     for policy in POLICIES {
-        let v = session(policy, "crash").program([prog("sleeper"), "0.5".into()]).json();
-        assert_eq!(v["verdict"], "JE", "{policy}: {v}");
+        let v = session(policy, "crash")
+            .program([prog("sleeper"), "0.5".into()])
+            .json();
+        assert_eq!(v["verdict"], "JE", "{policy}: {}", brief(&v));
         assert_eq!(v["message"], "the interactor was killed by signal SIGSEGV");
     }
 }
@@ -120,9 +126,12 @@ fn row_deadlock_is_ile_with_flush_hint() {
             .args(["--wall-limit", "0.5"])
             .program(py(noflush))
             .json();
-        assert_eq!(v["verdict"], "ILE", "{policy}: {v}");
+        assert_eq!(v["verdict"], "ILE", "{policy}: {}", brief(&v));
         let msg = v["message"].as_str().unwrap();
-        assert!(msg.contains("waiting for input") && msg.contains("did it forget to flush?"), "{msg}");
+        assert!(
+            msg.contains("waiting for input") && msg.contains("did it forget to flush?"),
+            "{msg}"
+        );
     }
 }
 
@@ -133,19 +142,30 @@ fn interactor_hang_is_je_in_bounded_time() {
         .program(["/bin/true"])
         .exec();
     let v = d.json();
-    assert_eq!(v["verdict"], "JE", "{v}");
-    assert_eq!(v["message"], "the interactor did not finish within its wall-time limit of 1000 ms");
+    assert_eq!(v["verdict"], "JE", "{}", brief(&v));
+    assert_eq!(
+        v["message"],
+        "the interactor did not finish within its wall-time limit of 1000 ms"
+    );
     assert!(d.elapsed.as_secs_f64() < 3.0, "took {:?}", d.elapsed);
 }
 
 #[test]
 fn interactor_cpu_hog_is_je() {
     let v = run()
-        .args(["--responder", &format!("exec:{}", prog("spin")), "--responder-time-limit", "0.3"])
+        .args([
+            "--responder",
+            &format!("exec:{}", prog("spin")),
+            "--responder-time-limit",
+            "0.3",
+        ])
         .program([prog("sleeper"), "2".into()])
         .json();
-    assert_eq!(v["verdict"], "JE", "{v}");
-    assert_eq!(v["message"], "the interactor used more than its CPU-time limit of 300 ms");
+    assert_eq!(v["verdict"], "JE", "{}", brief(&v));
+    assert_eq!(
+        v["message"],
+        "the interactor used more than its CPU-time limit of 300 ms"
+    );
 }
 
 #[test]
@@ -155,8 +175,11 @@ fn interactor_flood_is_je() {
         .program(["/bin/sh", "-c", "cat > /dev/null"])
         .exec();
     let v = d.json();
-    assert_eq!(v["verdict"], "JE", "{v}");
-    assert_eq!(v["message"], "the interactor sent more than 8388608 bytes to the program");
+    assert_eq!(v["verdict"], "JE", "{}", brief(&v));
+    assert_eq!(
+        v["message"],
+        "the interactor sent more than 8388608 bytes to the program"
+    );
     assert!(judge_rss(&v) < 32 * 1024, "judge RSS {} KiB", judge_rss(&v));
 }
 
@@ -166,17 +189,27 @@ fn interactor_stderr_flood_is_je() {
         .args(["--responder-stderr-limit", "64K"])
         .program([prog("sleeper"), "1".into()])
         .json();
-    assert_eq!(v["verdict"], "JE", "{v}");
-    assert_eq!(v["message"], "the interactor wrote more than 65536 bytes to stderr");
+    assert_eq!(v["verdict"], "JE", "{}", brief(&v));
+    assert_eq!(
+        v["message"],
+        "the interactor wrote more than 65536 bytes to stderr"
+    );
 }
 
 #[test]
 fn interactor_memory_hog_is_je() {
     let v = run()
-        .args(["--responder", &format!("exec:{} 500", prog("alloc")), "--responder-memory-limit", "64M", "--protocol", "plain"])
+        .args([
+            "--responder",
+            &format!("exec:{} 500", prog("alloc")),
+            "--responder-memory-limit",
+            "64M",
+            "--protocol",
+            "plain",
+        ])
         .program([prog("sleeper"), "2".into()])
         .json();
-    assert_eq!(v["verdict"], "JE", "{v}");
+    assert_eq!(v["verdict"], "JE", "{}", brief(&v));
 }
 
 /// The program never reads while the interactor writes 64 MiB: the judge's
@@ -184,14 +217,24 @@ fn interactor_memory_hog_is_je() {
 #[test]
 fn program_that_never_reads_while_interactor_writes_a_lot() {
     let d = run()
-        .args(["--responder", &format!("{} 64", interactor("write_mib")), "--wall-limit", "1", "--json"])
+        .args([
+            "--responder",
+            &format!("{} 64", interactor("write_mib")),
+            "--wall-limit",
+            "1",
+            "--json",
+        ])
         .program([prog("sleeper")])
         .exec();
     let v = d.json();
-    assert_eq!(v["verdict"], "ILE", "{v}");
+    assert_eq!(v["verdict"], "ILE", "{}", brief(&v));
     assert!(judge_rss(&v) < 32 * 1024, "judge RSS {} KiB", judge_rss(&v));
     // At most its pipe (1 MiB) and our queue (1 MiB) were filled.
-    assert!(v["stdin_bytes"].as_u64().unwrap() <= 2 << 20, "{v}");
+    assert!(
+        v["stdin_bytes"].as_u64().unwrap() <= 2 << 20,
+        "{}",
+        brief(&v)
+    );
 }
 
 #[test]
@@ -203,7 +246,7 @@ fn testlib_points_and_messages() {
         .args(["--responder", &format!("exec:python3 {}", script.display())])
         .program(["/bin/true"])
         .json();
-    assert_eq!(v["verdict"], "AC", "{v}");
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
     assert_eq!(v["responder"]["points"], 0.5);
 }
 
@@ -225,7 +268,7 @@ fn testlib_interactor_gets_input_output_answer_files() {
         .args(["--input", input.to_str().unwrap(), "--answer", answer.to_str().unwrap()])
         .program(py("import sys\nn = sys.stdin.readline().strip()\nprint('answer' if n == '42' else 'no', flush=True)"))
         .json();
-    assert_eq!(v["verdict"], "AC", "{v}");
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
 }
 
 #[test]
@@ -239,10 +282,15 @@ fn kattis_protocol_with_feedback_dir() {
     .unwrap();
     for (say, want) in [("hello", "AC"), ("bye", "WA")] {
         let v = run()
-            .args(["--protocol", "kattis", "--responder", &format!("exec:python3 {}", script.display())])
+            .args([
+                "--protocol",
+                "kattis",
+                "--responder",
+                &format!("exec:python3 {}", script.display()),
+            ])
             .program(["/bin/echo", say])
             .json();
-        assert_eq!(v["verdict"], want, "{v}");
+        assert_eq!(v["verdict"], want, "{}", brief(&v));
         assert_eq!(v["responder"]["message"], format!("said {say}"));
     }
 }
@@ -253,17 +301,22 @@ fn kattis_protocol_unexpected_exit_is_je() {
         .args(["--protocol", "kattis", "--responder", "exec:/bin/true"])
         .program(["/bin/true"])
         .json();
-    assert_eq!(v["verdict"], "JE", "{v}");
+    assert_eq!(v["verdict"], "JE", "{}", brief(&v));
 }
 
 #[test]
 fn plain_protocol() {
     for (code, want) in [("0", "AC"), ("5", "WA")] {
         let v = run()
-            .args(["--protocol", "plain", "--responder", &format!("exec:{} {code}", prog("exit_n"))])
+            .args([
+                "--protocol",
+                "plain",
+                "--responder",
+                &format!("exec:{} {code}", prog("exit_n")),
+            ])
             .program(["/bin/true"])
             .json();
-        assert_eq!(v["verdict"], want, "{v}");
+        assert_eq!(v["verdict"], want, "{}", brief(&v));
     }
 }
 
@@ -273,7 +326,7 @@ fn direct_mode_conversation() {
         .args(["--direct", "--protocol", "plain", "--responder", &format!("exec:{}", prog("echo_lines"))])
         .program(py("import sys\nfor i in range(1000):\n    print(i, flush=True)\n    assert sys.stdin.readline() == f'{i}\\n'\n"))
         .json();
-    assert_eq!(v["verdict"], "AC", "{v}");
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
     assert_eq!(v["stdout_bytes"], Value::Null);
     assert_eq!(v["stdin_bytes"], Value::Null);
 }
@@ -283,17 +336,49 @@ fn direct_mode_conversation() {
 #[test]
 fn direct_mode_interactor_leaves_first() {
     let code = "import sys, time\nprint('answer', flush=True)\ntime.sleep(0.2)\nfor i in range(2000):\n    sys.stdout.write('x' * 1000 + '\\n')\nsys.stdout.flush()\n";
-    let v = session("kattis", "ac_one_line").arg("--direct").program(py(code)).json();
-    assert_eq!(v["verdict"], "AC", "{v}");
+    let v = session("kattis", "ac_one_line")
+        .arg("--direct")
+        .program(py(code))
+        .json();
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
     assert_eq!(v["exit_code"], 0);
 }
 
 #[test]
 fn interactive_sessions_are_pinned_to_one_cpu_by_default() {
     let v = session("kattis", "ac_at_eof").program(["/bin/true"]).json();
-    assert_eq!(v["cpus"].as_array().unwrap().len(), 1, "{v}");
-    let v = session("kattis", "ac_at_eof").args(["--cpus", "any"]).program(["/bin/true"]).json();
+    assert_eq!(v["cpus"].as_array().unwrap().len(), 1, "{}", brief(&v));
+    let v = session("kattis", "ac_at_eof")
+        .args(["--cpus", "any"])
+        .program(["/bin/true"])
+        .json();
     assert_eq!(v["cpus"], Value::Null);
     let v = run().program(["/bin/true"]).json();
     assert_eq!(v["cpus"], Value::Null, "batch sessions stay unpinned");
+}
+
+#[test]
+fn pe_from_a_testlib_interactor() {
+    let v = session("kattis", "pe_at_eof")
+        .program(["/bin/echo", "abc"])
+        .json();
+    assert_eq!(v["verdict"], "PE", "{}", brief(&v));
+    assert_eq!(
+        v["message"],
+        "wrong output format expected an integer, found 'abc'"
+    );
+    assert_eq!(v["responder"]["exit_code"], 2);
+}
+
+/// The program closes its stdin while the interactor still writes: EPIPE is
+/// recorded, the session goes on.
+#[test]
+fn program_closing_its_stdin_is_recorded_not_fatal() {
+    let v = run()
+        .args(["--responder", &format!("{} 4", interactor("write_mib"))])
+        .program(["/bin/sh", "-c", "exec 0<&-; sleep 0.3"])
+        .json();
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
+    assert_eq!(v["stdin_closed_early"], true, "{}", brief(&v));
+    assert_eq!(v["exit_code"], 0);
 }

@@ -8,7 +8,7 @@ fn tle_counts_every_process_of_the_tree() {
         .args(["--time-limit", "1", "--cpus", "any"])
         .program([prog("fork_spin"), "3".into()])
         .json();
-    assert_eq!(v["verdict"], "TLE", "{v}");
+    assert_eq!(v["verdict"], "TLE", "{}", brief(&v));
     let cpu = ms(&v["cpu_time_ms"]);
     assert!((1000..=1100).contains(&cpu), "cpu {cpu} ms");
     assert_eq!(v["limits"]["cpu_time"]["measured_by"], "cgroup_v1");
@@ -20,7 +20,7 @@ fn closing_stdout_and_computing_is_tle() {
         .args(["--time-limit", "0.3"])
         .program([prog("close_stdout_spin")])
         .json();
-    assert_eq!(v["verdict"], "TLE", "{v}");
+    assert_eq!(v["verdict"], "TLE", "{}", brief(&v));
     assert_eq!(v["stdout"], "bye\n");
 }
 
@@ -30,7 +30,7 @@ fn process_limit_caps_forks() {
         .args(["--processes", "8"])
         .program([prog("forks"), "20".into()])
         .json();
-    assert_eq!(v["verdict"], "AC", "{v}");
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
     // Eight tasks: the program and seven children.
     assert_eq!(v["stdout"], "7\n");
     assert_eq!(v["limits"]["processes"]["enforced_by"][0], "cgroup_v1");
@@ -38,7 +38,10 @@ fn process_limit_caps_forks() {
 
 #[test]
 fn wall_limit_defaults_to_three_cpu_plus_one() {
-    let v = run().args(["--time-limit", "0.5"]).program(["/bin/true"]).json();
+    let v = run()
+        .args(["--time-limit", "0.5"])
+        .program(["/bin/true"])
+        .json();
     assert_eq!(v["limits"]["wall_time"]["limit"], 2500);
     assert_eq!(v["limits"]["memory"]["limit"], 256u64 << 20);
     assert_eq!(v["limits"]["stdout"]["limit"], 64u64 << 20);

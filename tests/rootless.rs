@@ -16,10 +16,19 @@ fn user() -> Option<&'static str> {
             eprintln!("SKIP rootless tests: not root, cannot create the test user");
             return false;
         }
-        let exists = Command::new("id").arg(USER).output().is_ok_and(|o| o.status.success());
+        let exists = Command::new("id")
+            .arg(USER)
+            .output()
+            .is_ok_and(|o| o.status.success());
         if !exists {
             let st = Command::new("useradd")
-                .args(["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", USER])
+                .args([
+                    "--system",
+                    "--no-create-home",
+                    "--shell",
+                    "/usr/sbin/nologin",
+                    USER,
+                ])
                 .status()
                 .expect("useradd");
             assert!(st.success(), "useradd {USER} failed");
@@ -29,25 +38,67 @@ fn user() -> Option<&'static str> {
     ok.then_some(USER)
 }
 
+/// The checkout may sit below directories other users cannot enter, so the
+/// judge, the fixtures and the interactor are copied to a world-readable
+/// directory of their own.
+fn shared_dir() -> &'static std::path::Path {
+    static DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        // Remove what earlier runs left (their test processes are gone).
+        if let Ok(rd) = std::fs::read_dir(std::env::temp_dir()) {
+            for e in rd.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if let Some(pid) = name.strip_prefix("judge-rootless-") {
+                    if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+                        let _ = std::fs::remove_dir_all(e.path());
+                    }
+                }
+            }
+        }
+        let dir = std::env::temp_dir().join(format!("judge-rootless-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut files = vec![judge_bin().to_string(), fixture("interactors/modes.py")];
+        for p in ["exit_n", "spin", "flood", "raise", "alloc", "daemon"] {
+            files.push(prog(p));
+        }
+        for f in files {
+            let name = std::path::Path::new(&f).file_name().unwrap().to_owned();
+            std::fs::copy(&f, dir.join(name)).unwrap();
+        }
+        Command::new("chmod")
+            .args(["-R", "a+rwX"])
+            .arg(&dir)
+            .status()
+            .unwrap();
+        Command::new("chmod")
+            .arg("1777")
+            .arg(&dir)
+            .status()
+            .unwrap();
+        dir
+    })
+}
+
+fn shared(name: &str) -> String {
+    shared_dir().join(name).to_string_lossy().into_owned()
+}
+
 fn as_user(run: Run) -> Done {
     let user = user().unwrap();
     let inner = run.command();
     let mut c = Command::new("setpriv");
-    c.args(["--reuid", user, "--regid", user, "--init-groups", "--reset-env"]);
-    c.arg(inner.get_program());
+    c.args([
+        "--reuid",
+        user,
+        "--regid",
+        user,
+        "--init-groups",
+        "--reset-env",
+    ]);
+    c.arg(shared("judge"));
     c.args(inner.get_args());
-    c.current_dir("/");
+    c.current_dir(shared_dir());
     exec_command(c)
-}
-
-fn accessible() -> bool {
-    // Every directory above the judge binary and the fixtures must be
-    // searchable by others for the test user to run them.
-    let bin = std::path::Path::new(judge_bin());
-    bin.ancestors().skip(1).all(|d| {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::metadata(d).is_ok_and(|m| m.permissions().mode() & 0o001 != 0)
-    })
 }
 
 #[test]
@@ -55,13 +106,13 @@ fn rootless_session_is_judged() {
     if user().is_none() {
         return;
     }
-    if !accessible() {
-        eprintln!("SKIP rootless: the judge binary is not reachable by other users");
-        return;
-    }
-    let d = as_user(run().arg("--json").program([prog("exit_n"), "0".into(), "hi".into()]));
+    let d = as_user(
+        run()
+            .arg("--json")
+            .program([shared("exit_n"), "0".into(), "hi".into()]),
+    );
     let v = d.json();
-    assert_eq!(v["verdict"], "AC", "{v}\n{}", d.stderr);
+    assert_eq!(v["verdict"], "AC", "{}\n{}", brief(&v), d.stderr);
     assert_eq!(v["stdout"], "hi\n");
     assert_eq!(v["isolation"]["user_namespace"], true);
     assert_eq!(v["isolation"]["pid_namespace"], true);
@@ -69,45 +120,79 @@ fn rootless_session_is_judged() {
 
 #[test]
 fn rootless_limits_still_hold() {
-    if user().is_none() || !accessible() {
-        return;
-    }
-    let v = as_user(run().arg("--json").args(["--time-limit", "0.3"]).program([prog("spin")])).json();
-    assert_eq!(v["verdict"], "TLE", "{v}");
-    let v = as_user(run().arg("--json").args(["--output-limit", "1K"]).program([prog("flood")])).json();
-    assert_eq!(v["verdict"], "OLE", "{v}");
-    let v = as_user(run().arg("--json").program([prog("raise")])).json();
-    assert_eq!(v["verdict"], "RE", "{v}");
-    assert_eq!(v["signal_name"], "SIGSEGV");
-    let v = as_user(run().arg("--json").args(["--memory-limit", "64M"]).program([prog("alloc"), "200".into()])).json();
-    assert!(v["verdict"] == "MLE" || v["verdict"] == "RE", "{v}");
-    assert_eq!(v["limits"]["memory"]["enforced_by"][0], "rlimit", "{v}");
-}
-
-#[test]
-fn rootless_daemon_dies_too() {
-    if user().is_none() || !accessible() {
-        return;
-    }
-    let dir = temp_dir("rootless-daemon");
-    Command::new("chmod").arg("777").arg(&dir).status().unwrap();
-    let tok = token("rl-daemon");
-    let v = as_user(run().arg("--json").program([prog("daemon"), dir.join("beat").to_str().unwrap().into(), tok.clone()])).json();
-    assert_eq!(v["verdict"], "AC", "{v}");
-    assert!(processes_with(&tok).is_empty());
-}
-
-#[test]
-fn rootless_interactive_session() {
-    if user().is_none() || !accessible() {
+    if user().is_none() {
         return;
     }
     let v = as_user(
         run()
             .arg("--json")
-            .args(["--responder", &interactor("echo")])
-            .program(["python3", "-c", "print('hi', flush=True); input()"]),
+            .args(["--time-limit", "0.3"])
+            .program([shared("spin")]),
     )
     .json();
-    assert_eq!(v["verdict"], "AC", "{v}");
+    assert_eq!(v["verdict"], "TLE", "{}", brief(&v));
+    let v = as_user(
+        run()
+            .arg("--json")
+            .args(["--output-limit", "1K"])
+            .program([shared("flood")]),
+    )
+    .json();
+    assert_eq!(v["verdict"], "OLE", "{}", brief(&v));
+    let v = as_user(run().arg("--json").program([shared("raise")])).json();
+    assert_eq!(v["verdict"], "RE", "{}", brief(&v));
+    assert_eq!(v["signal_name"], "SIGSEGV");
+    let v = as_user(
+        run()
+            .arg("--json")
+            .args(["--memory-limit", "64M"])
+            .program([shared("alloc"), "200".into()]),
+    )
+    .json();
+    assert!(
+        v["verdict"] == "MLE" || v["verdict"] == "RE",
+        "{}",
+        brief(&v)
+    );
+    assert_eq!(
+        v["limits"]["memory"]["enforced_by"][0],
+        "rlimit",
+        "{}",
+        brief(&v)
+    );
+}
+
+#[test]
+fn rootless_daemon_dies_too() {
+    if user().is_none() {
+        return;
+    }
+    let tok = token("rl-daemon");
+    let beat = shared_dir().join(&tok);
+    let v = as_user(run().arg("--json").program([
+        shared("daemon"),
+        beat.to_str().unwrap().into(),
+        tok.clone(),
+    ]))
+    .json();
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
+    assert!(processes_with(&tok).is_empty());
+}
+
+#[test]
+fn rootless_interactive_session() {
+    if user().is_none() {
+        return;
+    }
+    let v = as_user(
+        run()
+            .arg("--json")
+            .args([
+                "--responder",
+                &format!("exec:python3 {} echo", shared("modes.py")),
+            ])
+            .program([python().as_str(), "-c", "print('hi', flush=True); input()"]),
+    )
+    .json();
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
 }

@@ -3,15 +3,15 @@
 
 mod util;
 
-/// One test per verdict the program can earn on its own.
-mod verdicts;
-/// CPU, wall, memory, output and process limits, with their figures.
-mod limits;
-/// Interactors: protocols, precedence policies, misbehaving interactors.
-mod interactive;
-/// Flags, exit statuses, the JSON result and the transcript.
-mod cli;
 /// Nothing survives a session: processes, cgroups, temp dirs.
 mod cleanup;
+/// Flags, exit statuses, the JSON result and the transcript.
+mod cli;
+/// Interactors: protocols, precedence policies, misbehaving interactors.
+mod interactive;
+/// CPU, wall, memory, output and process limits, with their figures.
+mod limits;
 /// The unprivileged path: the judge run by an ordinary user.
 mod rootless;
+/// One test per verdict the program can earn on its own.
+mod verdicts;

@@ -2,7 +2,9 @@ use crate::util::*;
 
 #[test]
 fn ac_with_exact_output_and_figures() {
-    let v = run().program([prog("exit_n"), "0".into(), "hello".into(), "world".into()]).json();
+    let v = run()
+        .program([prog("exit_n"), "0".into(), "hello".into(), "world".into()])
+        .json();
     assert_eq!(v["verdict"], "AC");
     assert_eq!(v["exit_code"], 0);
     assert_eq!(v["signal"], serde_json::Value::Null);
@@ -10,15 +12,19 @@ fn ac_with_exact_output_and_figures() {
     assert_eq!(v["stdout_bytes"], 12);
     assert_eq!(v["stderr_bytes"], 0);
     assert_eq!(v["stdin_bytes"], 0);
-    assert!(ms(&v["cpu_time_ms"]) < 50, "{v}");
-    assert!(ms(&v["wall_time_ms"]) < 1000, "{v}");
+    assert!(ms(&v["cpu_time_ms"]) < 50, "{}", brief(&v));
+    assert!(ms(&v["wall_time_ms"]) < 1000, "{}", brief(&v));
     assert!(v["memory_kib"].as_u64().unwrap() > 0);
 }
 
 #[test]
 fn stdout_and_stderr_are_kept_apart() {
     let v = run()
-        .program(["/bin/sh", "-c", "echo out; echo err >&2; echo out2; echo err2 >&2"])
+        .program([
+            "/bin/sh",
+            "-c",
+            "echo out; echo err >&2; echo out2; echo err2 >&2",
+        ])
         .json();
     assert_eq!(v["stdout"], "out\nout2\n");
     assert_eq!(v["stderr"], "err\nerr2\n");
@@ -83,8 +89,11 @@ fn re_on_abort() {
 
 #[test]
 fn tle_on_spin() {
-    let v = run().args(["--time-limit", "0.5"]).program([prog("spin")]).json();
-    assert_eq!(v["verdict"], "TLE", "{v}");
+    let v = run()
+        .args(["--time-limit", "0.5"])
+        .program([prog("spin")])
+        .json();
+    assert_eq!(v["verdict"], "TLE", "{}", brief(&v));
     let cpu = ms(&v["cpu_time_ms"]);
     assert!((500..=560).contains(&cpu), "cpu {cpu} ms");
     assert_eq!(v["signal_name"], "SIGKILL");
@@ -97,11 +106,15 @@ fn ile_on_sleep() {
         .args(["--time-limit", "1", "--wall-limit", "0.4"])
         .program([prog("sleeper")])
         .json();
-    assert_eq!(v["verdict"], "ILE", "{v}");
+    assert_eq!(v["verdict"], "ILE", "{}", brief(&v));
     let wall = ms(&v["wall_time_ms"]);
     assert!((400..=450).contains(&wall), "wall {wall} ms");
     assert!(ms(&v["cpu_time_ms"]) < 20);
-    assert!(v["message"].as_str().unwrap().contains("waiting"), "{v}");
+    assert!(
+        v["message"].as_str().unwrap().contains("waiting"),
+        "{}",
+        brief(&v)
+    );
 }
 
 #[test]
@@ -110,7 +123,7 @@ fn mle_on_allocation() {
         .args(["--memory-limit", "64M"])
         .program([prog("alloc"), "200".into()])
         .json();
-    assert_eq!(v["verdict"], "MLE", "{v}");
+    assert_eq!(v["verdict"], "MLE", "{}", brief(&v));
     let kib = ms(&v["memory_kib"]);
     assert!((60 * 1024..=64 * 1024).contains(&kib), "memory {kib} KiB");
 }
@@ -121,7 +134,7 @@ fn mle_in_a_child_process() {
         .args(["--memory-limit", "64M"])
         .program([prog("alloc"), "200".into(), "child".into()])
         .json();
-    assert_eq!(v["verdict"], "MLE", "{v}");
+    assert_eq!(v["verdict"], "MLE", "{}", brief(&v));
 }
 
 #[test]
@@ -130,7 +143,7 @@ fn within_memory_limit_is_ac() {
         .args(["--memory-limit", "64M"])
         .program([prog("alloc"), "30".into()])
         .json();
-    assert_eq!(v["verdict"], "AC", "{v}");
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
     let kib = ms(&v["memory_kib"]);
     assert!((30 * 1024..=40 * 1024).contains(&kib), "memory {kib} KiB");
 }
@@ -142,11 +155,14 @@ fn ole_on_stdout_flood_with_exact_count_and_small_judge() {
         .program([prog("flood"), "1".into(), "1000000000".into()])
         .exec();
     let v = d.json();
-    assert_eq!(v["verdict"], "OLE", "{v}");
+    assert_eq!(v["verdict"], "OLE", "{}", brief(&v));
     // The judge reads at most one byte past the cap.
     assert_eq!(v["stdout_bytes"], 1048577);
     assert_eq!(v["stdout"].as_str().unwrap().len(), 1048576);
-    assert_eq!(v["message"], "the program wrote more than 1048576 bytes to stdout");
+    assert_eq!(
+        v["message"],
+        "the program wrote more than 1048576 bytes to stdout"
+    );
     assert!(judge_rss(&v) < 16 * 1024, "judge RSS {} KiB", judge_rss(&v));
 }
 
@@ -156,9 +172,12 @@ fn ole_on_stderr_flood() {
         .args(["--stderr-limit", "64K"])
         .program([prog("flood"), "2".into()])
         .json();
-    assert_eq!(v["verdict"], "OLE", "{v}");
+    assert_eq!(v["verdict"], "OLE", "{}", brief(&v));
     assert_eq!(v["stderr_bytes"], 65537);
-    assert_eq!(v["message"], "the program wrote more than 65536 bytes to stderr");
+    assert_eq!(
+        v["message"],
+        "the program wrote more than 65536 bytes to stderr"
+    );
 }
 
 #[test]
@@ -167,6 +186,6 @@ fn exactly_at_the_output_cap_is_fine() {
         .args(["--output-limit", "1M"])
         .program([prog("flood"), "1".into(), "1048576".into()])
         .json();
-    assert_eq!(v["verdict"], "AC", "{v}");
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
     assert_eq!(v["stdout_bytes"], 1048576);
 }

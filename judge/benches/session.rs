@@ -139,9 +139,18 @@ fn session_overhead(k: &Knobs, any: &str) {
     type Case<'a> = (&'a str, Box<dyn Fn() + 'a>);
     let cases: Vec<Case> = vec![
         ("bare spawn+wait /bin/true (std Command)", Box::new(spawn)),
-        ("bare fork+execve+waitpid /bin/true (libc)", Box::new(fork_exec_true)),
-        ("judge run --cpus any -- /bin/true", Box::new(|| judge(false))),
-        ("judge run --cpus any --json -- /bin/true", Box::new(|| judge(true))),
+        (
+            "bare fork+execve+waitpid /bin/true (libc)",
+            Box::new(fork_exec_true),
+        ),
+        (
+            "judge run --cpus any -- /bin/true",
+            Box::new(|| judge(false)),
+        ),
+        (
+            "judge run --cpus any --json -- /bin/true",
+            Box::new(|| judge(true)),
+        ),
     ];
     for (_, f) in &cases {
         for _ in 0..(k.sessions / 10).max(5) {
@@ -205,7 +214,10 @@ fn fork_exec_true() {
         libc::close(null);
         let mut status = 0;
         while libc::waitpid(pid, &mut status, 0) == -1 {
-            assert_eq!(io::Error::last_os_error().kind(), io::ErrorKind::Interrupted);
+            assert_eq!(
+                io::Error::last_os_error().kind(),
+                io::ErrorKind::Interrupted
+            );
         }
         assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0);
     }
@@ -376,10 +388,30 @@ fn ping_pong(k: &Knobs, fx: &Fixtures, any: &str, targets: &mut Vec<(String, boo
             ok,
         ));
     };
-    target("proxied, pinned (--cpus N)", Via::Proxied, Place::Pinned, 3.0);
-    target("--direct, pinned (--cpus N)", Via::Direct, Place::Pinned, 1.1);
-    target("default invocation, proxied", Via::Proxied, Place::Default, 1.5);
-    target("default invocation, --direct", Via::Direct, Place::Default, 1.5);
+    target(
+        "proxied, pinned (--cpus N)",
+        Via::Proxied,
+        Place::Pinned,
+        3.0,
+    );
+    target(
+        "--direct, pinned (--cpus N)",
+        Via::Direct,
+        Place::Pinned,
+        1.1,
+    );
+    target(
+        "default invocation, proxied",
+        Via::Proxied,
+        Place::Default,
+        1.5,
+    );
+    target(
+        "default invocation, --direct",
+        Via::Direct,
+        Place::Default,
+        1.5,
+    );
 }
 
 struct PpRun {
@@ -411,7 +443,10 @@ fn run_pp(k: &Knobs, fx: &Fixtures, via: Via, place: Place, rounds: u64) -> PpRu
         let cs = c.wait().expect("waiting for the client");
         let ss = s.wait().expect("waiting for the server");
         let secs = t.elapsed().as_secs_f64();
-        assert!(cs.success() && ss.success(), "pipes ping-pong: client {cs}, server {ss}");
+        assert!(
+            cs.success() && ss.success(),
+            "pipes ping-pong: client {cs}, server {ss}"
+        );
         return PpRun {
             secs,
             cpus: None,
@@ -448,7 +483,11 @@ fn run_pp(k: &Knobs, fx: &Fixtures, via: Via, place: Place, rounds: u64) -> PpRu
         )
     });
     let client_err = v["stderr"].as_str().unwrap_or("").trim().to_string();
-    let server_err = v["responder"]["stderr"].as_str().unwrap_or("").trim().to_string();
+    let server_err = v["responder"]["stderr"]
+        .as_str()
+        .unwrap_or("")
+        .trim()
+        .to_string();
     assert!(
         v["verdict"] == "AC" && out.status.success(),
         "ping-pong through the judge ({}): verdict {} ({}); client stderr {client_err:?}; server stderr {server_err:?}",
@@ -470,11 +509,7 @@ fn run_pp(k: &Knobs, fx: &Fixtures, via: Via, place: Place, rounds: u64) -> PpRu
         .filter(|s| s.contains("EAGAIN"))
         .collect::<Vec<_>>()
         .join("; ");
-    PpRun {
-        secs,
-        cpus,
-        eagain,
-    }
+    PpRun { secs, cpus, eagain }
 }
 
 // -------------------------------------------------------------- 3. throughput
@@ -498,7 +533,11 @@ fn throughput(k: &Knobs, fx: &Fixtures, any: &str, targets: &mut Vec<(String, bo
                     sz as libc::c_int,
                 )
             };
-            assert!(got >= sz as i32, "F_SETPIPE_SZ: {}", io::Error::last_os_error());
+            assert!(
+                got >= sz as i32,
+                "F_SETPIPE_SZ: {}",
+                io::Error::last_os_error()
+            );
         }
         let t = Instant::now();
         let mut cmd = Command::new(&fx.writer);
@@ -546,7 +585,10 @@ fn throughput(k: &Knobs, fx: &Fixtures, any: &str, targets: &mut Vec<(String, bo
             "pipe (1 MiB, as the judge's) -> bench",
             Box::new(|| pipe_run(Some(MIB))),
         ),
-        ("pipe (64 KiB default) -> bench", Box::new(|| pipe_run(None))),
+        (
+            "pipe (64 KiB default) -> bench",
+            Box::new(|| pipe_run(None)),
+        ),
         ("judge run --cpus any > /dev/null", Box::new(timed_judge)),
     ];
     let mut gibs = vec![Vec::new(); cases.len()];
@@ -572,7 +614,9 @@ fn throughput(k: &Knobs, fx: &Fixtures, any: &str, targets: &mut Vec<(String, bo
             format!("{:.2}x", m / b64),
         );
     }
-    println!("  (the reader drains with 1 MiB read(2)s; the judge forwards to its stdout, /dev/null)");
+    println!(
+        "  (the reader drains with 1 MiB read(2)s; the judge forwards to its stdout, /dev/null)"
+    );
     let j = median(&gibs[2]);
     for (label, base) in [("1 MiB pipe", b1), ("64 KiB pipe", b64)] {
         let r = j / base;

@@ -3,8 +3,8 @@
 
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
 use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -17,11 +17,18 @@ pub fn judge_bin() -> &'static str {
 
 /// The repository root (tests/ lives there).
 pub fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 pub fn fixture(rel: &str) -> String {
-    repo().join("tests/fixtures").join(rel).to_string_lossy().into_owned()
+    repo()
+        .join("tests/fixtures")
+        .join(rel)
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// The modes interactor as an exec responder spec.
@@ -51,7 +58,10 @@ pub fn prog(name: &str) -> String {
             }
         }
         // Readable and executable by the unprivileged test user as well.
-        let _ = Command::new("chmod").args(["-R", "a+rX"]).arg(&out).status();
+        let _ = Command::new("chmod")
+            .args(["-R", "a+rX"])
+            .arg(&out)
+            .status();
         out
     });
     dir.join(name).to_string_lossy().into_owned()
@@ -128,7 +138,7 @@ impl Run {
         let done = self.arg("--json").exec();
         let v = done.json();
         let code = if v["verdict"] == "AC" { 0 } else { 1 };
-        assert_eq!(done.status, code, "exit status vs verdict: {v}");
+        assert_eq!(done.status, code, "exit status vs verdict: {}", brief(&v));
         v
     }
 
@@ -193,7 +203,11 @@ pub fn processes_with(token: &str) -> Vec<String> {
 pub fn token(tag: &str) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
     static N: AtomicU32 = AtomicU32::new(0);
-    format!("judgetest-{tag}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "judgetest-{tag}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 pub fn ms(v: &Value) -> u64 {
@@ -210,4 +224,27 @@ pub fn temp_dir(tag: &str) -> PathBuf {
 /// The judge's own peak RSS as it reports it (VmHWM of its process).
 pub fn judge_rss(v: &Value) -> u64 {
     v["judge_max_rss_kib"].as_u64().unwrap()
+}
+
+/// The system's python3: programs run with a clean PATH, where version
+/// manager shims (pyenv) would not find their own configuration.
+pub fn python() -> String {
+    if Path::new("/usr/bin/python3").exists() {
+        "/usr/bin/python3".into()
+    } else {
+        "python3".into()
+    }
+}
+
+/// The result without the captured streams, for assertion messages.
+pub fn brief(v: &Value) -> Value {
+    let mut v = v.clone();
+    for k in ["stdout", "stderr", "stdout_base64", "stderr_base64"] {
+        if let Some(s) = v.get(k).and_then(|s| s.as_str()) {
+            if s.len() > 200 {
+                v[k] = Value::from(format!("<{} bytes>", s.len()));
+            }
+        }
+    }
+    v
 }

@@ -326,17 +326,18 @@ impl Driver {
                         self.flush_journal();
                     }
                     if over_cap {
-                        // Nothing more of it is wanted, not even what is
-                        // still in the pipe when the program is killed.
-                        match stream {
-                            Stream::Stdout => self.stdout.close(),
-                            Stream::Stderr => self.stderr.close(),
-                        }
+                        // Kill before closing our end: closing first would
+                        // let the program die of SIGPIPE instead. The stream
+                        // reads as closed from now on (see OutStream).
                         let reason = match stream {
                             Stream::Stdout => KillReason::StdoutLimit,
                             Stream::Stderr => KillReason::StderrLimit,
                         };
                         self.kill_program(reason, responder);
+                        match stream {
+                            Stream::Stdout => self.stdout.close(),
+                            Stream::Stderr => self.stderr.close(),
+                        }
                         self.stream_closed(stream, responder);
                         return;
                     }

@@ -59,6 +59,10 @@ impl OutStream {
 
     /// Read once into `buf`. The bytes within the cap are `buf[..within]`.
     pub fn read_into(&mut self, buf: &mut [u8]) -> io::Result<Read_> {
+        if self.count > self.cap {
+            // Over the cap: the rest is not wanted, not even to count it.
+            self.fd = None;
+        }
         let fd = match self.fd.as_mut() {
             Some(f) => f,
             None => return Ok(Read_::Eof),
