@@ -30,7 +30,7 @@ fn guess_number_style_conversation_is_ac() {
 fn row_interactor_wa_first_then_program_tle() {
     for (policy, want) in POLICIES.iter().zip(["WA", "WA", "TLE"]) {
         let v = session(policy, "wa_first")
-            .args(["--time-limit", "0.5"])
+            .args(["--time-limit", "1"])
             .program([prog("spin")])
             .json();
         assert_eq!(v["verdict"], want, "{policy}: {}", brief(&v));
@@ -78,7 +78,7 @@ fn row_interactor_wa_first_then_program_sigpipe() {
     for policy in POLICIES {
         let v = session(policy, "wa_first")
             .program(py(
-                "import os, signal, time\ntime.sleep(0.3)\nos.kill(os.getpid(), signal.SIGPIPE)",
+                "import os, signal, time\ntime.sleep(1)\nos.kill(os.getpid(), signal.SIGPIPE)",
             ))
             .json();
         assert_eq!(v["verdict"], "WA", "{policy}: {}", brief(&v));
@@ -90,7 +90,7 @@ fn row_interactor_wa_first_then_program_sigpipe() {
 /// writes: the program must not die of SIGPIPE for it.
 #[test]
 fn row_interactor_ac_first_while_program_keeps_writing() {
-    let code = "import sys, time\nprint('answer', flush=True)\ntime.sleep(0.2)\nfor i in range(2000):\n    sys.stdout.write('x' * 1000 + '\\n')\nsys.stdout.flush()\n";
+    let code = "import sys, time\nprint('answer', flush=True)\ntime.sleep(1)\nfor i in range(2000):\n    sys.stdout.write('x' * 1000 + '\\n')\nsys.stdout.flush()\n";
     for policy in POLICIES {
         let v = session(policy, "ac_one_line").program(py(code)).json();
         assert_eq!(v["verdict"], "AC", "{policy}: {}", brief(&v));
@@ -335,7 +335,7 @@ fn direct_mode_conversation() {
 /// the judge holds the pipe so the program does not die of SIGPIPE.
 #[test]
 fn direct_mode_interactor_leaves_first() {
-    let code = "import sys, time\nprint('answer', flush=True)\ntime.sleep(0.2)\nfor i in range(2000):\n    sys.stdout.write('x' * 1000 + '\\n')\nsys.stdout.flush()\n";
+    let code = "import sys, time\nprint('answer', flush=True)\ntime.sleep(1)\nfor i in range(2000):\n    sys.stdout.write('x' * 1000 + '\\n')\nsys.stdout.flush()\n";
     let v = session("kattis", "ac_one_line")
         .arg("--direct")
         .program(py(code))
