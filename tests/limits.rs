@@ -11,7 +11,8 @@ fn tle_counts_every_process_of_the_tree() {
     assert_eq!(v["verdict"], "TLE", "{}", brief(&v));
     let cpu = ms(&v["cpu_time_ms"]);
     assert!((1000..=1100).contains(&cpu), "cpu {cpu} ms");
-    assert_eq!(v["limits"]["cpu_time"]["measured_by"], "cgroup_v1");
+    let by = v["limits"]["cpu_time"]["measured_by"].as_str().unwrap();
+    assert!(by.starts_with("cgroup"), "the tree's CPU time comes from a cgroup here, not {by}");
 }
 
 #[test]
@@ -33,7 +34,8 @@ fn process_limit_caps_forks() {
     assert_eq!(v["verdict"], "AC", "{}", brief(&v));
     // Eight tasks: the program and seven children.
     assert_eq!(v["stdout"], "7\n");
-    assert_eq!(v["limits"]["processes"]["enforced_by"][0], "cgroup_v1");
+    let by = v["limits"]["processes"]["enforced_by"][0].as_str().unwrap();
+    assert!(by.starts_with("cgroup"), "{by}");
 }
 
 #[test]
