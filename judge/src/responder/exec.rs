@@ -84,6 +84,9 @@ pub struct ExecResponder {
     cpu_ns: Option<u64>,
     memory_kib: Option<u64>,
     oom: bool,
+    /// One read buffer for all its pipes, allocated once: zeroing a fresh
+    /// one per read would cost more than the read itself.
+    buf: Vec<u8>,
 }
 
 impl ExecResponder {
@@ -113,6 +116,7 @@ impl ExecResponder {
             cpu_ns: None,
             memory_kib: None,
             oom: false,
+            buf: vec![0; CHUNK],
         }
     }
 
@@ -237,7 +241,13 @@ impl ExecResponder {
 
     /// Its stdout, forwarded to the program as far as the queue allows.
     fn pump_from(&mut self, io: &mut Io<'_>) -> Result<()> {
-        let mut buf = [0u8; CHUNK];
+        let mut buf = std::mem::take(&mut self.buf);
+        let r = self.pump_from_with(io, &mut buf);
+        self.buf = buf;
+        r
+    }
+
+    fn pump_from_with(&mut self, io: &mut Io<'_>, buf: &mut [u8]) -> Result<()> {
         loop {
             let from = match self.from.as_mut() {
                 Some(f) => f,
@@ -308,13 +318,19 @@ impl ExecResponder {
     }
 
     fn pump_err(&mut self, now_ns: u64) -> Result<()> {
-        let mut buf = [0u8; CHUNK];
+        let mut buf = std::mem::take(&mut self.buf);
+        let r = self.pump_err_with(now_ns, &mut buf);
+        self.buf = buf;
+        r
+    }
+
+    fn pump_err_with(&mut self, now_ns: u64, buf: &mut [u8]) -> Result<()> {
         loop {
             let err = match self.err.as_mut() {
                 Some(e) => e,
                 None => return Ok(()),
             };
-            let n = match err.read(&mut buf) {
+            let n = match err.read(buf) {
                 Ok(0) => {
                     self.err = None;
                     return Ok(());
@@ -342,7 +358,7 @@ impl ExecResponder {
     /// non-blocking: O_NONBLOCK belongs to the open file description, which
     /// the reader shared while it lived.
     fn drain_held(file: &mut Option<File>) {
-        let mut buf = [0u8; CHUNK];
+        let mut buf = [0u8; 4096];
         if let Some(f) = file.as_mut() {
             if sys::set_nonblocking(f).is_err() {
                 *file = None;
