@@ -49,16 +49,27 @@ fn no_cgroups_are_left() {
         .args(["--time-limit", "0.2"])
         .exec();
     assert_eq!(d.json()["verdict"], "TLE");
-    let prefix = format!("judge-{}-", d.pid);
+    assert!(
+        cgroups_of(d.pid).is_empty(),
+        "left behind: {:?}",
+        cgroups_of(d.pid)
+    );
+}
+
+/// Cgroup directories a judge process with this pid created.
+fn cgroups_of(pid: u32) -> Vec<std::path::PathBuf> {
+    let prefixes = [format!("judge-{pid}-"), format!("judge-supervisor-{pid}")];
     let mut left = Vec::new();
     walk(std::path::Path::new("/sys/fs/cgroup"), 0, &mut |p| {
-        if p.file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with(&prefix))
-        {
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if prefixes.iter().any(|x| name.starts_with(x.as_str())) {
             left.push(p.to_path_buf());
         }
     });
-    assert!(left.is_empty(), "left behind: {left:?}");
+    left
 }
 
 fn walk(dir: &std::path::Path, depth: usize, f: &mut dyn FnMut(&std::path::Path)) {
@@ -164,4 +175,12 @@ fn sigkill_to_the_judge_still_kills_the_tree() {
         left = processes_with(&tok);
     }
     assert!(left.is_empty(), "survivors: {left:?}");
+    // Its cgroups could not be removed by itself; the next judge sweeps them.
+    let killed = child.id();
+    run().program(["/bin/true"]).json();
+    assert!(
+        cgroups_of(killed).is_empty(),
+        "left behind: {:?}",
+        cgroups_of(killed)
+    );
 }

@@ -12,7 +12,10 @@ fn tle_counts_every_process_of_the_tree() {
     let cpu = ms(&v["cpu_time_ms"]);
     assert!((1000..=1100).contains(&cpu), "cpu {cpu} ms");
     let by = v["limits"]["cpu_time"]["measured_by"].as_str().unwrap();
-    assert!(by.starts_with("cgroup"), "the tree's CPU time comes from a cgroup here, not {by}");
+    assert!(
+        by.starts_with("cgroup"),
+        "the tree's CPU time comes from a cgroup here, not {by}"
+    );
 }
 
 #[test]

@@ -82,10 +82,15 @@ fn detect() -> Host {
         }
     }
 
-    let v2_base = v2_path.as_ref().and_then(|p| {
-        let m = mounts.iter().find(|m| m.v2)?;
-        Some(join_under(m, p))
-    });
+    // JUDGE_CGROUP_ROOT names a delegated v2 group to work in (for example
+    // one made by `systemd-run --scope -p Delegate=yes`).
+    let v2_base = match std::env::var_os("JUDGE_CGROUP_ROOT") {
+        Some(root) => Some(PathBuf::from(root)),
+        None => v2_path.as_ref().and_then(|p| {
+            let m = mounts.iter().find(|m| m.v2)?;
+            Some(join_under(m, p))
+        }),
+    };
     let v2_available: Vec<String> = v2_base
         .as_ref()
         .and_then(|b| fs::read_to_string(b.join("cgroup.controllers")).ok())
@@ -149,6 +154,9 @@ fn detect() -> Host {
             host.notes
                 .push(format!("no cgroup hierarchy offers {name}"));
         }
+        if let Some(p) = &place {
+            sweep_stale(&p.base);
+        }
         match name {
             "memory" => host.memory = place,
             "pids" => host.pids = place,
@@ -196,19 +204,71 @@ fn writable(dir: &Path) -> io::Result<()> {
     nix::unistd::access(dir, nix::unistd::AccessFlags::W_OK).map_err(io::Error::from)
 }
 
-/// Make `ctrl` available to groups below `base`. A v2 group that holds
-/// processes cannot also hand controllers to children ("no internal
-/// processes"), except the root group; we then report the reason rather than
-/// move the caller's own process around behind its back.
+/// Make `ctrl` available to groups below `base`.
+///
+/// A v2 group that holds processes cannot also hand controllers to children
+/// ("no internal processes"), except the root group. When the only process
+/// in `base` is the judge itself, it moves into a leaf of its own below
+/// `base` and tries again; when others share the group, moving them is not
+/// ours to do, and the error says how to give the judge a group of its own.
 fn enable_v2(base: &Path, ctrl: &str) -> io::Result<()> {
     let current = fs::read_to_string(base.join("cgroup.subtree_control")).unwrap_or_default();
     if current.split_whitespace().any(|c| c == ctrl) {
         return Ok(());
     }
-    OpenOptions::new()
-        .write(true)
-        .open(base.join("cgroup.subtree_control"))?
-        .write_all(format!("+{ctrl}").as_bytes())
+    let enable = || {
+        OpenOptions::new()
+            .write(true)
+            .open(base.join("cgroup.subtree_control"))?
+            .write_all(format!("+{ctrl}").as_bytes())
+    };
+    match enable() {
+        Err(e) if e.raw_os_error() == Some(libc::EBUSY) => {
+            let procs = fs::read_to_string(base.join("cgroup.procs")).unwrap_or_default();
+            let me = std::process::id().to_string();
+            if procs.split_whitespace().any(|p| p != me) {
+                return Err(io::Error::new(
+                    e.kind(),
+                    "other processes share this cgroup; start the judge in a delegated cgroup \
+                     of its own (systemd-run --scope -p Delegate=yes) or set JUDGE_CGROUP_ROOT",
+                ));
+            }
+            let leaf = base.join(format!("judge-supervisor-{me}"));
+            match fs::create_dir(&leaf) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(e),
+            }
+            fs::write(leaf.join("cgroup.procs"), &me)?;
+            enable()
+        }
+        r => r,
+    }
+}
+
+/// Remove the empty groups of judges that are gone: a judge killed with
+/// SIGKILL cannot remove its own, so the next one does.
+fn sweep_stale(base: &Path) {
+    let entries = match fs::read_dir(base) {
+        Ok(e) => e,
+        Err(_) => return,
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        let pid = name.strip_prefix("judge-supervisor-").or_else(|| {
+            name.strip_prefix("judge-")
+                .and_then(|r| r.split('-').next())
+        });
+        let alive = match pid.and_then(|p| p.parse::<u32>().ok()) {
+            Some(pid) => Path::new(&format!("/proc/{pid}")).exists(),
+            None => continue,
+        };
+        if !alive {
+            // Fails harmlessly if something still runs in it.
+            let _ = fs::remove_dir(e.path());
+        }
+    }
 }
 
 /// Limits to write into a new group.
