@@ -16,15 +16,10 @@
  *                                 stopped talking (unexpected end of file)
  *   3  "FAIL ..."                 our own fault (bad INPUT): a judge error
  *
- * Protocol: we first send the number of queries allowed (30). Then, for each
- * line the program writes (an integer guess in [1, 10^9]), we answer
- * "higher" (the hidden number is greater than the guess), "lower" or
- * "correct". A 31st guess is a wrong answer.
- *
- * Sending the limit first is not needed by the problem, but it makes the
- * program *receive* something before it writes: when it then forgets to
- * flush, the judge sees "input arrived, nothing came back, now blocked
- * reading" and says "did it forget to flush?".
+ * Protocol: the program speaks first. For each line it writes (an integer
+ * guess in [1, 10^9]) we answer "higher" (the hidden number is greater than
+ * the guess), "lower" or "correct". A guess out of range, or a 31st guess,
+ * is a wrong answer; a line that is not an integer is a format error (PE).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -72,25 +67,32 @@ static int read_line(char *buf, size_t size)
     return 1;
 }
 
-/* Parse a guess: optional spaces, decimal digits, optional spaces. */
+/*
+ * Parse a guess: optional spaces, an optional minus sign, decimal digits,
+ * optional spaces. A well-formed integer out of range is a wrong answer, not
+ * a format error, as with testlib's readInt(1, 1000000000).
+ */
 static int parse_guess(const char *s, long long *value)
 {
     while (*s == ' ' || *s == '\t')
         s++;
+    int negative = *s == '-';
+    if (negative)
+        s++;
     if (!isdigit((unsigned char)*s))
         return 0;
     long long v = 0;
-    int digits = 0;
-    while (isdigit((unsigned char)*s)) {
-        if (++digits > 10)
-            return 0; /* far out of range, and would overflow */
-        v = v * 10 + (*s++ - '0');
+    for (; isdigit((unsigned char)*s); s++) {
+        /* Once past the range, stop accumulating: it stays out of range
+         * and cannot overflow. */
+        if (v <= MAX_VALUE)
+            v = v * 10 + (*s - '0');
     }
     while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
         s++;
     if (*s != '\0')
         return 0;
-    *value = v;
+    *value = negative ? -v : v;
     return 1;
 }
 
@@ -119,21 +121,18 @@ int main(int argc, char **argv)
      */
     signal(SIGPIPE, SIG_IGN);
 
-    printf("%d\n", MAX_QUERIES);
-    fflush(stdout);
-
     char line[64];
     for (int queries = 1;; queries++) {
         if (!read_line(line, sizeof line))
             quit(PE, "unexpected end of file after %d queries: the program stopped "
                      "guessing before it found the number", queries - 1);
         long long guess;
-        if (!parse_guess(line, &guess)) {
-            line[strcspn(line, "\r\n")] = '\0';
+        int well_formed = parse_guess(line, &guess);
+        line[strcspn(line, "\r\n")] = '\0'; /* for the messages */
+        if (!well_formed)
             quit(PE, "expected a guess (an integer), got \"%s\"", line);
-        }
         if (guess < 1 || guess > MAX_VALUE)
-            quit(WA, "guess %lld is outside [1, %lld]", guess, MAX_VALUE);
+            quit(WA, "guess \"%s\" is outside [1, %lld]", line, MAX_VALUE);
         if (queries > MAX_QUERIES)
             quit(WA, "too many queries: guess number %d (%lld), only %d are allowed",
                  queries, guess, MAX_QUERIES);

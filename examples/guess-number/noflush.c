@@ -7,17 +7,16 @@
  * guess the interactor never received, while the interactor waits for that
  * guess: a deadlock. Neither uses CPU, so no CPU limit catches it; the wall
  * limit does, and the judge reports ILE (idleness limit exceeded) with the
- * hint "did it forget to flush?", because the program had received input
- * (the query limit), written nothing since, and was blocked reading.
+ * hint "did it forget to flush?": when the limit struck, the program was
+ * blocked reading its stdin and nothing had come out of it since its last
+ * input (here, nothing at all). The guess is in its buffer, where the
+ * judge cannot see it; that pattern is what gives it away.
  */
 #include <stdio.h>
 #include <string.h>
 
 int main(void)
 {
-    int limit;
-    if (scanf("%d", &limit) != 1)
-        return 1;
     long lo = 1, hi = 1000000000;
     char reply[16];
     while (lo <= hi) {

@@ -11,9 +11,6 @@
 
 int main(void)
 {
-    int limit;
-    if (scanf("%d", &limit) != 1)
-        return 1;
     long lo = 1, hi = 1000000000;
     char reply[16];
     while (lo <= hi) {

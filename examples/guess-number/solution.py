@@ -7,7 +7,6 @@ import sys
 
 
 def main() -> int:
-    sys.stdin.readline()  # the number of queries allowed; 30 is enough
     lo, hi = 1, 10**9
     while lo <= hi:
         mid = (lo + hi) // 2

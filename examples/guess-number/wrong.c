@@ -12,9 +12,6 @@
 
 int main(void)
 {
-    int limit;
-    if (scanf("%d", &limit) != 1)
-        return 1;
     char reply[16];
     for (long guess = 1;; guess++) {
         printf("%ld\n", guess);
