@@ -58,7 +58,12 @@ fn no_cgroups_are_left() {
 
 /// Cgroup directories a judge process with this pid created.
 fn cgroups_of(pid: u32) -> Vec<std::path::PathBuf> {
-    let prefixes = [format!("judge-{pid}-"), format!("judge-supervisor-{pid}")];
+    use std::os::unix::fs::MetadataExt;
+    let ns = std::fs::metadata("/proc/self/ns/pid").unwrap().ino();
+    let prefixes = [
+        format!("judge-{ns}-{pid}-"),
+        format!("judge-supervisor-{ns}-{pid}"),
+    ];
     let mut left = Vec::new();
     walk(std::path::Path::new("/sys/fs/cgroup"), 0, &mut |p| {
         let name = p

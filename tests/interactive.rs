@@ -376,9 +376,59 @@ fn pe_from_a_testlib_interactor() {
 fn program_closing_its_stdin_is_recorded_not_fatal() {
     let v = run()
         .args(["--responder", &format!("{} 4", interactor("write_mib"))])
-        .program(["/bin/sh", "-c", "exec 0<&-; sleep 0.3"])
+        .program(["/bin/sh", "-c", "exec 0<&-; sleep 1"])
         .json();
     assert_eq!(v["verdict"], "AC", "{}", brief(&v));
     assert_eq!(v["stdin_closed_early"], true, "{}", brief(&v));
+    assert_eq!(v["exit_code"], 0);
+}
+
+/// The program exits with an error and the interactor, reading end of file,
+/// then rejects: the program ended first, whatever the scheduler does with
+/// the two inits. Repeated, since a wrong order shows only now and then.
+#[test]
+fn program_exit_is_ordered_before_the_reply_it_causes() {
+    for policy in POLICIES {
+        for _ in 0..15 {
+            let v = run()
+                .args([
+                    "--precedence",
+                    policy,
+                    "--responder",
+                    &format!("exec:{}", prog("read_to_eof_exit")),
+                ])
+                .program([prog("exit_n"), "3".into()])
+                .json();
+            assert_eq!(v["verdict"], "RE", "{policy}: {}", brief(&v));
+            assert_eq!(v["first_to_finish"], "program", "{policy}");
+        }
+    }
+}
+
+/// When the interactor closes its stdout, the program reads end of file
+/// (as with a pipe), so a program waiting for more input ends instead of
+/// idling to the wall limit.
+#[test]
+fn interactor_leaving_gives_the_program_eof() {
+    let v = session("cms", "wa_first")
+        .args(["--wall-limit", "5"])
+        .program(["/bin/sh", "-c", "cat > /dev/null; read x; exit 0"])
+        .json();
+    assert_eq!(v["verdict"], "WA", "{}", brief(&v));
+    assert!(ms(&v["wall_time_ms"]) < 2000, "{}", brief(&v));
+}
+
+/// --direct: what the interactor wrote before leaving still reaches the
+/// program, even when the program writes again afterwards.
+#[test]
+fn direct_mode_keeps_the_interactors_last_words() {
+    let dir = temp_dir("direct-last");
+    let script = dir.join("say_x.py");
+    std::fs::write(&script, "import sys\nprint('x', flush=True)\nsys.exit(0)\n").unwrap();
+    let v = run()
+        .args(["--direct", "--protocol", "plain", "--responder", &format!("exec:{} {}", python(), script.display())])
+        .program(py("import sys, time\ntime.sleep(0.5)\nprint('late', flush=True)\nassert sys.stdin.readline() == 'x\\n'\n"))
+        .json();
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
     assert_eq!(v["exit_code"], 0);
 }

@@ -51,8 +51,20 @@ fn run(args: cli::RunArgs) -> ExitCode {
             return ExitCode::from(2);
         }
         Err(e) => {
-            // Could not judge at all: a judge error, reported as such.
+            // Could not judge at all: a judge error, reported as such, and
+            // still as one JSON object for callers that parse stdout.
             eprintln!("judge: JE: {e}");
+            if args.json {
+                let v = serde_json::json!({
+                    "verdict": "JE",
+                    "message": format!("the session could not be judged: {e}"),
+                    "exit_code": null, "signal": null, "signal_name": null,
+                    "cpu_time_ms": null, "wall_time_ms": null, "memory_kib": null,
+                    "stdout_bytes": null, "stderr_bytes": null, "stdin_bytes": null,
+                    "stdout": "", "stderr": "", "responder": null, "isolation": null,
+                });
+                println!("{v}");
+            }
             return ExitCode::from(1);
         }
     };
@@ -62,6 +74,9 @@ fn run(args: cli::RunArgs) -> ExitCode {
         let _ = out.write_all(b"\n");
     } else {
         eprintln!("{}", summary(&report));
+    }
+    for w in &report.warnings {
+        eprintln!("judge: warning: {w}");
     }
     if report.verdict == Verdict::AC {
         ExitCode::SUCCESS

@@ -81,6 +81,10 @@ pub struct ProgramFacts {
     pub waiting_after_input: bool,
     /// When the wall limit struck, it was blocked reading its stdin.
     pub blocked_reading: Option<bool>,
+    /// When the wall limit struck, it was running (on a CPU or waiting for
+    /// one), not sleeping: it was computing on a machine too busy to give
+    /// it the CPU time it wanted.
+    pub running_at_wall: bool,
     /// Peak memory from the exit status when no cgroup measured it.
     pub maxrss_kib: Option<u64>,
 }
@@ -101,13 +105,21 @@ pub fn program_failure(f: &ProgramFacts) -> Option<(Verdict, String)> {
         )
     };
     let abnormal = !matches!(f.end, ProgramEnd::Exited(0) | ProgramEnd::Killed(Decided));
-    let mem_hit = f
-        .memory
-        .is_some_and(|m| m.oom_kills > 0 || (abnormal && m.limit_hits > 0));
+    let mem_hit = match f.memory {
+        Some(m) => m.oom_kills > 0 || (abnormal && m.limit_hits > 0),
+        // No memory cgroup (RLIMIT_AS): an abnormal end whose measured peak
+        // came within 5% of the limit is the best evidence there is.
+        None => {
+            abnormal
+                && f.maxrss_kib
+                    .is_some_and(|k| k * 1024 >= f.memory_limit / 20 * 19)
+        }
+    };
     let mle = || {
         let peak = f
             .memory
             .and_then(|m| m.peak_bytes)
+            .or(f.maxrss_kib.map(|k| k * 1024))
             .unwrap_or(f.memory_limit);
         (
             Verdict::MLE,
@@ -141,6 +153,14 @@ pub fn program_failure(f: &ProgramFacts) -> Option<(Verdict, String)> {
             "the program wrote a file larger than it may".to_string(),
         )),
         _ if mem_hit => Some(mle()),
+        ProgramEnd::Killed(WallLimit) if f.running_at_wall => Some((
+            Verdict::TLE,
+            format!(
+                "the program was still computing when the wall-time limit of {} ms passed, having had only {} ms of CPU: the machine is too busy for this limit",
+                ms(f.wall_limit_ns),
+                ms(f.cpu_ns)
+            ),
+        )),
         ProgramEnd::Killed(WallLimit) => Some((
             Verdict::ILE,
             format!(
@@ -461,6 +481,7 @@ mod tests {
             responder_ended_first: false,
             waiting_after_input: false,
             blocked_reading: None,
+            running_at_wall: false,
             maxrss_kib: None,
         }
     }

@@ -56,6 +56,9 @@ pub struct Report {
     pub cpus: Option<Vec<usize>>,
     /// Peak memory of the judge process itself.
     pub judge_max_rss_kib: u64,
+    /// Problems that did not affect the verdict (a transcript that could
+    /// not be written completely, say).
+    pub warnings: Vec<String>,
 }
 
 /// Each limit, and what enforced and measured it.

@@ -206,8 +206,15 @@ impl Session {
         };
 
         // A program that closes its stdin must not kill the judge.
-        // SAFETY: setting a signal disposition has no memory-safety preconditions.
-        unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+        let _sigpipe = IgnoreSigpipe::new();
+        // Opened before anything starts, so that a bad path is a usage error
+        // and not a session thrown away at the end.
+        let transcript = match &self.transcript {
+            Some(p) => Some(Rc::new(RefCell::new(Transcript::create(p, 0).map_err(
+                |e| Error::Usage(format!("cannot write the transcript {}: {e}", p.display())),
+            )?))),
+            None => None,
+        };
         let signals = if self.handle_signals {
             Some(
                 SignalGuard::new()
@@ -274,14 +281,9 @@ impl Session {
         let (memory_by, tasks_by, cpu_by) = (tree.memory_by, tree.tasks_by, tree.cpu_by);
         let started_ns = tree.started_ns();
 
-        let transcript = match &self.transcript {
-            Some(p) => Some(Rc::new(RefCell::new(
-                Transcript::create(p, started_ns).map_err(|e| {
-                    Error::Usage(format!("cannot write the transcript {}: {e}", p.display()))
-                })?,
-            ))),
-            None => None,
-        };
+        if let Some(t) = &transcript {
+            t.borrow_mut().set_start(started_ns);
+        }
 
         let parallelism = placed
             .as_ref()
@@ -428,10 +430,11 @@ impl Session {
             },
             cpus: placed,
             judge_max_rss_kib: own_max_rss_kib(),
+            warnings: Vec::new(),
         };
+        let mut report = report;
         if let Some(t) = transcript {
-            let mut t = t.borrow_mut();
-            t.event(
+            t.borrow_mut().event(
                 sys::monotonic_ns(),
                 "end",
                 serde_json::json!({
@@ -441,6 +444,17 @@ impl Session {
                     "wall_time_ms": report.wall_time_ms,
                 }),
             );
+            let closed = match Rc::try_unwrap(t) {
+                Ok(t) => t.into_inner().close(),
+                Err(_) => Ok(()),
+            };
+            if let Err(e) = closed {
+                let path = self.transcript.as_ref().map(|p| p.display().to_string());
+                report.warnings.push(format!(
+                    "the transcript {} is incomplete: {e}",
+                    path.unwrap_or_default()
+                ));
+            }
         }
         Ok(report)
     }
@@ -457,6 +471,26 @@ fn own_max_rss_kib() -> u64 {
                 .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         })
         .unwrap_or(0)
+}
+
+/// SIGPIPE ignored for the session (writing to a program that closed its
+/// stdin must be an EPIPE, not the judge's death), restored afterwards.
+struct IgnoreSigpipe(libc::sighandler_t);
+
+impl IgnoreSigpipe {
+    fn new() -> Self {
+        // SAFETY: setting a disposition has no memory-safety preconditions.
+        IgnoreSigpipe(unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) })
+    }
+}
+
+impl Drop for IgnoreSigpipe {
+    fn drop(&mut self) {
+        if self.0 != libc::SIG_ERR {
+            // SAFETY: restores the disposition saved in `new`.
+            unsafe { libc::signal(libc::SIGPIPE, self.0) };
+        }
+    }
 }
 
 /// SIGINT, SIGTERM and SIGHUP delivered through a signalfd the loop watches,

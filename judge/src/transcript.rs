@@ -1,12 +1,13 @@
 //! `--transcript FILE`: every chunk of the conversation as one JSON line.
 //!
 //! ```json
-//! {"t_ms":1.204,"cpu_ms":0.8,"stream":"stdout","len":3,"data":"42\n"}
-//! {"t_ms":1.391,"cpu_ms":0.8,"stream":"stdin","len":7,"data":"higher\n"}
-//! {"t_ms":9.500,"event":"program_exit","exit_code":0,"signal":null}
-//! {"t_ms":9.812,"event":"end","verdict":"AC","message":"..."}
+//! {"cpu_ms":0.8,"data":"42\n","len":3,"stream":"stdout","t_ms":1.204}
+//! {"cpu_ms":0.8,"data":"higher\n","len":7,"stream":"stdin","t_ms":1.391}
+//! {"cpu_ms":1.1,"event":"program_exit","exit_code":0,"signal":null,"signal_name":null,"t_ms":9.5}
+//! {"cpu_time_ms":1,"event":"end","message":"...","t_ms":9.812,"verdict":"AC","wall_time_ms":9}
 //! ```
-//! `data` holds the bytes as text when they are UTF-8, else `data_base64`.
+//! Keys come in alphabetical order. `data` holds the bytes as text when
+//! they are UTF-8, else `data_base64` holds them exactly.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -67,6 +68,11 @@ impl Transcript {
         if let Err(e) = r {
             self.error = Some(e);
         }
+    }
+
+    /// Times are counted from here (CLOCK_MONOTONIC, ns): the program's start.
+    pub fn set_start(&mut self, start_ns: u64) {
+        self.start_ns = start_ns;
     }
 
     /// Flush; reports the first write error, if any.

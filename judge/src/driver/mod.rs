@@ -36,6 +36,7 @@ const PROGRAM_STDERR: Token = Token(1);
 const PROGRAM_STDIN: Token = Token(2);
 const PROGRAM_EXIT: Token = Token(3);
 const SIGNALS: Token = Token(4);
+const PROGRAM_PIDFD: Token = Token(5);
 /// Tokens from here on belong to the responder.
 pub const RESPONDER_FIRST: Token = Token(16);
 /// How many tokens a responder may use.
@@ -128,6 +129,13 @@ struct Driver {
     cpu_watch: CpuWatch,
     last_output_ns: u64,
     blocked_reading: Option<bool>,
+    running_at_wall: bool,
+    /// When the loop first saw the program's main process gone (its pidfd,
+    /// or end of file on its output while it was exiting). Events reach the
+    /// loop in the order they happened, so these times order the two sides
+    /// correctly, which init's own clock readings (taken whenever init gets
+    /// to run) cannot promise.
+    exit_seen_ns: Option<u64>,
     ended: Option<Ended>,
     interrupted: Option<i32>,
     failure: Option<String>,
@@ -155,6 +163,9 @@ impl Driver {
             PROGRAM_EXIT,
             Interest::READABLE,
         )?;
+        if let Some(fd) = p.tree.program_pidfd() {
+            registry.register(&mut SourceFd(&fd), PROGRAM_PIDFD, Interest::READABLE)?;
+        }
         if let Some(fd) = cfg.signals {
             registry.register(&mut SourceFd(&fd), SIGNALS, Interest::READABLE)?;
         }
@@ -173,6 +184,8 @@ impl Driver {
             cpu_watch: CpuWatch::new(started_ns, limits.cpu_time.as_nanos() as u64, p.parallelism),
             last_output_ns: 0,
             blocked_reading: None,
+            running_at_wall: false,
+            exit_seen_ns: None,
             tree: p.tree,
             cfg,
             ended: None,
@@ -227,6 +240,12 @@ impl Driver {
                         }
                     }
                     PROGRAM_EXIT => self.on_program_exit(responder),
+                    PROGRAM_PIDFD => {
+                        self.exit_seen_ns.get_or_insert(now);
+                        if let Some(fd) = self.tree.program_pidfd() {
+                            let _ = self.poll.registry().deregister(&mut SourceFd(&fd));
+                        }
+                    }
                     SIGNALS => self.on_signal(),
                     token => {
                         let r = responder
@@ -362,6 +381,11 @@ impl Driver {
 
     fn stream_closed(&mut self, stream: Stream, responder: &mut dyn Responder) {
         let now = monotonic_ns();
+        // End of file because the program is exiting (not a close()): it
+        // ended now, before anything the responder does in reply.
+        if self.ended.is_none() && self.exit_seen_ns.is_none() && self.tree.program_exiting() {
+            self.exit_seen_ns = Some(now);
+        }
         if responder.wants_output() {
             let r =
                 responder.on_output_closed(stream, &mut Self::io(&self.poll, &mut self.stdin, now));
@@ -412,8 +436,14 @@ impl Driver {
         if self.ended.is_some() {
             return;
         }
-        // It may have ended on its own a moment ago: its own exit wins.
-        if let Ok(Some(report)) = self.tree.try_exit() {
+        // It may have ended on its own a moment ago: its own exit wins. When
+        // its pidfd says so but init has not reported yet, wait for init.
+        let report = if self.tree.program_exiting() {
+            self.tree.wait_exit(1000)
+        } else {
+            self.tree.try_exit()
+        };
+        if let Ok(Some(report)) = report {
             let status = report.wait_status;
             let end = if libc::WIFSIGNALED(status) {
                 ProgramEnd::Signaled(libc::WTERMSIG(status))
@@ -463,22 +493,28 @@ impl Driver {
             responder_ended_first: responder.finished().is_some_and(|f| f.at_ns <= at_ns),
             waiting_after_input: self.stdin.last_write_ns >= self.last_output_ns,
             blocked_reading: self.blocked_reading,
+            running_at_wall: self.running_at_wall,
             maxrss_kib: report.map(|r| r.maxrss_kib),
         };
         let side = ProgramSide {
             failure: precedence::program_failure(&facts),
-            at_ns,
+            at_ns: self.exit_seen_ns.map_or(at_ns, |seen| seen.min(at_ns)),
         };
         if let Some(t) = &self.cfg.transcript {
             let (code, sig) = match end {
                 ProgramEnd::Exited(c) => (Some(c), None),
-                ProgramEnd::Signaled(s) => (None, Some(precedence::signal_name(s))),
-                ProgramEnd::Killed(_) => (None, Some("SIGKILL".to_string())),
+                ProgramEnd::Signaled(s) => (None, Some(s)),
+                ProgramEnd::Killed(_) => (None, Some(libc::SIGKILL)),
             };
             t.borrow_mut().event(
                 at_ns,
                 "program_exit",
-                serde_json::json!({ "exit_code": code, "signal": sig, "cpu_ms": cpu_ns / 1_000_000 }),
+                serde_json::json!({
+                    "exit_code": code,
+                    "signal": sig,
+                    "signal_name": sig.map(precedence::signal_name),
+                    "cpu_ms": (cpu_ns as f64 / 1e3).round() / 1e3,
+                }),
             );
         }
         self.ended = Some(Ended {
@@ -526,6 +562,7 @@ impl Driver {
                     KillReason::CpuLimit
                 } else {
                     self.blocked_reading = self.tree.blocked_reading_stdin();
+                    self.running_at_wall = self.tree.program_state() == Some('R');
                     KillReason::WallLimit
                 };
                 self.kill_program(reason, responder);
@@ -586,7 +623,11 @@ impl Driver {
             self.kill_program(reason, responder);
         }
         let ended = self.ended.take().expect("the program has ended");
-        let wall_ns = ended.at_ns.saturating_sub(self.started_ns);
+        let wall_ns = ended
+            .side
+            .at_ns
+            .min(ended.at_ns)
+            .saturating_sub(self.started_ns);
         Ok(Outcome {
             program: ended.side,
             end: ended.end,

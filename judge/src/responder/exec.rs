@@ -53,6 +53,7 @@ const ERR: usize = 2; // its stderr
 const EXIT: usize = 3; // its exit report
 const HELD: usize = 4; // --direct: our copy of the interactor's stdin read end
 const HELD_PROGRAM: usize = 5; // --direct: our copy of the program's stdin read end
+const PIDFD: usize = 6; // its main process, readable the moment it exits
 
 const QUEUE_CAP: usize = 1 << 20;
 const CHUNK: usize = 1 << 16;
@@ -87,6 +88,8 @@ pub struct ExecResponder {
     /// One read buffer for all its pipes, allocated once: zeroing a fresh
     /// one per read would cost more than the read itself.
     buf: Vec<u8>,
+    /// When the loop first saw it gone (see the driver's `exit_seen_ns`).
+    exit_seen_ns: Option<u64>,
 }
 
 impl ExecResponder {
@@ -117,6 +120,7 @@ impl ExecResponder {
             memory_kib: None,
             oom: false,
             buf: vec![0; CHUNK],
+            exit_seen_ns: None,
         }
     }
 
@@ -263,6 +267,14 @@ impl ExecResponder {
             let n = match from.read(&mut buf[..want]) {
                 Ok(0) => {
                     self.from = None;
+                    if self.exit_seen_ns.is_none()
+                        && self.tree.as_ref().is_some_and(|t| t.program_exiting())
+                    {
+                        self.exit_seen_ns = Some(io.now_ns());
+                    }
+                    // As a pipe would: the program reads end of file once
+                    // everything the interactor wrote has been delivered.
+                    io.close_stdin();
                     return Ok(());
                 }
                 Ok(n) => n,
@@ -435,7 +447,9 @@ impl ExecResponder {
         };
         self.finished = Some(Finished {
             judgement,
-            at_ns: report.at_ns,
+            at_ns: self
+                .exit_seen_ns
+                .map_or(report.at_ns, |seen| seen.min(report.at_ns)),
         });
         Ok(())
     }
@@ -509,6 +523,9 @@ impl Responder for ExecResponder {
         }
         if let Some(t) = &self.tree {
             reg(t.exit_fd(), self.token(EXIT), Interest::READABLE)?;
+            if let Some(fd) = t.program_pidfd() {
+                reg(fd, self.token(PIDFD), Interest::READABLE)?;
+            }
         }
         Ok(())
     }
@@ -589,9 +606,21 @@ impl Responder for ExecResponder {
                 }
                 r
             }
-            HELD | HELD_PROGRAM => {
+            // Each held end is registered only once its reader is gone;
+            // drain that one alone (the other may still have a live reader).
+            HELD => {
                 Self::drain_held(&mut self.held_own_stdin);
+                Ok(())
+            }
+            HELD_PROGRAM => {
                 Self::drain_held(&mut self.held_program_stdin);
+                Ok(())
+            }
+            PIDFD => {
+                self.exit_seen_ns.get_or_insert(io.now_ns());
+                if let Some(fd) = self.tree.as_ref().and_then(|t| t.program_pidfd()) {
+                    let _ = io.registry().deregister(&mut SourceFd(&fd));
+                }
                 Ok(())
             }
             _ => Ok(()),
@@ -655,9 +684,9 @@ impl Responder for ExecResponder {
         }
         self.collect();
         let (exit_code, signal) = match self.end.map(|r| r.wait_status) {
-            Some(s) if libc::WIFSIGNALED(s) => (None, Some(signal_name(libc::WTERMSIG(s)))),
+            Some(s) if libc::WIFSIGNALED(s) => (None, Some(libc::WTERMSIG(s))),
             Some(s) => (Some(libc::WEXITSTATUS(s)), None),
-            None => (None, Some("SIGKILL".to_string())),
+            None => (None, Some(libc::SIGKILL)),
         };
         let wall = self
             .end
@@ -673,6 +702,7 @@ impl Responder for ExecResponder {
             points: j.and_then(|j| j.points),
             exit_code,
             signal,
+            signal_name: signal.map(signal_name),
             cpu_time_ms: self.cpu_ns.map(|n| n / 1_000_000),
             wall_time_ms: Some(wall / 1_000_000),
             memory_kib: self.memory_kib,

@@ -60,10 +60,12 @@ impl Protocol {
                     j
                 }
                 3 => Judgement::failed(format!(
-                    "the interactor reported its own failure (testlib FAIL): {msg}"
+                    "the interactor reported its own failure (testlib FAIL){}",
+                    if msg.is_empty() { String::new() } else { format!(": {msg}") }
                 )),
                 c => Judgement::failed(format!(
-                    "the interactor exited with code {c}, which testlib does not define: {msg}"
+                    "the interactor exited with code {c}, which testlib does not define{}",
+                    if msg.is_empty() { String::new() } else { format!(": {msg}") }
                 )),
             },
             Protocol::Kattis => match code {

@@ -233,7 +233,7 @@ fn enable_v2(base: &Path, ctrl: &str) -> io::Result<()> {
                      of its own (systemd-run --scope -p Delegate=yes) or set JUDGE_CGROUP_ROOT",
                 ));
             }
-            let leaf = base.join(format!("judge-supervisor-{me}"));
+            let leaf = base.join(format!("judge-supervisor-{}-{me}", pid_namespace()));
             match fs::create_dir(&leaf) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
@@ -249,6 +249,10 @@ fn enable_v2(base: &Path, ctrl: &str) -> io::Result<()> {
 /// Remove the empty groups of judges that are gone: a judge killed with
 /// SIGKILL cannot remove its own, so the next one does.
 fn sweep_stale(base: &Path) {
+    // Names carry our PID namespace: a judge in another one would look dead
+    // from here, so its groups are never ours to sweep.
+    let ns = pid_namespace();
+    let ours = [format!("judge-supervisor-{ns}-"), format!("judge-{ns}-")];
     let entries = match fs::read_dir(base) {
         Ok(e) => e,
         Err(_) => return,
@@ -256,11 +260,12 @@ fn sweep_stale(base: &Path) {
     for e in entries.flatten() {
         let name = e.file_name();
         let name = name.to_string_lossy();
-        let pid = name.strip_prefix("judge-supervisor-").or_else(|| {
-            name.strip_prefix("judge-")
-                .and_then(|r| r.split('-').next())
-        });
-        let alive = match pid.and_then(|p| p.parse::<u32>().ok()) {
+        let pid = ours
+            .iter()
+            .find_map(|p| name.strip_prefix(p.as_str()))
+            .and_then(|r| r.split('-').next())
+            .and_then(|p| p.parse::<u32>().ok());
+        let alive = match pid {
             Some(pid) => Path::new(&format!("/proc/{pid}")).exists(),
             None => continue,
         };
@@ -269,6 +274,13 @@ fn sweep_stale(base: &Path) {
             let _ = fs::remove_dir(e.path());
         }
     }
+}
+
+/// The inode of our PID namespace: with the pid, it names a judge uniquely
+/// across containers that share a cgroup hierarchy.
+pub fn pid_namespace() -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    fs::metadata("/proc/self/ns/pid").map_or(0, |m| m.ino())
 }
 
 /// Limits to write into a new group.
@@ -297,7 +309,8 @@ impl Cgroup {
     /// offers no cgroup at all.
     pub fn create(host: &Host, settings: Settings) -> io::Result<Option<Cgroup>> {
         let name = format!(
-            "judge-{}-{}",
+            "judge-{}-{}-{}",
+            pid_namespace(),
             std::process::id(),
             SEQ.fetch_add(1, Ordering::Relaxed)
         );

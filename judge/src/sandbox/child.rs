@@ -5,7 +5,7 @@
 //! process, so it only makes async-signal-safe system calls on data prepared
 //! beforehand by the parent: no allocation, no locks, no panics.
 
-use super::sys::{monotonic_ns, raw_fork};
+use super::sys::{monotonic_ns, raw_fork_pidfd, send_fd};
 
 /// Steps of the program's set-up, reported to the parent when one fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,7 +69,8 @@ pub struct Plan {
     pub n_rlimits: usize,
     /// Read end: one byte from the parent means "go", EOF means "give up".
     pub go: i32,
-    /// Write end: the exit report of the program, written by init.
+    /// Init's end of a SOCK_SEQPACKET pair: first the program's pidfd,
+    /// then the exit report of the program.
     pub report: i32,
     /// Write end, close-on-exec: (stage, errno) if the set-up fails; EOF
     /// alone tells the parent that exec succeeded.
@@ -139,13 +140,18 @@ pub unsafe fn init_main(plan: &Plan) -> ! {
     }
     libc::close(plan.go);
 
-    let pid = raw_fork();
+    let mut pidfd = -1;
+    let pid = raw_fork_pidfd(&mut pidfd);
     if pid == 0 {
         program_main(plan);
     }
     if pid < 0 {
         fail(plan.exec_status, Stage::Init);
     }
+    // The judge learns of the program's exit the moment it happens through
+    // this pidfd, without waiting for init to be scheduled and report.
+    send_fd(plan.report, pidfd);
+    libc::close(pidfd);
 
     // Keep only the report pipe: the program's stdio must reach EOF when the
     // program closes it, so init may hold no copy.

@@ -255,7 +255,8 @@ impl Sandbox {
         let stdout = sys::above_stdio(stdout).map_err(setup("moving descriptors"))?;
         let stderr = sys::above_stdio(stderr).map_err(setup("moving descriptors"))?;
         let (go_r, go_w) = sys::pipe().map_err(setup("creating a pipe"))?;
-        let (report_r, report_w) = sys::pipe().map_err(setup("creating a pipe"))?;
+        let (report_r, report_w) =
+            sys::seqpacket_pair().map_err(setup("creating a socket pair"))?;
         let (exec_r, exec_w) = sys::pipe().map_err(setup("creating a pipe"))?;
 
         let plan = Plan {
@@ -293,7 +294,6 @@ impl Sandbox {
         drop((go_r, report_w, exec_w, stdin, stdout, stderr));
 
         let tree = Tree {
-            init_pid: forked.pid,
             init_pidfd: forked.pidfd,
             report: File::from(report_r),
             group,
@@ -302,6 +302,7 @@ impl Sandbox {
             tasks_by,
             cpu_by,
             program_host_pid: None,
+            program_pidfd: None,
             reaped: false,
         };
         if rootless {
@@ -324,7 +325,20 @@ impl Sandbox {
                 source: io::Error::from_raw_os_error(errno),
             });
         }
-        sys::set_nonblocking(&tree.report).map_err(setup("configuring the report pipe"))?;
+        let mut tree = tree;
+        match sys::recv_fd(&tree.report) {
+            Ok(Some(pidfd)) => {
+                tree.program_host_pid = sys::pidfd_pid(&pidfd);
+                tree.program_pidfd = Some(pidfd);
+            }
+            Ok(None) => {
+                return Err(setup("receiving the program's pidfd")(io::Error::other(
+                    "the sandbox's init ended early",
+                )))
+            }
+            Err(e) => return Err(setup("receiving the program's pidfd")(e)),
+        }
+        sys::set_nonblocking(&tree.report).map_err(setup("configuring the report socket"))?;
         Ok(tree)
     }
 }
@@ -347,7 +361,6 @@ fn cstring(s: &OsStr) -> CString {
 /// A running sandboxed tree: init (outside our reach only through its pidfd)
 /// and, below it, the program.
 pub struct Tree {
-    init_pid: libc::pid_t,
     init_pidfd: OwnedFd,
     report: File,
     group: Option<cgroup::Cgroup>,
@@ -356,14 +369,43 @@ pub struct Tree {
     pub tasks_by: Mechanism,
     pub cpu_by: Mechanism,
     program_host_pid: Option<libc::pid_t>,
+    /// Readable the moment the program's main process exits.
+    program_pidfd: Option<OwnedFd>,
     reaped: bool,
 }
 
 impl Tree {
-    /// Readable when the program's main process has ended (init writes its
-    /// report), or when init itself died.
+    /// Readable when init has reported the program's exit (or died).
     pub fn exit_fd(&self) -> i32 {
         self.report.as_raw_fd()
+    }
+
+    /// A pidfd of the program's main process: readable as soon as it exits,
+    /// before init has even been scheduled to reap it.
+    pub fn program_pidfd(&self) -> Option<i32> {
+        self.program_pidfd.as_ref().map(|f| f.as_raw_fd())
+    }
+
+    /// The program's main process has exited or is exiting (PF_EXITING is
+    /// set at the very start of exit, before its descriptors are closed: so
+    /// an end of file on its stdout can be told apart from a close()).
+    pub fn program_exiting(&self) -> bool {
+        if self.program_pidfd.as_ref().is_some_and(sys::pidfd_exited) {
+            return true;
+        }
+        const PF_EXITING: u64 = 0x4;
+        let pid = match self.program_host_pid {
+            Some(p) => p,
+            None => return false,
+        };
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|s| {
+                let rest = &s[s.rfind(')')? + 2..];
+                // Field 9 (flags) is the 7th after the command.
+                rest.split(' ').nth(6)?.parse::<u64>().ok()
+            })
+            .is_some_and(|flags| flags & PF_EXITING != 0)
     }
 
     /// CLOCK_MONOTONIC when the program was started.
@@ -393,28 +435,13 @@ impl Tree {
         if let Some(ns) = self.group.as_mut().and_then(|g| g.cpu_ns()) {
             return Some(ns);
         }
-        let pid = match self.program_host_pid {
-            Some(p) => p,
-            None => {
-                let p = first_child(self.init_pid)?;
-                self.program_host_pid = Some(p);
-                p
-            }
-        };
-        proc_cpu_ns(pid)
+        proc_cpu_ns(self.program_host_pid?)
     }
 
     /// Whether the program's main process is blocked reading its stdin
     /// (None when that cannot be seen).
     pub fn blocked_reading_stdin(&mut self) -> Option<bool> {
-        let pid = match self.program_host_pid {
-            Some(p) => p,
-            None => {
-                let p = first_child(self.init_pid)?;
-                self.program_host_pid = Some(p);
-                p
-            }
-        };
+        let pid = self.program_host_pid?;
         let s = std::fs::read_to_string(format!("/proc/{pid}/syscall")).ok()?;
         let mut f = s.split_whitespace();
         let nr: i64 = f.next()?.parse().ok()?;
@@ -436,6 +463,27 @@ impl Tree {
             libc::SYS_epoll_pwait,
         ];
         Some((reading.contains(&nr) && fd == Some(0)) || polling.contains(&nr))
+    }
+
+    /// The scheduler state of the program's main process ('R' running,
+    /// 'S' sleeping, ...), if it can be seen.
+    pub fn program_state(&self) -> Option<char> {
+        let pid = self.program_host_pid?;
+        let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        s[s.rfind(')')? + 2..].chars().next()
+    }
+
+    /// Wait up to `timeout_ms` for init's report: for when the pidfd already
+    /// says the program has exited and only init's word is missing.
+    pub fn wait_exit(&mut self, timeout_ms: i32) -> io::Result<Option<ExitReport>> {
+        let mut p = libc::pollfd {
+            fd: self.report.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd.
+        unsafe { libc::poll(&mut p, 1, timeout_ms) };
+        self.try_exit()
     }
 
     /// Kill every process of the tree. Idempotent.
@@ -467,11 +515,6 @@ impl Drop for Tree {
     fn drop(&mut self) {
         self.finish();
     }
-}
-
-fn first_child(pid: libc::pid_t) -> Option<libc::pid_t> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).ok()?;
-    s.split_whitespace().next()?.parse().ok()
 }
 
 fn proc_cpu_ns(pid: libc::pid_t) -> Option<u64> {

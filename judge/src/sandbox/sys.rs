@@ -68,13 +68,126 @@ pub unsafe fn fork_with_pidfd(flags: u64) -> io::Result<Option<Forked>> {
     }
 }
 
-/// A plain fork through the raw system call, skipping glibc's fork handlers
-/// (which take locks a forked copy of a multi-threaded process may find held).
+/// A fork with a pidfd through the raw system call, for code that runs
+/// after a fork: no allocation, no glibc fork handlers (which take locks a
+/// forked copy of a multi-threaded process may find held). Returns the pid
+/// (0 in the child, -1 on error) and stores the pidfd.
 ///
 /// # Safety
 /// As for [`fork_with_pidfd`].
-pub unsafe fn raw_fork() -> libc::pid_t {
-    libc::syscall(libc::SYS_clone, libc::SIGCHLD as libc::c_long, 0, 0, 0, 0) as libc::pid_t
+pub unsafe fn raw_fork_pidfd(pidfd: &mut RawFd) -> libc::pid_t {
+    let mut args = CloneArgs {
+        flags: libc::CLONE_PIDFD as u64,
+        pidfd: pidfd as *mut RawFd as u64,
+        exit_signal: libc::SIGCHLD as u64,
+        ..Default::default()
+    };
+    libc::syscall(
+        libc::SYS_clone3,
+        &mut args as *mut CloneArgs,
+        std::mem::size_of::<CloneArgs>(),
+    ) as libc::pid_t
+}
+
+/// Room for one descriptor's control message, aligned for cmsghdr.
+#[repr(C, align(8))]
+struct CmsgBuf([u8; 32]);
+
+/// Send one byte and a descriptor over a unix socket. Async-signal-safe.
+///
+/// # Safety
+/// `sock` and `fd` must be open descriptors.
+pub unsafe fn send_fd(sock: RawFd, fd: RawFd) -> isize {
+    let mut byte = *b"p";
+    let mut iov = libc::iovec {
+        iov_base: byte.as_mut_ptr().cast(),
+        iov_len: 1,
+    };
+    let mut cbuf = CmsgBuf([0; 32]);
+    let mut msg: libc::msghdr = std::mem::zeroed();
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = cbuf.0.as_mut_ptr().cast();
+    msg.msg_controllen = libc::CMSG_SPACE(std::mem::size_of::<RawFd>() as u32) as usize;
+    let cmsg = libc::CMSG_FIRSTHDR(&msg);
+    (*cmsg).cmsg_level = libc::SOL_SOCKET;
+    (*cmsg).cmsg_type = libc::SCM_RIGHTS;
+    (*cmsg).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<RawFd>() as u32) as usize;
+    std::ptr::write_unaligned(libc::CMSG_DATA(cmsg).cast::<RawFd>(), fd);
+    libc::sendmsg(sock, &msg, libc::MSG_NOSIGNAL)
+}
+
+/// Receive what [`send_fd`] sent (blocking). `Ok(None)`: the peer closed
+/// without sending one.
+pub fn recv_fd(sock: &impl AsRawFd) -> io::Result<Option<OwnedFd>> {
+    let mut byte = [0u8; 1];
+    let mut iov = libc::iovec {
+        iov_base: byte.as_mut_ptr().cast(),
+        iov_len: 1,
+    };
+    let mut cbuf = CmsgBuf([0; 32]);
+    // SAFETY: msghdr is plain data; the pointers stay valid for the call.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = cbuf.0.as_mut_ptr().cast();
+    msg.msg_controllen = cbuf.0.len();
+    let n = loop {
+        // SAFETY: as above.
+        let n = unsafe { libc::recvmsg(sock.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC) };
+        if n == -1 && io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
+            continue;
+        }
+        break n;
+    };
+    if n == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    if n == 0 {
+        return Ok(None);
+    }
+    // SAFETY: the kernel filled the control buffer; CMSG_* walk it.
+    unsafe {
+        let cmsg = libc::CMSG_FIRSTHDR(&msg);
+        if cmsg.is_null() || (*cmsg).cmsg_type != libc::SCM_RIGHTS {
+            return Ok(None);
+        }
+        let fd = std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast::<RawFd>());
+        Ok(Some(OwnedFd::from_raw_fd(fd)))
+    }
+}
+
+/// A SOCK_SEQPACKET socket pair, close-on-exec: messages keep their bounds.
+pub fn seqpacket_pair() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    syscall!(socketpair(
+        libc::AF_UNIX,
+        libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC,
+        0,
+        fds.as_mut_ptr()
+    ))?;
+    // SAFETY: fresh descriptors we own.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// Whether a pidfd's process has exited (poll for POLLIN, no waiting).
+pub fn pidfd_exited(pidfd: &impl AsRawFd) -> bool {
+    let mut p = libc::pollfd {
+        fd: pidfd.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd.
+    unsafe { libc::poll(&mut p, 1, 0) == 1 && p.revents & libc::POLLIN != 0 }
+}
+
+/// The pid (in our namespace) a pidfd refers to, from /proc/self/fdinfo.
+pub fn pidfd_pid(pidfd: &impl AsRawFd) -> Option<libc::pid_t> {
+    let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", pidfd.as_raw_fd())).ok()?;
+    info.lines()
+        .find_map(|l| l.strip_prefix("Pid:"))
+        .and_then(|v| v.trim().parse().ok())
+        .filter(|&p: &libc::pid_t| p > 0)
 }
 
 /// waitid(P_PIDFD): reap the process if it has exited (`nohang`) or wait
