@@ -199,3 +199,22 @@ fn transcript_records_the_conversation() {
         .filter(|l| l.get("stream").is_some())
         .all(|l| l["cpu_ms"].is_number()));
 }
+
+/// Without --json the program's stdout goes through to ours byte for byte
+/// (by splice where it can), and no further than the cap.
+#[test]
+fn human_mode_forwards_exactly_up_to_the_cap() {
+    let d = run()
+        .program([prog("flood"), "1".into(), "5000000".into()])
+        .exec();
+    assert_eq!(d.status, 0, "{}", d.stderr);
+    assert_eq!(d.stdout.len(), 5_000_000);
+    assert!(d.stdout.bytes().all(|b| b == b'x'));
+    let d = run()
+        .args(["--output-limit", "1M"])
+        .program([prog("flood"), "1".into()])
+        .exec();
+    assert_eq!(d.status, 1);
+    assert_eq!(d.stdout.len(), 1 << 20);
+    assert!(d.stderr.starts_with("OLE: "), "{}", d.stderr);
+}

@@ -28,6 +28,7 @@ pub mod driver;
 pub mod error;
 pub mod limits;
 pub mod precedence;
+mod read_buf;
 pub mod report;
 pub mod responder;
 pub mod sandbox;

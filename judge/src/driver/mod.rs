@@ -44,6 +44,8 @@ pub const RESPONDER_TOKENS: usize = 16;
 
 /// One read's worth. Large reads move bulk output in few system calls.
 const READ_CHUNK: usize = 1 << 20;
+/// Reads from one stream before the loop looks at everything else again.
+const BATCH: usize = 16;
 /// Bytes a responder may queue for the program's stdin beyond what its
 /// pipe holds.
 pub const STDIN_QUEUE: usize = 1 << 20;
@@ -139,7 +141,7 @@ struct Driver {
     ended: Option<Ended>,
     interrupted: Option<i32>,
     failure: Option<String>,
-    buf: Vec<u8>,
+    buf: crate::read_buf::ReadBuf,
 }
 
 impl Driver {
@@ -191,7 +193,7 @@ impl Driver {
             ended: None,
             interrupted: None,
             failure: None,
-            buf: vec![0u8; READ_CHUNK],
+            buf: crate::read_buf::ReadBuf::new(READ_CHUNK),
         })
     }
 
@@ -281,6 +283,9 @@ impl Driver {
     }
 
     fn timeout(&self, responder: &dyn Responder) -> Option<Duration> {
+        if self.ready_to_read(responder) {
+            return Some(Duration::ZERO);
+        }
         let mut next = u64::MAX;
         if self.ended.is_none() {
             next = next
@@ -308,7 +313,9 @@ impl Driver {
 
     fn read_stream(&mut self, stream: Stream, responder: &mut dyn Responder) {
         let wants = responder.wants_output();
-        loop {
+        // A writer as fast as we are could keep us here forever, deaf to
+        // the clock and the other side: after a batch, come back later.
+        for _ in 0..BATCH {
             let out = match stream {
                 Stream::Stdout => &mut self.stdout,
                 Stream::Stderr => &mut self.stderr,
@@ -322,6 +329,26 @@ impl Driver {
                 return;
             }
             out.pending = false;
+            // Nobody looks at the bytes: let the kernel move them.
+            if out.can_splice() && !wants && self.cfg.transcript.is_none() {
+                match out.splice_to_stdout() {
+                    Ok(Read_::Data { within, .. }) if within > 0 => {
+                        self.last_output_ns = monotonic_ns();
+                        continue;
+                    }
+                    Ok(Read_::WouldBlock) => return,
+                    Ok(Read_::Eof) => {
+                        self.stream_closed(stream, responder);
+                        return;
+                    }
+                    Err(e) => {
+                        self.failure = Some(format!("forwarding the program's {stream:?}: {e}"));
+                        return;
+                    }
+                    // At the cap, or splice unsupported: read below.
+                    Ok(_) => {}
+                }
+            }
             let r = out.read_into(&mut self.buf);
             let now = monotonic_ns();
             match r {
@@ -377,6 +404,10 @@ impl Driver {
                 }
             }
         }
+        match stream {
+            Stream::Stdout => self.stdout.pending = true,
+            Stream::Stderr => self.stderr.pending = true,
+        }
     }
 
     fn stream_closed(&mut self, stream: Stream, responder: &mut dyn Responder) {
@@ -398,6 +429,15 @@ impl Driver {
         if self.stdout.pending && responder.accepts_output() {
             self.read_stream(Stream::Stdout, responder);
         }
+        if self.stderr.pending {
+            self.read_stream(Stream::Stderr, responder);
+        }
+    }
+
+    /// Data is known to wait in a pipe that we may read now.
+    fn ready_to_read(&self, responder: &dyn Responder) -> bool {
+        (self.stdout.pending && self.stdout.is_open() && responder.accepts_output())
+            || (self.stderr.pending && self.stderr.is_open())
     }
 
     fn on_program_exit(&mut self, responder: &mut dyn Responder) {

@@ -3,6 +3,7 @@
 
 use std::fs::File;
 use std::io::{self, Read, Write};
+use std::os::fd::AsRawFd;
 
 /// Where the kept bytes of a stream go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +25,9 @@ pub struct OutStream {
     sink: Sink,
     /// Readable data left unread because the responder was not accepting.
     pub pending: bool,
+    splice_failed: bool,
+    /// Some bytes went by splice and are not in `kept`.
+    pub spliced: bool,
 }
 
 /// What one read produced.
@@ -46,6 +50,8 @@ impl OutStream {
             kept: Vec::new(),
             sink,
             pending: false,
+            splice_failed: false,
+            spliced: false,
         }
     }
 
@@ -55,6 +61,71 @@ impl OutStream {
 
     pub fn close(&mut self) {
         self.fd = None;
+    }
+
+    /// Whether the bytes can go straight from the pipe to the judge's
+    /// stdout with splice(2), never entering user space: only when nobody
+    /// needs to see them.
+    pub fn can_splice(&self) -> bool {
+        self.sink == Sink::ForwardStdout && !self.splice_failed
+    }
+
+    /// Move up to the cap from the pipe to the judge's stdout (fd 1) without
+    /// copying. `Data { within: 0, .. }` means: fall back to `read_into`
+    /// (the cap is reached and one more byte must be read to tell, or fd 1
+    /// does not support splice).
+    pub fn splice_to_stdout(&mut self) -> io::Result<Read_> {
+        let fd = match self.fd.as_ref() {
+            Some(f) => f.as_raw_fd(),
+            None => return Ok(Read_::Eof),
+        };
+        let room = self.cap.saturating_sub(self.count);
+        if room == 0 {
+            return Ok(Read_::Data {
+                within: 0,
+                over_cap: false,
+            });
+        }
+        let len = room.min(1 << 20) as usize;
+        loop {
+            // SAFETY: both descriptors are open; null offsets mean "current".
+            let n = unsafe {
+                libc::splice(
+                    fd,
+                    std::ptr::null_mut(),
+                    1,
+                    std::ptr::null_mut(),
+                    len,
+                    libc::SPLICE_F_MOVE | libc::SPLICE_F_NONBLOCK,
+                )
+            };
+            if n >= 0 {
+                if n == 0 {
+                    self.fd = None;
+                    return Ok(Read_::Eof);
+                }
+                self.count += n as u64;
+                self.spliced = true;
+                return Ok(Read_::Data {
+                    within: n as usize,
+                    over_cap: false,
+                });
+            }
+            let e = io::Error::last_os_error();
+            match e.raw_os_error() {
+                Some(libc::EINTR) => continue,
+                Some(libc::EAGAIN) => return Ok(Read_::WouldBlock),
+                _ => {
+                    // fd 1 is a terminal or something else splice cannot
+                    // write to: copy through user space from now on.
+                    self.splice_failed = true;
+                    return Ok(Read_::Data {
+                        within: 0,
+                        over_cap: false,
+                    });
+                }
+            }
+        }
     }
 
     /// Read once into `buf`. The bytes within the cap are `buf[..within]`.

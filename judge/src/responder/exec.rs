@@ -87,7 +87,7 @@ pub struct ExecResponder {
     oom: bool,
     /// One read buffer for all its pipes, allocated once: zeroing a fresh
     /// one per read would cost more than the read itself.
-    buf: Vec<u8>,
+    buf: Option<crate::read_buf::ReadBuf>,
     /// When the loop first saw it gone (see the driver's `exit_seen_ns`).
     exit_seen_ns: Option<u64>,
 }
@@ -119,7 +119,7 @@ impl ExecResponder {
             cpu_ns: None,
             memory_kib: None,
             oom: false,
-            buf: vec![0; CHUNK],
+            buf: Some(crate::read_buf::ReadBuf::new(CHUNK)),
             exit_seen_ns: None,
         }
     }
@@ -245,9 +245,12 @@ impl ExecResponder {
 
     /// Its stdout, forwarded to the program as far as the queue allows.
     fn pump_from(&mut self, io: &mut Io<'_>) -> Result<()> {
-        let mut buf = std::mem::take(&mut self.buf);
+        let mut buf = self
+            .buf
+            .take()
+            .unwrap_or_else(|| crate::read_buf::ReadBuf::new(CHUNK));
         let r = self.pump_from_with(io, &mut buf);
-        self.buf = buf;
+        self.buf = Some(buf);
         r
     }
 
@@ -330,9 +333,12 @@ impl ExecResponder {
     }
 
     fn pump_err(&mut self, now_ns: u64) -> Result<()> {
-        let mut buf = std::mem::take(&mut self.buf);
+        let mut buf = self
+            .buf
+            .take()
+            .unwrap_or_else(|| crate::read_buf::ReadBuf::new(CHUNK));
         let r = self.pump_err_with(now_ns, &mut buf);
-        self.buf = buf;
+        self.buf = Some(buf);
         r
     }
 
