@@ -218,3 +218,29 @@ fn human_mode_forwards_exactly_up_to_the_cap() {
     assert_eq!(d.stdout.len(), 1 << 20);
     assert!(d.stderr.starts_with("OLE: "), "{}", d.stderr);
 }
+
+/// Whoever reads the judge's stdout may stop reading: the judge still ends
+/// in bounded time (the program feels the backpressure and idles), and says
+/// what it could not deliver.
+#[test]
+fn a_stalled_consumer_of_our_stdout_cannot_hang_the_judge() {
+    use std::process::Stdio;
+    let mut cmd = run()
+        .args(["--wall-limit", "1"])
+        .program([prog("flood"), "1".into()])
+        .command();
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let start = std::time::Instant::now();
+    let mut child = cmd.spawn().unwrap();
+    let _unread = child.stdout.take(); // held open, never read
+    let mut err = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1), "{err}");
+    assert!(err.starts_with("ILE: "), "{err}");
+    assert!(
+        err.contains("warning: the judge's stdout did not take"),
+        "{err}"
+    );
+    assert!(start.elapsed().as_secs() < 10, "took {:?}", start.elapsed());
+}

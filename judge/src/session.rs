@@ -430,7 +430,7 @@ impl Session {
             },
             cpus: placed,
             judge_max_rss_kib: own_max_rss_kib(),
-            warnings: Vec::new(),
+            warnings: outcome.warnings.clone(),
         };
         let mut report = report;
         if let Some(t) = transcript {

@@ -7,6 +7,7 @@
 //! Timers are the poll timeout, computed from the nearest deadline; nothing
 //! here sleeps or polls in a loop.
 
+mod forward;
 mod output;
 mod stdin;
 
@@ -37,6 +38,7 @@ const PROGRAM_STDIN: Token = Token(2);
 const PROGRAM_EXIT: Token = Token(3);
 const SIGNALS: Token = Token(4);
 const PROGRAM_PIDFD: Token = Token(5);
+const JUDGE_STDOUT: Token = Token(6);
 /// Tokens from here on belong to the responder.
 pub const RESPONDER_FIRST: Token = Token(16);
 /// How many tokens a responder may use.
@@ -90,6 +92,8 @@ pub struct Outcome {
     pub interrupted: Option<i32>,
     /// A failure of the loop or of the responder's code.
     pub failure: Option<String>,
+    /// Problems that do not change the verdict.
+    pub warnings: Vec<String>,
 }
 
 /// Figures of one output stream.
@@ -174,9 +178,13 @@ impl Driver {
         let started_ns = p.tree.started_ns();
         let limits = cfg.limits;
         let journal = cfg.transcript.is_some();
+        let stdout = OutStream::new(p.stdout, limits.stdout, cfg.stdout_sink);
+        if let Some(fd) = stdout.forward.as_ref().and_then(|f| f.pollable_fd()) {
+            registry.register(&mut SourceFd(&fd), JUDGE_STDOUT, Interest::WRITABLE)?;
+        }
         Ok(Driver {
+            stdout,
             poll,
-            stdout: OutStream::new(p.stdout, limits.stdout, cfg.stdout_sink),
             stderr: OutStream::new(p.stderr, limits.stderr, cfg.stderr_sink),
             stdout_direct,
             stdin: StdinPipe::new(p.stdin, STDIN_QUEUE, journal),
@@ -249,6 +257,11 @@ impl Driver {
                         }
                     }
                     SIGNALS => self.on_signal(),
+                    JUDGE_STDOUT => {
+                        if let Some(f) = self.stdout.forward.as_mut() {
+                            f.flush();
+                        }
+                    }
                     token => {
                         let r = responder
                             .on_ready(token, &mut Self::io(&self.poll, &mut self.stdin, now));
@@ -329,24 +342,30 @@ impl Driver {
                 return;
             }
             out.pending = false;
+            // Our own stdout is full: wait until it takes more. Once the
+            // program has ended, what is left in its pipe (at most the
+            // pipe's size) is read regardless and queued for the final drain.
+            if out.forward_blocked() && self.ended.is_none() {
+                out.pending = true;
+                return;
+            }
             // Nobody looks at the bytes: let the kernel move them.
-            if out.can_splice() && !wants && self.cfg.transcript.is_none() {
-                match out.splice_to_stdout() {
-                    Ok(Read_::Data { within, .. }) if within > 0 => {
+            if !wants && self.cfg.transcript.is_none() {
+                match out.splice_forward() {
+                    Some(Ok(Read_::Data { .. })) => {
                         self.last_output_ns = monotonic_ns();
                         continue;
                     }
-                    Ok(Read_::WouldBlock) => return,
-                    Ok(Read_::Eof) => {
+                    Some(Ok(Read_::WouldBlock)) => return,
+                    Some(Ok(Read_::Eof)) => {
                         self.stream_closed(stream, responder);
                         return;
                     }
-                    Err(e) => {
+                    Some(Err(e)) => {
                         self.failure = Some(format!("forwarding the program's {stream:?}: {e}"));
                         return;
                     }
-                    // At the cap, or splice unsupported: read below.
-                    Ok(_) => {}
+                    None => {}
                 }
             }
             let r = out.read_into(&mut self.buf);
@@ -426,7 +445,10 @@ impl Driver {
 
     /// Data left unread under backpressure is read once there is room.
     fn resume_stdout(&mut self, responder: &mut dyn Responder) {
-        if self.stdout.pending && responder.accepts_output() {
+        if self.stdout.pending
+            && responder.accepts_output()
+            && (!self.stdout.forward_blocked() || self.ended.is_some())
+        {
             self.read_stream(Stream::Stdout, responder);
         }
         if self.stderr.pending {
@@ -436,7 +458,10 @@ impl Driver {
 
     /// Data is known to wait in a pipe that we may read now.
     fn ready_to_read(&self, responder: &dyn Responder) -> bool {
-        (self.stdout.pending && self.stdout.is_open() && responder.accepts_output())
+        (self.stdout.pending
+            && self.stdout.is_open()
+            && responder.accepts_output()
+            && (!self.stdout.forward_blocked() || self.ended.is_some()))
             || (self.stderr.pending && self.stderr.is_open())
     }
 
@@ -662,6 +687,17 @@ impl Driver {
             };
             self.kill_program(reason, responder);
         }
+        let mut warnings = Vec::new();
+        if let Some(f) = self.stdout.forward.as_mut() {
+            // The program's output is ours to deliver; a consumer that takes
+            // nothing for this long gets a warning, not a hung judge.
+            let lost = f.drain(self.cfg.limits.wall_time.as_millis() as u64);
+            if lost > 0 {
+                warnings.push(format!(
+                    "the judge's stdout did not take the last {lost} bytes of the program's output"
+                ));
+            }
+        }
         let ended = self.ended.take().expect("the program has ended");
         let wall_ns = ended
             .side
@@ -688,6 +724,7 @@ impl Driver {
             stdin_closed_by_program: self.stdin.broken,
             interrupted: self.interrupted,
             failure: self.failure.take(),
+            warnings,
         })
     }
 }

@@ -2,8 +2,10 @@
 //! cap, never buffered beyond it.
 
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::os::fd::AsRawFd;
+
+use super::forward::{Forward, Spliced};
 
 /// Where the kept bytes of a stream go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,11 +25,10 @@ pub struct OutStream {
     pub count: u64,
     pub kept: Vec<u8>,
     sink: Sink,
-    /// Readable data left unread because the responder was not accepting.
+    /// Where a ForwardStdout stream goes.
+    pub forward: Option<Forward>,
+    /// Readable data left unread (backpressure, or a batch cut short).
     pub pending: bool,
-    splice_failed: bool,
-    /// Some bytes went by splice and are not in `kept`.
-    pub spliced: bool,
 }
 
 /// What one read produced.
@@ -48,10 +49,12 @@ impl OutStream {
             cap,
             count: 0,
             kept: Vec::new(),
+            forward: match sink {
+                Sink::ForwardStdout => Forward::stdout().ok(),
+                _ => None,
+            },
             sink,
             pending: false,
-            splice_failed: false,
-            spliced: false,
         }
     }
 
@@ -63,68 +66,40 @@ impl OutStream {
         self.fd = None;
     }
 
-    /// Whether the bytes can go straight from the pipe to the judge's
-    /// stdout with splice(2), never entering user space: only when nobody
-    /// needs to see them.
-    pub fn can_splice(&self) -> bool {
-        self.sink == Sink::ForwardStdout && !self.splice_failed
+    /// The consumer of forwarded bytes is full: read no more for now.
+    pub fn forward_blocked(&self) -> bool {
+        self.forward.as_ref().is_some_and(|f| f.blocked())
     }
 
-    /// Move up to the cap from the pipe to the judge's stdout (fd 1) without
-    /// copying. `Data { within: 0, .. }` means: fall back to `read_into`
-    /// (the cap is reached and one more byte must be read to tell, or fd 1
-    /// does not support splice).
-    pub fn splice_to_stdout(&mut self) -> io::Result<Read_> {
-        let fd = match self.fd.as_ref() {
-            Some(f) => f.as_raw_fd(),
-            None => return Ok(Read_::Eof),
-        };
+    /// Move bytes from the pipe straight to the judge's stdout with
+    /// splice(2), never entering user space, up to the cap. `None`: use
+    /// `read_into` instead (splice unsupported there, or the cap is reached
+    /// and one more byte must be read to tell).
+    pub fn splice_forward(&mut self) -> Option<io::Result<Read_>> {
+        let fd = self.fd.as_ref()?.as_raw_fd();
         let room = self.cap.saturating_sub(self.count);
         if room == 0 {
-            return Ok(Read_::Data {
-                within: 0,
-                over_cap: false,
-            });
+            return None;
         }
-        let len = room.min(1 << 20) as usize;
-        loop {
-            // SAFETY: both descriptors are open; null offsets mean "current".
-            let n = unsafe {
-                libc::splice(
-                    fd,
-                    std::ptr::null_mut(),
-                    1,
-                    std::ptr::null_mut(),
-                    len,
-                    libc::SPLICE_F_MOVE | libc::SPLICE_F_NONBLOCK,
-                )
-            };
-            if n >= 0 {
-                if n == 0 {
-                    self.fd = None;
-                    return Ok(Read_::Eof);
-                }
+        let forward = self.forward.as_mut()?;
+        match forward.splice_from(fd, room.min(1 << 20) as usize) {
+            Spliced::Moved(n) => {
                 self.count += n as u64;
-                self.spliced = true;
-                return Ok(Read_::Data {
-                    within: n as usize,
+                Some(Ok(Read_::Data {
+                    within: n,
                     over_cap: false,
-                });
+                }))
             }
-            let e = io::Error::last_os_error();
-            match e.raw_os_error() {
-                Some(libc::EINTR) => continue,
-                Some(libc::EAGAIN) => return Ok(Read_::WouldBlock),
-                _ => {
-                    // fd 1 is a terminal or something else splice cannot
-                    // write to: copy through user space from now on.
-                    self.splice_failed = true;
-                    return Ok(Read_::Data {
-                        within: 0,
-                        over_cap: false,
-                    });
-                }
+            Spliced::SourceEmpty => Some(Ok(Read_::WouldBlock)),
+            Spliced::SourceEof => {
+                self.fd = None;
+                Some(Ok(Read_::Eof))
             }
+            Spliced::SinkFull => {
+                self.pending = true;
+                Some(Ok(Read_::WouldBlock))
+            }
+            Spliced::Unsupported => None,
         }
     }
 
@@ -159,9 +134,9 @@ impl OutStream {
         match self.sink {
             Sink::Capture => self.kept.extend_from_slice(&buf[..within]),
             Sink::ForwardStdout => {
-                // Best effort: a closed or full stdout of ours must not stop
-                // the judging.
-                let _ = io::stdout().lock().write_all(&buf[..within]);
+                if let Some(f) = self.forward.as_mut() {
+                    f.write(&buf[..within]);
+                }
             }
             Sink::Discard => {}
         }
