@@ -1,29 +1,38 @@
 //! What a session costs, against physical baselines measured in the same run.
 //!
-//! `cargo bench -p judge --bench session` prints three tables:
+//! `cargo bench -p judge --bench session` prints three tables (see
+//! docs/performance.md for what each figure means and what dominates it):
 //!
 //! 1. Session overhead: `judge run --cpus any -- /bin/true` (human and
-//!    `--json`) against the bench spawning and reaping /bin/true itself.
+//!    `--json`, back to back and after idleness) against the bench spawning
+//!    and reaping /bin/true itself.
 //! 2. Line ping-pong: a C client (the program) and a C echo server (the
 //!    interactor) wired by two pipes the bench makes, pinned to one CPU and
 //!    unpinned, against the same two through the judge: proxied and
-//!    `--direct`, each with `--cpus 0`, `--cpus any` and the default
-//!    (auto-pinned) placement.
+//!    `--direct`, each with `--cpus N`, `--cpus any` and the default
+//!    (auto-pinned) placement. The targets are checked against the pinned
+//!    pipes, as a ratio of medians and per repetition against the baseline
+//!    run just before.
 //! 3. Stdout throughput: a C program writing 1 GiB in 1 MiB writes, into a
 //!    pipe the bench drains, against the same through
 //!    `judge run --cpus any --output-limit 2G` with the judge's stdout on
 //!    /dev/null.
 //!
-//! Every figure is the median of `BENCH_REPS` repetitions, the repetitions of
-//! the configurations of a table interleaved so that drift of the machine
-//! hits them alike; min and max are printed beside it. Every row says where
-//! its processes ran. The C fixtures (benches/fixtures/*.c) are compiled with
-//! gcc into the target directory at start.
+//! Rows marked "diag" are diagnostics, not baselines: they reproduce a cost
+//! seen in the judge without the judge.
 //!
-//! Knobs (environment): BENCH_REPS (3), BENCH_SESSIONS (300 per repetition),
-//! BENCH_ROUNDS (100000, pinned ping-pong), BENCH_UNPINNED_ROUNDS (20000:
-//! an unpinned round trip costs ~100 us on a small VM), BENCH_MIB (1024),
-//! BENCH_CPU (0: the CPU of the pinned figures).
+//! Every figure is the median of `BENCH_REPS` repetitions (`BENCH_PINNED_REPS`
+//! for the pinned and default ping-pong rows, whose targets are tight), the
+//! repetitions of the configurations of a table interleaved so that drift of
+//! the machine hits them alike; min and max are printed beside it. Every row
+//! says where its processes ran. The C fixtures (benches/fixtures/*.c) are
+//! compiled with gcc into the target directory at start.
+//!
+//! Knobs (environment): BENCH_REPS (5), BENCH_PINNED_REPS (7),
+//! BENCH_SESSIONS (200 per repetition), BENCH_ROUNDS (100000, pinned and
+//! default ping-pong), BENCH_UNPINNED_ROUNDS (20000: an unpinned round trip
+//! can cost 100 us on a small VM), BENCH_MIB (1024), BENCH_CPU (0: the CPU of
+//! the pinned figures).
 
 use std::io::{self, Read};
 use std::os::fd::{FromRawFd, OwnedFd};
@@ -48,6 +57,7 @@ fn env_num(name: &str, default: u64) -> u64 {
 
 struct Knobs {
     reps: usize,
+    pinned_reps: usize,
     sessions: usize,
     rounds: u64,
     unpinned_rounds: u64,
@@ -64,8 +74,9 @@ struct Fixtures {
 fn main() {
     let t0 = Instant::now();
     let k = Knobs {
-        reps: env_num("BENCH_REPS", 3).max(1) as usize,
-        sessions: env_num("BENCH_SESSIONS", 300).max(1) as usize,
+        reps: env_num("BENCH_REPS", 5).max(1) as usize,
+        pinned_reps: env_num("BENCH_PINNED_REPS", 7).max(1) as usize,
+        sessions: env_num("BENCH_SESSIONS", 200).max(1) as usize,
         rounds: env_num("BENCH_ROUNDS", 100_000).max(1),
         unpinned_rounds: env_num("BENCH_UNPINNED_ROUNDS", 20_000).max(1),
         mib: env_num("BENCH_MIB", 1024).max(1),
@@ -84,16 +95,23 @@ fn main() {
     println!("  judge:   {JUDGE}");
     println!("  machine: {}", machine());
     println!(
-        "  median of {} repetitions per figure [min..max]; pinned = CPU {}, any = CPUs {}",
+        "  median of {} repetitions per figure ({} for pinned ping-pong) [min..max]; pinned = CPU {}, any = CPUs {}",
         k.reps,
+        k.pinned_reps,
         k.cpu,
         cpu_list(&allowed)
     );
 
     let mut targets: Vec<(String, bool)> = Vec::new();
+    let t = Instant::now();
     session_overhead(&k, &any);
+    println!("  [section: {:.1} s]", t.elapsed().as_secs_f64());
+    let t = Instant::now();
     ping_pong(&k, &fx, &any, &mut targets);
+    println!("  [section: {:.1} s]", t.elapsed().as_secs_f64());
+    let t = Instant::now();
     throughput(&k, &fx, &any, &mut targets);
+    println!("  [section: {:.1} s]", t.elapsed().as_secs_f64());
 
     println!();
     println!("== Targets ==");
@@ -187,11 +205,38 @@ fn session_overhead(k: &Knobs, any: &str) {
             ratio
         );
     }
+    // A session on an idle machine: the back-to-back figures above hide
+    // costs that a lone session pays (an RCU grace period when the program
+    // is moved into its cgroups).
+    let mut lone = Vec::new();
+    for _ in 0..k.reps {
+        let mut total = 0.0;
+        for _ in 0..LONE_SESSIONS {
+            std::thread::sleep(std::time::Duration::from_millis(LONE_GAP_MS));
+            let t = Instant::now();
+            judge(false);
+            total += t.elapsed().as_secs_f64();
+        }
+        lone.push(total * 1e3 / LONE_SESSIONS as f64);
+    }
+    let m = median(&lone);
     println!(
-        "  (ratios against the first row; the judge's extra cost is {} ms/session)",
-        fmt3(median(&samples[2]) - base)
+        "  {:<44} {:<18} {:>24} {:>8}",
+        format!("judge run --cpus any, {LONE_GAP_MS} ms idle before each"),
+        any,
+        format!("{} {}", fmt3(m), spread(&lone, fmt3)),
+        format!("{:.2}x", m / base)
+    );
+    println!(
+        "  (ratios against the first row; back to back the judge adds {} ms/session, \
+         a lone session {} ms; {LONE_SESSIONS} lone sessions per repetition)",
+        fmt3(median(&samples[2]) - base),
+        fmt3(m - base)
     );
 }
+
+const LONE_SESSIONS: usize = 8;
+const LONE_GAP_MS: u64 = 150;
 
 fn fork_exec_true() {
     // SAFETY: the child only calls async-signal-safe functions (dup2, execve,
@@ -228,6 +273,9 @@ fn fork_exec_true() {
 #[derive(Clone, Copy, PartialEq)]
 enum Via {
     Pipes,
+    /// Diagnostic: pipes whose read ends are O_NONBLOCK, as --direct
+    /// currently leaves them, so the fixtures wait out EAGAIN with poll(2).
+    PipesNonblock,
     Proxied,
     Direct,
 }
@@ -244,8 +292,11 @@ struct PpCase {
     via: Via,
     place: Place,
     rounds: u64,
-    /// Microseconds per round, one per repetition.
+    /// Microseconds per round, one per repetition, from spawn to reaped.
     us: Vec<f64>,
+    /// The same from the judge's report (the program's wall time): the
+    /// session's set-up and tear-down left out.
+    in_session: Vec<f64>,
     /// CPUs the judge reported, per repetition.
     cpus: Vec<String>,
     /// Non-blocking stdin noticed by the fixtures (EAGAIN counts).
@@ -256,6 +307,7 @@ impl PpCase {
     fn name(&self) -> String {
         let mode = match self.via {
             Via::Pipes => return "direct pipes (no judge)".into(),
+            Via::PipesNonblock => return "  diag: pipes, O_NONBLOCK stdin".into(),
             Via::Proxied => "judge, proxied",
             Via::Direct => "judge --direct",
         };
@@ -268,7 +320,7 @@ impl PpCase {
     }
 
     fn placement(&self, k: &Knobs, any: &str) -> String {
-        let who = if self.via == Via::Pipes {
+        let who = if matches!(self.via, Via::Pipes | Via::PipesNonblock) {
             "client+server"
         } else {
             "judge+client+server"
@@ -290,13 +342,16 @@ impl PpCase {
 fn ping_pong(k: &Knobs, fx: &Fixtures, any: &str, targets: &mut Vec<(String, bool)>) {
     println!();
     println!(
-        "== 2. Line ping-pong: client writes \"i\\n\", server echoes it; {} rounds pinned/default, {} unpinned ==",
-        k.rounds, k.unpinned_rounds
+        "== 2. Line ping-pong: client writes \"i\\n\", server echoes it; pinned/default: {} rounds x {} reps, unpinned: {} rounds x {} reps ==",
+        k.rounds, k.pinned_reps, k.unpinned_rounds, k.reps
     );
     let mut cases = Vec::new();
-    for via in [Via::Pipes, Via::Proxied, Via::Direct] {
+    for via in [Via::Pipes, Via::PipesNonblock, Via::Proxied, Via::Direct] {
         for place in [Place::Pinned, Place::Any, Place::Default] {
-            if via == Via::Pipes && place == Place::Default {
+            let pipes = matches!(via, Via::Pipes | Via::PipesNonblock);
+            if (pipes && place == Place::Default)
+                || (via == Via::PipesNonblock && place != Place::Pinned)
+            {
                 continue;
             }
             cases.push(PpCase {
@@ -308,6 +363,7 @@ fn ping_pong(k: &Knobs, fx: &Fixtures, any: &str, targets: &mut Vec<(String, boo
                     k.rounds
                 },
                 us: Vec::new(),
+                in_session: Vec::new(),
                 cpus: Vec::new(),
                 eagain: Vec::new(),
             });
@@ -317,10 +373,21 @@ fn ping_pong(k: &Knobs, fx: &Fixtures, any: &str, targets: &mut Vec<(String, boo
     for c in &cases {
         run_pp(k, fx, c.via, c.place, 1000);
     }
-    for _ in 0..k.reps {
+    for rep in 0..k.reps.max(k.pinned_reps) {
         for c in cases.iter_mut() {
+            let reps = if c.place == Place::Any {
+                k.reps
+            } else {
+                k.pinned_reps
+            };
+            if rep >= reps {
+                continue;
+            }
             let r = run_pp(k, fx, c.via, c.place, c.rounds);
             c.us.push(r.secs * 1e6 / c.rounds as f64);
+            if let Some(ms) = r.wall_ms {
+                c.in_session.push(ms * 1e3 / c.rounds as f64);
+            }
             if let Some(cpus) = r.cpus {
                 c.cpus.push(cpus);
             }
@@ -339,8 +406,14 @@ fn ping_pong(k: &Knobs, fx: &Fixtures, any: &str, targets: &mut Vec<(String, boo
     let base_pinned = median(&find(Via::Pipes, Place::Pinned).us);
     let base_any = median(&find(Via::Pipes, Place::Any).us);
     println!(
-        "  {:<30} {:<32} {:>7} {:>22} {:>11} {:>10}",
-        "figure", "placement", "rounds", "us/round [min..max]", "vs pinned", "vs unpinned"
+        "  {:<32} {:<34} {:>7} {:>22} {:>9} {:>11} {:>10}",
+        "figure",
+        "placement",
+        "rounds",
+        "us/round [min..max]",
+        "in-sess.",
+        "vs pinned",
+        "vs unpinned"
     );
     for c in &cases {
         let m = median(&c.us);
@@ -349,18 +422,36 @@ fn ping_pong(k: &Knobs, fx: &Fixtures, any: &str, targets: &mut Vec<(String, boo
         } else {
             "-".into()
         };
+        let in_session = if c.in_session.is_empty() {
+            "-".to_string()
+        } else {
+            fmt2(median(&c.in_session))
+        };
         println!(
-            "  {:<30} {:<32} {:>7} {:>22} {:>11} {:>10}",
+            "  {:<32} {:<34} {:>7} {:>22} {:>9} {:>11} {:>10}",
             c.name(),
             c.placement(k, any),
             c.rounds,
             format!("{} {}", fmt2(m), spread(&c.us, fmt2)),
+            in_session,
             format!("{:.2}x", m / base_pinned),
             vs_any
         );
     }
+    println!(
+        "  (us/round: wall time from spawn to reaped over the rounds, set-up included; \
+         in-sess.: the program's wall time from the judge's report, set-up excluded)"
+    );
     for c in &cases {
-        if !c.eagain.is_empty() {
+        if c.eagain.is_empty() {
+            continue;
+        }
+        if c.via == Via::PipesNonblock {
+            println!(
+                "  diag: pipes with O_NONBLOCK read ends, as --direct leaves them: {}",
+                c.eagain[0]
+            );
+        } else {
             println!(
                 "  ! {} ({}): the fixtures saw a NON-BLOCKING stdin and waited out EAGAIN with poll(2): {}",
                 c.name(),
@@ -370,21 +461,40 @@ fn ping_pong(k: &Knobs, fx: &Fixtures, any: &str, targets: &mut Vec<(String, boo
         }
     }
 
+    let pipes_pinned = &find(Via::Pipes, Place::Pinned).us;
     let mut target = |label: &str, via: Via, place: Place, max: f64| {
         let c = find(via, place);
         let r = median(&c.us) / base_pinned;
         let ok = r <= max;
+        // Each repetition against the baseline's run just before it: drift
+        // of the machine cancels out.
+        let paired: Vec<f64> = c.us.iter().zip(pipes_pinned).map(|(x, b)| x / b).collect();
+        let mut in_session = format!(
+            " (paired per repetition: {:.2}x [{:.2}..{:.2}]",
+            median(&paired),
+            paired.iter().copied().fold(f64::INFINITY, f64::min),
+            paired.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+        );
+        if !c.in_session.is_empty() {
+            in_session += &format!(
+                "; set-up excluded: {:.2}x",
+                median(&c.in_session) / base_pinned
+            );
+        }
+        in_session += ")";
         let warn = if c.eagain.is_empty() {
             ""
         } else {
             " (with the non-blocking-stdin bug)"
         };
         println!(
-            "  target: {label:<40} <= {max:.1}x of pinned pipes: {r:>5.2}x  {}{warn}",
+            "  target: {label:<30} <= {max:.1}x of pinned pipes: {r:>5.2}x  {}{in_session}{warn}",
             if ok { "PASS" } else { "MISS" }
         );
         targets.push((
-            format!("ping-pong {label}: {r:.2}x of pinned pipes (target <= {max:.1}x){warn}"),
+            format!(
+                "ping-pong {label}: {r:.2}x of pinned pipes (target <= {max:.1}x){in_session}{warn}"
+            ),
             ok,
         ));
     };
@@ -416,17 +526,23 @@ fn ping_pong(k: &Knobs, fx: &Fixtures, any: &str, targets: &mut Vec<(String, boo
 
 struct PpRun {
     secs: f64,
+    wall_ms: Option<f64>,
     cpus: Option<String>,
     eagain: String,
 }
 
 fn run_pp(k: &Knobs, fx: &Fixtures, via: Via, place: Place, rounds: u64) -> PpRun {
     let n = rounds.to_string();
-    if via == Via::Pipes {
+    if matches!(via, Via::Pipes | Via::PipesNonblock) {
         let pin = (place == Place::Pinned).then_some(k.cpu);
         let t = Instant::now();
         let (to_server_r, to_server_w) = pipe();
         let (to_client_r, to_client_w) = pipe();
+        if via == Via::PipesNonblock {
+            for fd in [&to_server_r, &to_client_r] {
+                set_nonblocking(fd);
+            }
+        }
         let mut server = Command::new(&fx.server);
         server.stdin(to_server_r).stdout(to_client_w);
         let mut client = Command::new(&fx.client);
@@ -435,6 +551,9 @@ fn run_pp(k: &Knobs, fx: &Fixtures, via: Via, place: Place, rounds: u64) -> PpRu
             pin_to(&mut server, cpu);
             pin_to(&mut client, cpu);
         }
+        // Their stderr (a line at most) is read once they are gone.
+        server.stderr(Stdio::piped());
+        client.stderr(Stdio::piped());
         let mut s = server.spawn().expect("spawning the server");
         let mut c = client.spawn().expect("spawning the client");
         // Our copies of the pipe ends go with the commands, or the server
@@ -443,18 +562,33 @@ fn run_pp(k: &Knobs, fx: &Fixtures, via: Via, place: Place, rounds: u64) -> PpRu
         let cs = c.wait().expect("waiting for the client");
         let ss = s.wait().expect("waiting for the server");
         let secs = t.elapsed().as_secs_f64();
+        let mut errs = Vec::new();
+        for child in [&mut c, &mut s] {
+            let mut e = String::new();
+            let _ = child.stderr.take().unwrap().read_to_string(&mut e);
+            errs.push(e.trim().to_string());
+        }
         assert!(
             cs.success() && ss.success(),
-            "pipes ping-pong: client {cs}, server {ss}"
+            "pipes ping-pong: client {cs}, server {ss}; stderr: {errs:?}"
         );
         return PpRun {
             secs,
+            wall_ms: None,
             cpus: None,
-            eagain: String::new(),
+            eagain: eagain_notes(errs),
         };
     }
     let mut c = Command::new(JUDGE);
-    c.args(["run", "--json", "--protocol", "plain"]);
+    // A generous wall limit: an unpinned round trip can cost 100 us here.
+    c.args([
+        "run",
+        "--json",
+        "--protocol",
+        "plain",
+        "--wall-limit",
+        "120",
+    ]);
     if via == Via::Direct {
         c.arg("--direct");
     }
@@ -504,12 +638,21 @@ fn run_pp(k: &Knobs, fx: &Fixtures, via: Via, place: Place, rounds: u64) -> PpRu
         ),
         _ => None,
     };
-    let eagain = [client_err, server_err]
+    let eagain = eagain_notes(vec![client_err, server_err]);
+    PpRun {
+        secs,
+        wall_ms: v["wall_time_ms"].as_f64(),
+        cpus,
+        eagain,
+    }
+}
+
+fn eagain_notes(stderrs: Vec<String>) -> String {
+    stderrs
         .into_iter()
         .filter(|s| s.contains("EAGAIN"))
         .collect::<Vec<_>>()
-        .join("; ");
-    PpRun { secs, cpus, eagain }
+        .join("; ")
 }
 
 // -------------------------------------------------------------- 3. throughput
@@ -522,7 +665,7 @@ fn throughput(k: &Knobs, fx: &Fixtures, any: &str, targets: &mut Vec<(String, bo
     );
     let bytes = k.mib * MIB as u64;
     let limit = format!("{}M", k.mib * 2);
-    let pipe_run = |size: Option<usize>| -> f64 {
+    let pipe_run = |size: Option<usize>, offset: usize| -> f64 {
         let (r, w) = pipe();
         if let Some(sz) = size {
             // SAFETY: fcntl on a descriptor we own.
@@ -544,7 +687,7 @@ fn throughput(k: &Knobs, fx: &Fixtures, any: &str, targets: &mut Vec<(String, bo
         cmd.arg(k.mib.to_string()).stdout(w).stdin(Stdio::null());
         let mut child = cmd.spawn().expect("spawning the writer");
         drop(cmd);
-        let got = drain(std::fs::File::from(r));
+        let got = drain(std::fs::File::from(r), offset);
         let st = child.wait().expect("waiting for the writer");
         let secs = t.elapsed().as_secs_f64();
         assert!(st.success() && got == bytes, "writer: {st}, {got} bytes");
@@ -562,10 +705,10 @@ fn throughput(k: &Knobs, fx: &Fixtures, any: &str, targets: &mut Vec<(String, bo
             .expect("spawning the judge")
     };
     // Warm-up, which also checks that every byte comes through the judge.
-    pipe_run(None);
+    pipe_run(None, 0);
     {
         let mut child = judge_run(Stdio::piped());
-        let got = drain(child.stdout.take().unwrap());
+        let got = drain(child.stdout.take().unwrap(), 0);
         let st = child.wait().unwrap();
         assert!(
             st.success() && got == bytes,
@@ -583,13 +726,17 @@ fn throughput(k: &Knobs, fx: &Fixtures, any: &str, targets: &mut Vec<(String, bo
     let cases: Vec<Case> = vec![
         (
             "pipe (1 MiB, as the judge's) -> bench",
-            Box::new(|| pipe_run(Some(MIB))),
+            Box::new(|| pipe_run(Some(MIB), 0)),
         ),
         (
             "pipe (64 KiB default) -> bench",
-            Box::new(|| pipe_run(None)),
+            Box::new(|| pipe_run(None, 0)),
         ),
         ("judge run --cpus any > /dev/null", Box::new(timed_judge)),
+        (
+            "  diag: 1 MiB pipe, buffer at page+16",
+            Box::new(|| pipe_run(Some(MIB), 16)),
+        ),
     ];
     let mut gibs = vec![Vec::new(); cases.len()];
     for _ in 0..k.reps {
@@ -615,34 +762,52 @@ fn throughput(k: &Knobs, fx: &Fixtures, any: &str, targets: &mut Vec<(String, bo
         );
     }
     println!(
-        "  (the reader drains with 1 MiB read(2)s; the judge forwards to its stdout, /dev/null)"
+        "  (the bench drains with 1 MiB read(2)s into a page-aligned buffer; the judge forwards \
+         to its own stdout, /dev/null;\n   diag: the same reader with its buffer 16 bytes past \
+         a page boundary, where glibc puts a 1 MiB Vec)"
     );
     let j = median(&gibs[2]);
-    for (label, base) in [("1 MiB pipe", b1), ("64 KiB pipe", b64)] {
-        let r = j / base;
-        let ok = r >= 0.8;
-        println!(
-            "  target: throughput >= 0.8x of the {label:<12} {r:>5.2}x  {}",
-            if ok { "PASS" } else { "MISS" }
-        );
-        targets.push((
-            format!("stdout throughput: {r:.2}x of a {label} into a reader (target >= 0.8x)"),
-            ok,
-        ));
-    }
+    let r = j / b1;
+    let ok = r >= 0.8;
+    println!(
+        "  target: throughput >= 0.8x of a 1 MiB pipe into a reader: {r:.2}x  {}  \
+         (for reference, {:.2}x of a default 64 KiB pipe)",
+        if ok { "PASS" } else { "MISS" },
+        j / b64
+    );
+    targets.push((
+        format!(
+            "stdout throughput: {r:.2}x of a 1 MiB pipe into a reader (target >= 0.8x; \
+             {:.2}x of a 64 KiB pipe)",
+            j / b64
+        ),
+        ok,
+    ));
 }
 
-fn drain(mut f: impl Read) -> u64 {
-    let mut buf = vec![0u8; MIB];
+/// Read to end of file with `MIB`-byte reads into a buffer `offset` bytes
+/// past a page boundary. Where the buffer sits matters: the kernel's copy to
+/// user memory (rep movsb) is several times slower on some CPUs (AMD Zen)
+/// when the destination is a few bytes off the page-aligned pipe page.
+fn drain(mut f: impl Read, offset: usize) -> u64 {
+    let layout = std::alloc::Layout::from_size_align(MIB + 4096, 4096).unwrap();
+    // SAFETY: the layout has a non-zero size; the memory is zeroed, so it is
+    // an initialized byte slice, and it is freed with the same layout below.
+    let base = unsafe { std::alloc::alloc_zeroed(layout) };
+    assert!(!base.is_null());
+    let buf = unsafe { std::slice::from_raw_parts_mut(base.add(offset), MIB) };
     let mut total = 0u64;
-    loop {
-        match f.read(&mut buf) {
-            Ok(0) => return total,
+    let total = loop {
+        match f.read(buf) {
+            Ok(0) => break total,
             Ok(n) => total += n as u64,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => panic!("reading a pipe: {e}"),
         }
-    }
+    };
+    // SAFETY: allocated above with this layout.
+    unsafe { std::alloc::dealloc(base, layout) };
+    total
 }
 
 // ----------------------------------------------------------------- plumbing
@@ -680,6 +845,15 @@ fn pipe() -> (OwnedFd, OwnedFd) {
             io::Error::last_os_error()
         );
         (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1]))
+    }
+}
+
+fn set_nonblocking(fd: &OwnedFd) {
+    let fd = std::os::fd::AsRawFd::as_raw_fd(fd);
+    // SAFETY: fcntl on a descriptor we own.
+    unsafe {
+        let fl = libc::fcntl(fd, libc::F_GETFL);
+        assert!(fl >= 0 && libc::fcntl(fd, libc::F_SETFL, fl | libc::O_NONBLOCK) == 0);
     }
 }
 
