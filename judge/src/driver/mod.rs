@@ -30,6 +30,7 @@ use crate::precedence::{self, KillReason, Precedence, ProgramEnd, ProgramFacts, 
 use crate::responder::{Io, ProgramExit, Responder, Stream};
 use crate::sandbox::{sys::monotonic_ns, ExitReport, MemoryStats, Tree};
 use crate::transcript::Transcript;
+use crate::verdict::Verdict;
 use output::{OutStream, Read_};
 
 const PROGRAM_STDOUT: Token = Token(0);
@@ -399,6 +400,10 @@ impl Driver {
                             Stream::Stderr => KillReason::StderrLimit,
                         };
                         self.kill_program(reason, responder);
+                        // It may have exited on its own just before, or have
+                        // ended earlier with this still in the pipe: the
+                        // bytes over the cap decide all the same.
+                        self.over_cap(stream);
                         match stream {
                             Stream::Stdout => self.stdout.close(),
                             Stream::Stderr => self.stderr.close(),
@@ -426,6 +431,22 @@ impl Driver {
         match stream {
             Stream::Stdout => self.stdout.pending = true,
             Stream::Stderr => self.stderr.pending = true,
+        }
+    }
+
+    /// The program wrote past a stream's cap: OLE, whatever its exit.
+    fn over_cap(&mut self, stream: Stream) {
+        let (name, cap) = match stream {
+            Stream::Stdout => ("stdout", self.cfg.limits.stdout),
+            Stream::Stderr => ("stderr", self.cfg.limits.stderr),
+        };
+        if let Some(e) = self.ended.as_mut() {
+            if e.side.failure.as_ref().is_none_or(|f| f.0 != Verdict::OLE) {
+                e.side.failure = Some((
+                    Verdict::OLE,
+                    format!("the program wrote more than {cap} bytes to {name}"),
+                ));
+            }
         }
     }
 
@@ -503,8 +524,8 @@ impl Driver {
         }
         // It may have ended on its own a moment ago: its own exit wins. When
         // its pidfd says so but init has not reported yet, wait for init.
-        let report = if self.tree.program_exiting() {
-            self.tree.wait_exit(1000)
+        let report = if self.tree.program_exited() || self.exit_seen_ns.is_some() {
+            self.tree.wait_exit(200)
         } else {
             self.tree.try_exit()
         };
@@ -532,16 +553,18 @@ impl Driver {
     ) {
         // After finish() every process of the tree is gone, so the pipes
         // below reach EOF once what is in them has been read.
+        // Without a cgroup, the last look at the live tree is the best
+        // figure for what gets killed below; init's report covers the dead.
+        let live_cpu = self.tree.cpu_ns();
         let memory = self.tree.finish();
         let _ = self
             .poll
             .registry()
             .deregister(&mut SourceFd(&self.tree.exit_fd()));
-        let cpu_ns = self
-            .tree
-            .cpu_ns()
-            .or_else(|| report.map(|r| (r.utime_us + r.stime_us) * 1000))
-            .unwrap_or(0);
+        let cpu_ns = self.tree.cpu_ns().unwrap_or_else(|| {
+            let reaped = report.map_or(0, |r| (r.utime_us + r.stime_us) * 1000);
+            live_cpu.unwrap_or(0).max(reaped)
+        });
         if !self.stdin_direct {
             self.stdin.abandon();
         }

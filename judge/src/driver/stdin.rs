@@ -98,7 +98,8 @@ impl StdinPipe {
             self.at = 0;
         }
         self.maybe_close();
-        n > 0
+        // A broken pipe makes room too: nothing more will wait in it.
+        n > 0 || self.broken
     }
 
     /// Close once the queue is drained.

@@ -536,6 +536,24 @@ impl Responder for ExecResponder {
         Ok(())
     }
 
+    fn start(&mut self, io: &mut Io<'_>) -> Result<()> {
+        // Its clocks count from the session's start (the program's), not
+        // from its own spawn, so a slow start of the program on a busy
+        // machine is not taken out of the interactor's allowance.
+        self.start_ns = io.now_ns();
+        let parallelism =
+            self.spec
+                .cpus
+                .as_ref()
+                .map_or(crate::sandbox::cpus::allowed().len(), |c| c.len()) as u32;
+        self.cpu = Some(CpuWatch::new(
+            self.start_ns,
+            self.spec.limits.cpu_time.as_nanos() as u64,
+            parallelism,
+        ));
+        Ok(())
+    }
+
     fn wants_output(&self) -> bool {
         self.finished.is_none() && self.to.is_some()
     }
@@ -634,6 +652,11 @@ impl Responder for ExecResponder {
     }
 
     fn on_program_exit(&mut self, _exit: ProgramExit, io: &mut Io<'_>) -> Result<()> {
+        if !self.spec.direct {
+            // Its output may be paused for a program that is gone: drain it
+            // (discarding) so it can get on with its verdict.
+            self.pump_from(io)?;
+        }
         if self.spec.direct {
             if let Some(f) = &self.held_program_stdin {
                 let _ = io.registry().register(
@@ -721,12 +744,19 @@ impl Responder for ExecResponder {
     }
 }
 
+/// Read a file the interactor wrote, at most `cap` bytes. Whoever could
+/// write to the directory may have planted a symlink or a FIFO there:
+/// O_NOFOLLOW refuses the first, O_NONBLOCK keeps the open of the second
+/// from waiting forever, and only a regular file is read.
 fn read_capped(path: &Path, cap: u64) -> Option<String> {
     let f = fs::OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK)
         .open(path)
         .ok()?;
+    if !f.metadata().ok()?.is_file() {
+        return None;
+    }
     let mut s = Vec::new();
     f.take(cap).read_to_end(&mut s).ok()?;
     Some(String::from_utf8_lossy(&s).into_owned())

@@ -7,7 +7,9 @@ use crate::verdict::{Judgement, Verdict};
 #[serde(rename_all = "lowercase")]
 pub enum Protocol {
     /// testlib: `interactor INPUT OUTPUT [ANSWER]`; exit 0 OK, 1 WA, 2 PE,
-    /// 3 FAIL, 4 dirt (WA), 7 points, 8 unexpected EOF (PE); message on stderr.
+    /// 3 FAIL, 4 dirt (WA), 7 points (named in the message), 8 unexpected
+    /// EOF (PE), 16 + n partially correct (n points); message on stderr.
+    /// Anything else is the interactor's failure.
     Testlib,
     /// Kattis problemtools: `validator INPUT ANSWER FEEDBACK_DIR`; exit 42
     /// AC, 43 WA; message in FEEDBACK_DIR/judgemessage.txt.
@@ -50,13 +52,22 @@ impl Protocol {
                 0 => with(Verdict::AC, "the interactor accepted the answer"),
                 1 | 4 => with(Verdict::WA, "the interactor rejected the answer"),
                 2 | 8 => with(Verdict::PE, "the interactor could not read the answer"),
-                7 | 16..=255 => {
-                    let mut j = with(Verdict::AC, "the interactor awarded points");
-                    j.points = testlib_points(message).or(if code >= 16 {
-                        Some((code - 16) as f64)
-                    } else {
-                        None
-                    });
+                // quitp: the points are in the message.
+                7 => match testlib_points(message) {
+                    Some(p) => {
+                        let mut j = with(Verdict::AC, "the interactor awarded points");
+                        j.points = Some(p);
+                        j
+                    }
+                    None => Judgement::failed(format!(
+                        "the interactor exited with code 7 (points) but named no points{}",
+                        if msg.is_empty() { String::new() } else { format!(": {msg}") }
+                    )),
+                },
+                // quitf(_pc(n)): partially correct, n percent.
+                16..=116 => {
+                    let mut j = with(Verdict::AC, "the interactor awarded partial credit");
+                    j.points = Some((code - 16) as f64);
                     j
                 }
                 3 => Judgement::failed(format!(
@@ -127,6 +138,14 @@ mod tests {
         let j = p.judge_exit(7, "points 0.25 partial", None);
         assert_eq!((j.verdict, j.points), (Verdict::AC, Some(0.25)));
         assert_eq!(p.judge_exit(5, "", None).verdict, Verdict::JE);
+        // A shell that could not find its command exits 127: not points.
+        assert_eq!(
+            p.judge_exit(127, "sh: x: not found", None).verdict,
+            Verdict::JE
+        );
+        assert_eq!(p.judge_exit(255, "", None).verdict, Verdict::JE);
+        assert_eq!(p.judge_exit(7, "no points here", None).verdict, Verdict::JE);
+        assert_eq!(p.judge_exit(66, "ok partially", None).points, Some(50.0));
     }
 
     #[test]

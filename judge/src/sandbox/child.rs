@@ -165,13 +165,23 @@ pub unsafe fn init_main(plan: &Plan) -> ! {
         let mut status = 0;
         let mut ru: libc::rusage = std::mem::zeroed();
         let r = libc::wait4(-1, &mut status, libc::__WALL, &mut ru);
+        if r > 0 && libc::WIFSTOPPED(status) {
+            // A child that asked to be traced (PTRACE_TRACEME) made us its
+            // tracer; let it go on, untraced, with the signal it stopped on.
+            libc::ptrace(libc::PTRACE_DETACH, r, 0, libc::WSTOPSIG(status));
+            continue;
+        }
         if r == pid {
             let at_ns = monotonic_ns();
+            // Everything init has reaped: the program (with what it reaped
+            // itself) and every orphan that was reparented to init.
+            let mut all: libc::rusage = std::mem::zeroed();
+            libc::getrusage(libc::RUSAGE_CHILDREN, &mut all);
             let us = |t: libc::timeval| t.tv_sec as u64 * 1_000_000 + t.tv_usec as u64;
             let report = ExitReport {
                 wait_status: status,
-                utime_us: us(ru.ru_utime),
-                stime_us: us(ru.ru_stime),
+                utime_us: us(all.ru_utime),
+                stime_us: us(all.ru_stime),
                 maxrss_kib: ru.ru_maxrss as u64,
                 at_ns,
             }

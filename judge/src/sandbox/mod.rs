@@ -294,6 +294,7 @@ impl Sandbox {
         drop((go_r, report_w, exec_w, stdin, stdout, stderr));
 
         let tree = Tree {
+            init_pid: forked.pid,
             init_pidfd: forked.pidfd,
             report: File::from(report_r),
             group,
@@ -361,6 +362,7 @@ fn cstring(s: &OsStr) -> CString {
 /// A running sandboxed tree: init (outside our reach only through its pidfd)
 /// and, below it, the program.
 pub struct Tree {
+    init_pid: libc::pid_t,
     init_pidfd: OwnedFd,
     report: File,
     group: Option<cgroup::Cgroup>,
@@ -390,7 +392,7 @@ impl Tree {
     /// set at the very start of exit, before its descriptors are closed: so
     /// an end of file on its stdout can be told apart from a close()).
     pub fn program_exiting(&self) -> bool {
-        if self.program_pidfd.as_ref().is_some_and(sys::pidfd_exited) {
+        if self.program_exited() {
             return true;
         }
         const PF_EXITING: u64 = 0x4;
@@ -398,14 +400,24 @@ impl Tree {
             Some(p) => p,
             None => return false,
         };
+        // A main thread that called pthread_exit is PF_EXITING too while
+        // the other threads run on: only the last thread's exit counts.
         std::fs::read_to_string(format!("/proc/{pid}/stat"))
             .ok()
             .and_then(|s| {
-                let rest = &s[s.rfind(')')? + 2..];
-                // Field 9 (flags) is the 7th after the command.
-                rest.split(' ').nth(6)?.parse::<u64>().ok()
+                let rest: Vec<&str> = s[s.rfind(')')? + 2..].split(' ').collect();
+                // Fields 9 (flags) and 20 (num_threads), counted after the command.
+                let flags: u64 = rest.get(6)?.parse().ok()?;
+                let threads: u64 = rest.get(17)?.parse().ok()?;
+                Some(flags & PF_EXITING != 0 && threads <= 1)
             })
-            .is_some_and(|flags| flags & PF_EXITING != 0)
+            .unwrap_or(false)
+    }
+
+    /// The program's main process (all its threads) has exited: its pidfd
+    /// says so.
+    pub fn program_exited(&self) -> bool {
+        self.program_pidfd.as_ref().is_some_and(sys::pidfd_exited)
     }
 
     /// CLOCK_MONOTONIC when the program was started.
@@ -429,13 +441,16 @@ impl Tree {
     }
 
     /// CPU time of the whole tree so far, in nanoseconds: from the cgroup
-    /// where there is one, else from /proc for the main process and the
-    /// children it has reaped.
+    /// where there is one, else from /proc: every live process below init,
+    /// plus what init has reaped.
     pub fn cpu_ns(&mut self) -> Option<u64> {
         if let Some(ns) = self.group.as_mut().and_then(|g| g.cpu_ns()) {
             return Some(ns);
         }
-        proc_cpu_ns(self.program_host_pid?)
+        if self.reaped {
+            return None;
+        }
+        proc_tree_cpu_ns(self.init_pid)
     }
 
     /// Whether the program's main process is blocked reading its stdin
@@ -517,17 +532,51 @@ impl Drop for Tree {
     }
 }
 
-fn proc_cpu_ns(pid: libc::pid_t) -> Option<u64> {
+/// utime, stime, cutime, cstime of one process, in clock ticks.
+fn proc_times(pid: libc::pid_t) -> Option<[u64; 4]> {
     let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // Fields after the command (which may hold spaces and parentheses).
     let rest = &s[s.rfind(')')? + 2..];
     let f: Vec<&str> = rest.split(' ').collect();
-    // utime, stime, cutime, cstime are fields 14..17, i.e. 11..14 here.
-    let ticks: u64 = f
-        .get(11..15)?
-        .iter()
-        .filter_map(|v| v.parse::<u64>().ok())
-        .sum();
+    // Fields 14..17 of stat(5), i.e. 11..14 after the command.
+    let mut t = [0u64; 4];
+    for (i, v) in f.get(11..15)?.iter().enumerate() {
+        t[i] = v.parse().ok()?;
+    }
+    Some(t)
+}
+
+/// CPU time of a tree without a cgroup: each live process's own time and
+/// what it reaped, plus what init reaped (each dead process is counted in
+/// exactly one reaper). Processes that die between two readings may be
+/// missed by one reading, never counted twice.
+fn proc_tree_cpu_ns(init: libc::pid_t) -> Option<u64> {
+    let mut ticks = {
+        let t = proc_times(init)?;
+        t[2] + t[3]
+    };
+    let mut stack = vec![init];
+    let mut seen = 0;
+    while let Some(pid) = stack.pop() {
+        seen += 1;
+        if seen > 100_000 {
+            break;
+        }
+        let tasks = match std::fs::read_dir(format!("/proc/{pid}/task")) {
+            Ok(t) => t,
+            Err(_) => continue,
+        };
+        for task in tasks.flatten() {
+            if let Ok(c) = std::fs::read_to_string(task.path().join("children")) {
+                for child in c.split_whitespace().filter_map(|p| p.parse().ok()) {
+                    if let Some(t) = proc_times(child) {
+                        ticks += t.iter().sum::<u64>();
+                    }
+                    stack.push(child);
+                }
+            }
+        }
+    }
     // SAFETY: no preconditions.
     let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as u64;
     Some(ticks * 1_000_000_000 / hz.max(1))
