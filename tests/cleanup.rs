@@ -118,7 +118,7 @@ fn no_temp_dirs_are_left() {
         .unwrap()
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| !n.starts_with("judge-cpus-"))
+        .filter(|n| !n.starts_with("judge-cpu-locks-"))
         .collect();
     assert!(left.is_empty(), "left in TMPDIR: {left:?}");
 }

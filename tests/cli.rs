@@ -244,3 +244,20 @@ fn a_stalled_consumer_of_our_stdout_cannot_hang_the_judge() {
     );
     assert!(start.elapsed().as_secs() < 10, "took {:?}", start.elapsed());
 }
+
+#[test]
+fn odd_values_are_usage_errors() {
+    assert!(usage_error(&["--cpus", "0-18446744073709551615"]).contains("CPU list"));
+    assert!(usage_error(&["--processes", "5000000"]).contains("--processes"));
+    assert!(usage_error(&["--time-limit", "1e-10"]).contains("invalid duration"));
+    assert!(usage_error(&["--stdin", "/tmp"]).contains("is a directory"));
+    assert!(
+        usage_error(&["--responder", "exec:/bin/true", "--input", "/tmp"])
+            .contains("is a directory")
+    );
+    let d = run().program([""]).exec();
+    assert_eq!(d.status, 2);
+    assert_eq!(d.stderr, "judge: the program name is empty\n");
+    let out = std::process::Command::new(judge_bin()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "no arguments is a usage error");
+}

@@ -432,3 +432,65 @@ fn direct_mode_keeps_the_interactors_last_words() {
     assert_eq!(v["verdict"], "AC", "{}", brief(&v));
     assert_eq!(v["exit_code"], 0);
 }
+
+/// A Kattis feedback file that is a FIFO (planted, or a broken validator)
+/// is not read, and cannot hang the judge.
+#[test]
+fn kattis_feedback_fifo_cannot_hang_the_judge() {
+    let dir = temp_dir("kfifo");
+    let script = dir.join("fifo.py");
+    std::fs::write(
+        &script,
+        "import os, sys\nos.mkfifo(os.path.join(sys.argv[3], 'judgemessage.txt'))\nos.mkfifo(os.path.join(sys.argv[3], 'score.txt'))\nsys.stdin.read()\nsys.exit(42)\n",
+    )
+    .unwrap();
+    let d = run()
+        .args([
+            "--protocol",
+            "kattis",
+            "--responder",
+            &format!("exec:python3 {}", script.display()),
+            "--json",
+        ])
+        .program(["/bin/true"])
+        .exec();
+    let v = d.json();
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
+    assert!(d.elapsed.as_secs() < 10);
+}
+
+/// Exit codes testlib does not define are the interactor's failure: a shell
+/// that could not find its command (127) must not become points.
+#[test]
+fn undefined_testlib_exit_codes_are_je() {
+    let v = run()
+        .args(["--responder", "exec:sh -c 'nonexistent_checker_cmd_xyz'"])
+        .program(["/bin/true"])
+        .json();
+    assert_eq!(v["verdict"], "JE", "{}", brief(&v));
+    assert_eq!(v["responder"]["points"], Value::Null);
+}
+
+/// The program ends while the interactor's output to it is paused: the
+/// interactor is drained so it can still give its verdict.
+#[test]
+fn interactor_paused_when_the_program_ends_still_judges() {
+    let dir = temp_dir("paused");
+    let script = dir.join("flood_then_judge.py");
+    std::fs::write(
+        &script,
+        "import sys\nsys.stdout.write('z' * (8 << 20))\nsys.stdout.flush()\nsys.stdin.read()\nprint('ok done', file=sys.stderr)\nsys.exit(0)\n",
+    )
+    .unwrap();
+    let v = run()
+        .args([
+            "--responder",
+            &format!("exec:python3 {}", script.display()),
+            "--responder-wall-limit",
+            "5",
+        ])
+        .program([prog("sleeper"), "0.3".into()])
+        .json();
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
+    assert_eq!(v["message"], "ok done");
+}

@@ -58,7 +58,15 @@ fn shared_dir() -> &'static std::path::Path {
         let dir = std::env::temp_dir().join(format!("judge-rootless-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let mut files = vec![judge_bin().to_string(), fixture("interactors/modes.py")];
-        for p in ["exit_n", "spin", "flood", "raise", "alloc", "daemon"] {
+        for p in [
+            "exit_n",
+            "spin",
+            "flood",
+            "raise",
+            "alloc",
+            "daemon",
+            "orphan_cpu",
+        ] {
             files.push(prog(p));
         }
         for f in files {
@@ -195,4 +203,21 @@ fn rootless_interactive_session() {
     )
     .json();
     assert_eq!(v["verdict"], "AC", "{}", brief(&v));
+}
+
+/// Without a CPU cgroup, CPU burnt by orphans that init reaps still counts.
+#[test]
+fn rootless_cpu_counts_orphans() {
+    if user().is_none() {
+        return;
+    }
+    let v = as_user(
+        run()
+            .arg("--json")
+            .args(["--time-limit", "1"])
+            .program([shared("orphan_cpu")]),
+    )
+    .json();
+    assert_eq!(v["verdict"], "TLE", "{}", brief(&v));
+    assert_eq!(v["limits"]["cpu_time"]["measured_by"], "proc");
 }

@@ -189,3 +189,43 @@ fn exactly_at_the_output_cap_is_fine() {
     assert_eq!(v["verdict"], "AC", "{}", brief(&v));
     assert_eq!(v["stdout_bytes"], 1048576);
 }
+
+/// The program writes one byte over the cap and exits at once: the byte
+/// decides (OLE), not the race between its exit and our read.
+#[test]
+fn one_byte_over_the_cap_is_ole_even_when_exiting_at_once() {
+    for _ in 0..10 {
+        let v = run()
+            .args(["--output-limit", "1000"])
+            .program([prog("flood"), "1".into(), "1001".into()])
+            .json();
+        assert_eq!(v["verdict"], "OLE", "{}", brief(&v));
+    }
+}
+
+/// PTRACE_TRACEME makes init the tracer; init lets it go, and the stop is
+/// not mistaken for an exit.
+#[test]
+fn ptrace_stop_is_not_an_exit() {
+    let v = run().program([prog("traceme")]).json();
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
+    assert_eq!(v["exit_code"], 0);
+}
+
+/// The main thread leaves with pthread_exit while another thread goes on:
+/// limits still strike on time.
+#[test]
+fn main_thread_exit_does_not_delay_limits() {
+    let v = run()
+        .args(["--wall-limit", "0.5"])
+        .program([prog("leader_exits")])
+        .json();
+    assert_eq!(v["verdict"], "ILE", "{}", brief(&v));
+    assert!(ms(&v["wall_time_ms"]) < 700, "{}", brief(&v));
+    let v = run()
+        .args(["--time-limit", "0.5"])
+        .program([prog("leader_exits"), "spin".into()])
+        .json();
+    assert_eq!(v["verdict"], "TLE", "{}", brief(&v));
+    assert!(ms(&v["cpu_time_ms"]) < 700, "{}", brief(&v));
+}

@@ -50,7 +50,7 @@ pub struct RunArgs {
     pub stderr_limit: u64,
 
     /// Processes and threads the program may have alive at once.
-    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..), help_heading = "Limits")]
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=4_194_304), help_heading = "Limits")]
     pub processes: u64,
 
     /// Feed this file to the program's stdin, then end of file.
@@ -117,6 +117,10 @@ pub struct RunArgs {
     #[arg(long, value_name = "SIZE", default_value = "1M", value_parser = parse_size, help_heading = "Responder limits")]
     pub responder_stderr_limit: u64,
 
+    /// Processes and threads the interactor may have alive at once.
+    #[arg(long, value_name = "N", default_value_t = 128, value_parser = clap::value_parser!(u64).range(1..=4_194_304), help_heading = "Responder limits")]
+    pub responder_processes: u64,
+
     /// CPUs for the program, the responder and the loop (e.g. 0 or 0-1), or
     /// "any" [default: one free CPU for interactive sessions, any otherwise].
     #[arg(long, value_name = "LIST|any", help_heading = "Placement")]
@@ -174,6 +178,20 @@ impl RunArgs {
             Some(list) => CpuPlacement::List(cpus::parse_list(list)?),
         };
         let (program, args) = self.program.split_first().expect("clap requires a program");
+        if program.is_empty() {
+            return Err("the program name is empty".into());
+        }
+        for (flag, file) in [
+            ("--stdin", &self.stdin),
+            ("--input", &self.input),
+            ("--answer", &self.answer),
+        ] {
+            if let Some(f) = file {
+                if f.is_dir() {
+                    return Err(format!("{flag} {}: is a directory", f.display()));
+                }
+            }
+        }
         let mut session = Session::new(program, args.iter().cloned())
             .limits(limits)
             .responder(responder)
@@ -227,6 +245,7 @@ impl RunArgs {
         rl.memory = self.responder_memory_limit;
         rl.output = self.responder_output_limit;
         rl.stderr = self.responder_stderr_limit;
+        rl.processes = self.responder_processes;
         Ok(ExecSpec {
             argv,
             protocol: self.protocol,

@@ -58,6 +58,8 @@ pub struct ResponderLimits {
     pub output: u64,
     /// Bytes of its stderr that are kept; beyond this it is JE.
     pub stderr: u64,
+    /// Processes and threads alive at once.
+    pub processes: u64,
 }
 
 impl ResponderLimits {
@@ -70,6 +72,7 @@ impl ResponderLimits {
             memory: GIB,
             output: 256 * MIB,
             stderr: MIB,
+            processes: 128,
         }
     }
 }
@@ -112,7 +115,8 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         (t, 1.0)
     };
     let v: f64 = num.trim().parse().map_err(|_| bad())?;
-    if !(v.is_finite() && v > 0.0) || v * scale > 1e7 {
+    // Below a millisecond no clock here can hold a limit honestly.
+    if !(v.is_finite() && v * scale >= 1e-3) || v * scale > 1e7 {
         return Err(bad());
     }
     Ok(Duration::from_secs_f64(v * scale))

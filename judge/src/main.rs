@@ -17,12 +17,14 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             use clap::error::ErrorKind::*;
-            if matches!(
-                e.kind(),
-                DisplayHelp | DisplayVersion | DisplayHelpOnMissingArgumentOrSubcommand
-            ) {
+            if matches!(e.kind(), DisplayHelp | DisplayVersion) {
                 let _ = e.print();
                 return ExitCode::SUCCESS;
+            }
+            if e.kind() == DisplayHelpOnMissingArgumentOrSubcommand {
+                // Asked for nothing: the help, on stderr, as a usage error.
+                eprint!("{}", e.render());
+                return ExitCode::from(2);
             }
             // One line: clap's first, without the usage block after it.
             let text = e.render().to_string();

@@ -106,7 +106,13 @@ pub fn program_failure(f: &ProgramFacts) -> Option<(Verdict, String)> {
     };
     let abnormal = !matches!(f.end, ProgramEnd::Exited(0) | ProgramEnd::Killed(Decided));
     let mem_hit = match f.memory {
-        Some(m) => m.oom_kills > 0 || (abnormal && m.limit_hits > 0),
+        // A peak over the limit can only mean the limit was lifted from
+        // inside (a root program rewriting its own cgroup): MLE all the same.
+        Some(m) => {
+            m.oom_kills > 0
+                || (abnormal && m.limit_hits > 0)
+                || m.peak_bytes.is_some_and(|p| p > f.memory_limit)
+        }
         // No memory cgroup (RLIMIT_AS): an abnormal end whose measured peak
         // came within 5% of the limit is the best evidence there is.
         None => {

@@ -49,7 +49,7 @@ pub fn prog(name: &str) -> String {
             if p.extension().is_some_and(|e| e == "c") {
                 let bin = out.join(p.file_stem().unwrap());
                 let st = Command::new("gcc")
-                    .args(["-O2", "-o"])
+                    .args(["-O2", "-pthread", "-o"])
                     .arg(&bin)
                     .arg(&p)
                     .status()

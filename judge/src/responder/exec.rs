@@ -213,7 +213,7 @@ impl ExecResponder {
             .limits(TreeLimits {
                 cpu: Some(limits.cpu_time),
                 memory_bytes: Some(limits.memory),
-                max_tasks: None,
+                max_tasks: Some(limits.processes),
                 stack_bytes: None,
             })
             .cpus(self.spec.cpus.clone())
@@ -765,9 +765,17 @@ fn read_capped(path: &Path, cap: u64) -> Option<String> {
 /// A private temporary directory, removed when dropped.
 struct TempDir(PathBuf);
 
+/// Prefix of our temp dirs: the PID namespace and pid of the judge, so a
+/// later judge can remove those of one that was killed.
+fn temp_prefix() -> String {
+    format!("judge-session-{}-", crate::sandbox::pid_namespace())
+}
+
 impl TempDir {
     fn new() -> io::Result<TempDir> {
-        let template = std::env::temp_dir().join("judge-XXXXXX");
+        sweep_stale_temp_dirs();
+        let template =
+            std::env::temp_dir().join(format!("{}{}-XXXXXX", temp_prefix(), std::process::id()));
         let dir = nix::unistd::mkdtemp(&template).map_err(io::Error::from)?;
         Ok(TempDir(dir))
     }
@@ -779,6 +787,52 @@ impl TempDir {
 
 impl Drop for TempDir {
     fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
+        remove_tree(&self.0);
+    }
+}
+
+/// remove_dir_all, and if something in the tree was made unwritable (the
+/// program may reach the directory until it runs in a mount namespace of
+/// its own), make it writable and try again.
+fn remove_tree(dir: &Path) {
+    if fs::remove_dir_all(dir).is_ok() {
+        return;
+    }
+    fn unlock(p: &Path) {
+        use std::os::unix::fs::PermissionsExt;
+        // symlink_metadata: never follow a planted link out of the tree.
+        if let Ok(m) = fs::symlink_metadata(p) {
+            if m.is_dir() {
+                let _ = fs::set_permissions(p, fs::Permissions::from_mode(0o700));
+                if let Ok(rd) = fs::read_dir(p) {
+                    for e in rd.flatten() {
+                        unlock(&e.path());
+                    }
+                }
+            }
+        }
+    }
+    unlock(dir);
+    let _ = fs::remove_dir_all(dir);
+}
+
+/// Remove the temp dirs of judges of our PID namespace that are gone.
+fn sweep_stale_temp_dirs() {
+    let prefix = temp_prefix();
+    let entries = match fs::read_dir(std::env::temp_dir()) {
+        Ok(e) => e,
+        Err(_) => return,
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let pid = name
+            .strip_prefix(&prefix)
+            .and_then(|r| r.split('-').next())
+            .and_then(|p| p.parse::<u32>().ok());
+        if let Some(pid) = pid {
+            if !Path::new(&format!("/proc/{pid}")).exists() {
+                remove_tree(&e.path());
+            }
+        }
     }
 }

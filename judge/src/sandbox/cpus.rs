@@ -53,7 +53,7 @@ pub fn parse_list(s: &str) -> Result<Vec<usize>, String> {
         if let Some((a, b)) = part.split_once('-') {
             let a: usize = a.parse().map_err(|_| bad())?;
             let b: usize = b.parse().map_err(|_| bad())?;
-            if a > b {
+            if a > b || b >= libc::CPU_SETSIZE as usize {
                 return Err(bad());
             }
             out.extend(a..=b);
@@ -85,7 +85,7 @@ pub fn claim_one() -> Claim {
     let cpus = allowed();
     // SAFETY: no preconditions.
     let uid = unsafe { libc::geteuid() };
-    let dir = std::env::temp_dir().join(format!("judge-cpus-{uid}"));
+    let dir = std::env::temp_dir().join(format!("judge-cpu-locks-{uid}"));
     let _ = std::fs::create_dir_all(&dir);
     let start = std::process::id() as usize % cpus.len().max(1);
     for i in 0..cpus.len() {

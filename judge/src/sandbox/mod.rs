@@ -12,7 +12,7 @@ mod child;
 pub mod cpus;
 pub(crate) mod sys;
 
-pub use cgroup::{Host as CgroupHost, MemoryStats, Version as CgroupVersion};
+pub use cgroup::{pid_namespace, Host as CgroupHost, MemoryStats, Version as CgroupVersion};
 pub use child::ExitReport;
 
 use std::ffi::{CString, OsStr};
