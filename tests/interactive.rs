@@ -494,3 +494,21 @@ fn interactor_paused_when_the_program_ends_still_judges() {
     assert_eq!(v["verdict"], "AC", "{}", brief(&v));
     assert_eq!(v["message"], "ok done");
 }
+
+/// The interactor rejects and leaves; the program, reading end of file, exits
+/// 1. The interactor finished first (its output ended before the program's
+/// reaction to it): WA under kattis and testlib, RE under cms. Repeated,
+/// since the two exits race in the scheduler.
+#[test]
+fn interactor_rejecting_then_program_failing_on_eof() {
+    let code = "import sys\nprint(1, flush=True)\nif not sys.stdin.readline():\n    sys.exit(1)\n";
+    for (policy, want) in POLICIES.iter().zip(["WA", "WA", "RE"]) {
+        for _ in 0..5 {
+            let v = session(policy, "wa_after_one_line")
+                .program(py(code))
+                .json();
+            assert_eq!(v["verdict"], want, "{policy}: {}", brief(&v));
+            assert_eq!(v["first_to_finish"], "responder", "{policy}");
+        }
+    }
+}

@@ -288,6 +288,15 @@ impl Driver {
             // program is over for the policy only once it is read.
             .filter(|_| !self.stdout.is_open() && !self.stderr.is_open())
             .map(|e| &e.side);
+        // The responder finished talking before the program ended: its
+        // verdict may be the one that counts, so wait for it (its own
+        // limits bound the wait).
+        if let Some(p) = program {
+            if responder.finished().is_none() && responder.ended_at().is_some_and(|t| t <= p.at_ns)
+            {
+                return false;
+            }
+        }
         precedence::should_stop(
             self.cfg.policy,
             responder.judges(),

@@ -270,11 +270,13 @@ impl ExecResponder {
             let n = match from.read(&mut buf[..want]) {
                 Ok(0) => {
                     self.from = None;
-                    if self.exit_seen_ns.is_none()
-                        && self.tree.as_ref().is_some_and(|t| t.program_exiting())
-                    {
-                        self.exit_seen_ns = Some(io.now_ns());
-                    }
+                    // The interactor has said all it will say: for the
+                    // question "who finished first" it finished now. The end
+                    // of file we pass on below may make the program end
+                    // before the interactor's own exit (interpreters close
+                    // stdout while they wind down), and that end is a reply
+                    // to this one, not a race with it.
+                    self.exit_seen_ns.get_or_insert(io.now_ns());
                     // As a pipe would: the program reads end of file once
                     // everything the interactor wrote has been delivered.
                     io.close_stdin();
@@ -703,6 +705,13 @@ impl Responder for ExecResponder {
 
     fn finished(&self) -> Option<&Finished> {
         self.finished.as_ref()
+    }
+
+    fn ended_at(&self) -> Option<u64> {
+        self.finished
+            .as_ref()
+            .map(|f| f.at_ns)
+            .or(self.exit_seen_ns)
     }
 
     fn finish(&mut self) -> ResponderReport {

@@ -211,6 +211,14 @@ pub trait Responder {
     /// Its judgement, once it has one.
     fn finished(&self) -> Option<&Finished>;
 
+    /// When it ended its side of the conversation, if it has, even before
+    /// its judgement is known (an interactor whose output has ended but
+    /// whose exit status is not in yet). The session waits for the
+    /// judgement of a responder that ended before the program did.
+    fn ended_at(&self) -> Option<u64> {
+        self.finished().map(|f| f.at_ns)
+    }
+
     /// End of session: stop whatever still runs and report.
     fn finish(&mut self) -> ResponderReport;
 }
