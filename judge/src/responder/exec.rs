@@ -224,19 +224,24 @@ impl ExecResponder {
                     path.display()
                 ))
             })?;
-        self.start_ns = tree.started_ns();
-        let parallelism =
-            self.spec
-                .cpus
-                .as_ref()
-                .map_or(crate::sandbox::cpus::allowed().len(), |c| c.len()) as u32;
-        self.cpu = Some(CpuWatch::new(
-            self.start_ns,
-            limits.cpu_time.as_nanos() as u64,
-            parallelism,
-        ));
+        self.arm_clocks(tree.started_ns());
         self.tree = Some(tree);
         Ok(direct)
+    }
+
+    /// Its wall and CPU clocks count from `start_ns`.
+    fn arm_clocks(&mut self, start_ns: u64) {
+        self.start_ns = start_ns;
+        let parallelism = self
+            .spec
+            .cpus
+            .as_ref()
+            .map_or(crate::sandbox::cpus::allowed().len(), |c| c.len());
+        self.cpu = Some(CpuWatch::new(
+            start_ns,
+            self.spec.limits.cpu_time.as_nanos() as u64,
+            parallelism as u32,
+        ));
     }
 
     fn wall_deadline(&self) -> u64 {
@@ -542,17 +547,7 @@ impl Responder for ExecResponder {
         // Its clocks count from the session's start (the program's), not
         // from its own spawn, so a slow start of the program on a busy
         // machine is not taken out of the interactor's allowance.
-        self.start_ns = io.now_ns();
-        let parallelism =
-            self.spec
-                .cpus
-                .as_ref()
-                .map_or(crate::sandbox::cpus::allowed().len(), |c| c.len()) as u32;
-        self.cpu = Some(CpuWatch::new(
-            self.start_ns,
-            self.spec.limits.cpu_time.as_nanos() as u64,
-            parallelism,
-        ));
+        self.arm_clocks(io.now_ns());
         Ok(())
     }
 
