@@ -278,6 +278,9 @@ enum Via {
     PipesNonblock,
     Proxied,
     Direct,
+    /// The pipes baseline, each process in fresh control groups like the
+    /// judge's program (memory, pids, cpuacct): what the limits themselves cost.
+    PipesCgroup,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -308,6 +311,7 @@ impl PpCase {
         let mode = match self.via {
             Via::Pipes => return "direct pipes (no judge)".into(),
             Via::PipesNonblock => return "  diag: pipes, O_NONBLOCK stdin".into(),
+            Via::PipesCgroup => return "  diag: pipes, in fresh cgroups".into(),
             Via::Proxied => "judge, proxied",
             Via::Direct => "judge --direct",
         };
@@ -320,7 +324,7 @@ impl PpCase {
     }
 
     fn placement(&self, k: &Knobs, any: &str) -> String {
-        let who = if matches!(self.via, Via::Pipes | Via::PipesNonblock) {
+        let who = if matches!(self.via, Via::Pipes | Via::PipesNonblock | Via::PipesCgroup) {
             "client+server"
         } else {
             "judge+client+server"
@@ -346,11 +350,15 @@ fn ping_pong(k: &Knobs, fx: &Fixtures, any: &str, targets: &mut Vec<(String, boo
         k.rounds, k.pinned_reps, k.unpinned_rounds, k.reps
     );
     let mut cases = Vec::new();
-    for via in [Via::Pipes, Via::PipesNonblock, Via::Proxied, Via::Direct] {
+    let cgroups = BenchCgroup::create().is_some();
+    for via in [Via::Pipes, Via::PipesNonblock, Via::PipesCgroup, Via::Proxied, Via::Direct] {
+        if via == Via::PipesCgroup && !cgroups {
+            continue;
+        }
         for place in [Place::Pinned, Place::Any, Place::Default] {
-            let pipes = matches!(via, Via::Pipes | Via::PipesNonblock);
+            let pipes = matches!(via, Via::Pipes | Via::PipesNonblock | Via::PipesCgroup);
             if (pipes && place == Place::Default)
-                || (via == Via::PipesNonblock && place != Place::Pinned)
+                || (matches!(via, Via::PipesNonblock | Via::PipesCgroup) && place != Place::Pinned)
             {
                 continue;
             }
@@ -448,7 +456,7 @@ fn ping_pong(k: &Knobs, fx: &Fixtures, any: &str, targets: &mut Vec<(String, boo
         }
         if c.via == Via::PipesNonblock {
             println!(
-                "  diag: pipes with O_NONBLOCK read ends, as --direct leaves them: {}",
+                "  diag: pipes with O_NONBLOCK read ends, as --direct once left them: {}",
                 c.eagain[0]
             );
         } else {
@@ -533,8 +541,13 @@ struct PpRun {
 
 fn run_pp(k: &Knobs, fx: &Fixtures, via: Via, place: Place, rounds: u64) -> PpRun {
     let n = rounds.to_string();
-    if matches!(via, Via::Pipes | Via::PipesNonblock) {
+    if matches!(via, Via::Pipes | Via::PipesNonblock | Via::PipesCgroup) {
         let pin = (place == Place::Pinned).then_some(k.cpu);
+        let group = if via == Via::PipesCgroup {
+            BenchCgroup::create()
+        } else {
+            None
+        };
         let t = Instant::now();
         let (to_server_r, to_server_w) = pipe();
         let (to_client_r, to_client_w) = pipe();
@@ -550,6 +563,10 @@ fn run_pp(k: &Knobs, fx: &Fixtures, via: Via, place: Place, rounds: u64) -> PpRu
         if let Some(cpu) = pin {
             pin_to(&mut server, cpu);
             pin_to(&mut client, cpu);
+        }
+        if let Some(g) = &group {
+            g.join(&mut server);
+            g.join(&mut client);
         }
         // Their stderr (a line at most) is read once they are gone.
         server.stderr(Stdio::piped());
@@ -945,4 +962,70 @@ fn fmt2(x: f64) -> String {
 
 fn fmt3(x: f64) -> String {
     format!("{x:.3}")
+}
+
+/// Fresh control groups in every hierarchy the judge uses, for the
+/// "pipes, in fresh cgroups" row. Root (or delegation) only; otherwise the
+/// row is left out.
+struct BenchCgroup {
+    dirs: Vec<PathBuf>,
+    procs: Vec<OwnedFd>,
+}
+
+impl BenchCgroup {
+    fn create() -> Option<BenchCgroup> {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static N: AtomicU32 = AtomicU32::new(0);
+        let host = judge::sandbox::CgroupHost::get();
+        let name = format!("bench-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed));
+        let mut g = BenchCgroup {
+            dirs: Vec::new(),
+            procs: Vec::new(),
+        };
+        for place in [&host.memory, &host.pids, &host.cpu].into_iter().flatten() {
+            let dir = place.base.join(&name);
+            if g.dirs.contains(&dir) {
+                continue;
+            }
+            std::fs::create_dir(&dir).ok()?;
+            g.dirs.push(dir.clone());
+            let f = std::fs::OpenOptions::new()
+                .write(true)
+                .open(dir.join("cgroup.procs"))
+                .ok()?;
+            g.procs.push(f.into());
+        }
+        (!g.dirs.is_empty()).then_some(g)
+    }
+
+    /// The child joins the groups before exec, as the judge's program does.
+    fn join(&self, cmd: &mut Command) {
+        use std::os::fd::AsRawFd;
+        let fds: Vec<i32> = self.procs.iter().map(|f| f.as_raw_fd()).collect();
+        // SAFETY: write(2) is async-signal-safe; the fds outlive the spawn.
+        unsafe {
+            cmd.pre_exec(move || {
+                for &fd in &fds {
+                    if libc::write(fd, b"0".as_ptr().cast(), 1) != 1 {
+                        return Err(io::Error::last_os_error());
+                    }
+                }
+                Ok(())
+            });
+        }
+    }
+}
+
+impl Drop for BenchCgroup {
+    fn drop(&mut self) {
+        self.procs.clear();
+        for d in &self.dirs {
+            for _ in 0..100 {
+                if std::fs::remove_dir(d).is_ok() {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+        }
+    }
 }
