@@ -351,7 +351,13 @@ fn ping_pong(k: &Knobs, fx: &Fixtures, any: &str, targets: &mut Vec<(String, boo
     );
     let mut cases = Vec::new();
     let cgroups = BenchCgroup::create().is_some();
-    for via in [Via::Pipes, Via::PipesNonblock, Via::PipesCgroup, Via::Proxied, Via::Direct] {
+    for via in [
+        Via::Pipes,
+        Via::PipesNonblock,
+        Via::PipesCgroup,
+        Via::Proxied,
+        Via::Direct,
+    ] {
         if via == Via::PipesCgroup && !cgroups {
             continue;
         }
@@ -977,7 +983,11 @@ impl BenchCgroup {
         use std::sync::atomic::{AtomicU32, Ordering};
         static N: AtomicU32 = AtomicU32::new(0);
         let host = judge::sandbox::CgroupHost::get();
-        let name = format!("bench-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed));
+        let name = format!(
+            "bench-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        );
         let mut g = BenchCgroup {
             dirs: Vec::new(),
             procs: Vec::new(),
