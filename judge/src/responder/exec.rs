@@ -778,8 +778,13 @@ fn temp_prefix() -> String {
 impl TempDir {
     fn new() -> io::Result<TempDir> {
         sweep_stale_temp_dirs();
-        let template =
-            std::env::temp_dir().join(format!("{}{}-XXXXXX", temp_prefix(), std::process::id()));
+        // mkdtemp replaces the six trailing Xs of the template.
+        let template = std::env::temp_dir().join(format!(
+            "{}{}-{}",
+            temp_prefix(),
+            std::process::id(),
+            "X".repeat(6)
+        ));
         let dir = nix::unistd::mkdtemp(&template).map_err(io::Error::from)?;
         Ok(TempDir(dir))
     }
