@@ -5,7 +5,7 @@
  *
  * After that the interactor has exited and this program is still waiting
  * for an answer; under the default (kattis) precedence the interactor's
- * early rejection decides at once and the judge kills the program.
+ * early rejection wins; the program, reading end of file, exits 1.
  */
 #include <stdio.h>
 #include <string.h>

@@ -41,7 +41,7 @@ pub struct Host {
     pub memory: Option<Place>,
     pub pids: Option<Place>,
     pub cpu: Option<Place>,
-    /// Why a resource is missing, for `judge doctor` and error messages.
+    /// Why a resource is missing, for diagnostics and error messages.
     pub notes: Vec<String>,
 }
 
