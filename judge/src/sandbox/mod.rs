@@ -402,13 +402,11 @@ impl Tree {
         };
         // A main thread that called pthread_exit is PF_EXITING too while
         // the other threads run on: only the last thread's exit counts.
-        std::fs::read_to_string(format!("/proc/{pid}/stat"))
-            .ok()
-            .and_then(|s| {
-                let rest: Vec<&str> = s[s.rfind(')')? + 2..].split(' ').collect();
-                // Fields 9 (flags) and 20 (num_threads), counted after the command.
-                let flags: u64 = rest.get(6)?.parse().ok()?;
-                let threads: u64 = rest.get(17)?.parse().ok()?;
+        proc_stat(pid)
+            .and_then(|f| {
+                // Fields 9 (flags) and 20 (num_threads) of stat(5).
+                let flags: u64 = f.get(6)?.parse().ok()?;
+                let threads: u64 = f.get(17)?.parse().ok()?;
                 Some(flags & PF_EXITING != 0 && threads <= 1)
             })
             .unwrap_or(false)
@@ -483,9 +481,7 @@ impl Tree {
     /// The scheduler state of the program's main process ('R' running,
     /// 'S' sleeping, ...), if it can be seen.
     pub fn program_state(&self) -> Option<char> {
-        let pid = self.program_host_pid?;
-        let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-        s[s.rfind(')')? + 2..].chars().next()
+        proc_stat(self.program_host_pid?)?.first()?.chars().next()
     }
 
     /// Wait up to `timeout_ms` for init's report: for when the pidfd already
@@ -532,12 +528,17 @@ impl Drop for Tree {
     }
 }
 
+/// The fields of /proc/PID/stat after the command (which may hold spaces
+/// and parentheses): index 0 is field 3 of stat(5), the state.
+fn proc_stat(pid: libc::pid_t) -> Option<Vec<String>> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = s.get(s.rfind(')')? + 2..)?;
+    Some(rest.split(' ').map(str::to_string).collect())
+}
+
 /// utime, stime, cutime, cstime of one process, in clock ticks.
 fn proc_times(pid: libc::pid_t) -> Option<[u64; 4]> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the command (which may hold spaces and parentheses).
-    let rest = &s[s.rfind(')')? + 2..];
-    let f: Vec<&str> = rest.split(' ').collect();
+    let f = proc_stat(pid)?;
     // Fields 14..17 of stat(5), i.e. 11..14 after the command.
     let mut t = [0u64; 4];
     for (i, v) in f.get(11..15)?.iter().enumerate() {
