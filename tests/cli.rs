@@ -219,6 +219,41 @@ fn human_mode_forwards_exactly_up_to_the_cap() {
     assert!(d.stderr.starts_with("OLE: "), "{}", d.stderr);
 }
 
+/// The consumer of the judge's stdout is slow to start: the program fills
+/// both pipes and exits with output left in its own. What is left is read
+/// to the end after its exit (no further event announces that end), then
+/// delivered once the consumer reads.
+#[test]
+fn output_left_behind_a_slow_consumer_is_delivered_in_full() {
+    use std::io::Read;
+    for _ in 0..4 {
+        let mut cmd = run()
+            .program([prog("flood"), "1".into(), "1310720".into()])
+            .command();
+        cmd.stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        let (done, rx) = std::sync::mpsc::channel::<()>();
+        let pid = child.id();
+        let watchdog = std::thread::spawn(move || watchdog(pid, rx));
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let mut out = Vec::new();
+        child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
+        let mut err = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        let status = child.wait().unwrap();
+        drop(done);
+        assert!(!watchdog.join().unwrap(), "the judge hung");
+        assert_eq!(status.code(), Some(0), "{err}");
+        assert_eq!(out.len(), 1310720, "{err}");
+    }
+}
+
 /// Whoever reads the judge's stdout may stop reading: the judge still ends
 /// in bounded time (the program feels the backpressure and idles), and says
 /// what it could not deliver.

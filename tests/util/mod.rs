@@ -162,10 +162,18 @@ pub fn exec_command(mut c: Command) -> Done {
         err.read_to_string(&mut s).unwrap();
         s
     });
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let watchdog = std::thread::spawn(move || watchdog(pid, done_rx));
     let mut stdout = String::new();
     out.read_to_string(&mut stdout).unwrap();
     let stderr = t.join().unwrap();
     let status = child.wait().unwrap().into_raw();
+    drop(done_tx);
+    let hung = watchdog.join().unwrap();
+    assert!(
+        !hung,
+        "the judge hung and was killed by the test's watchdog"
+    );
     let status = if libc::WIFEXITED(status) {
         libc::WEXITSTATUS(status)
     } else {
@@ -178,6 +186,46 @@ pub fn exec_command(mut c: Command) -> Done {
         elapsed: start.elapsed(),
         pid,
     }
+}
+
+/// No judge invocation in the tests needs this long; one that does has hung.
+const HANG_LIMIT: Duration = Duration::from_secs(120);
+
+/// Kills a judge that outlives [`HANG_LIMIT`], after writing where it was
+/// stuck straight to fd 2 (past the harness's capture, so that a CI log
+/// shows it). Returns whether it had to.
+pub fn watchdog(pid: u32, done: std::sync::mpsc::Receiver<()>) -> bool {
+    if done.recv_timeout(HANG_LIMIT) != Err(std::sync::mpsc::RecvTimeoutError::Timeout) {
+        return false;
+    }
+    let read =
+        |what: &str| std::fs::read_to_string(format!("/proc/{pid}/{what}")).unwrap_or_default();
+    let mut fds = String::new();
+    for e in std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let target = std::fs::read_link(e.path()).unwrap_or_default();
+        fds += &format!(
+            "  fd {} -> {}\n",
+            e.file_name().to_string_lossy(),
+            target.display()
+        );
+    }
+    let note = format!(
+        "\n=== judge {pid} hung for {HANG_LIMIT:?}; wchan {}\n{}{}=== killing it\n",
+        read("wchan"),
+        read("stack"),
+        fds
+    );
+    // SAFETY: writing a valid buffer to fd 2; signalling a pid we spawned
+    // and have not reaped yet.
+    unsafe {
+        libc::write(2, note.as_ptr().cast(), note.len());
+        libc::kill(pid as i32, libc::SIGKILL);
+    }
+    true
 }
 
 /// Every process on the host whose command line contains `token`.

@@ -238,8 +238,14 @@ impl Driver {
             for event in events.iter() {
                 let now = monotonic_ns();
                 match event.token() {
-                    PROGRAM_STDOUT => self.read_stream(Stream::Stdout, responder),
-                    PROGRAM_STDERR => self.read_stream(Stream::Stderr, responder),
+                    PROGRAM_STDOUT => {
+                        self.stdout.hangup |= event.is_read_closed() || event.is_error();
+                        self.read_stream(Stream::Stdout, responder)
+                    }
+                    PROGRAM_STDERR => {
+                        self.stderr.hangup |= event.is_read_closed() || event.is_error();
+                        self.read_stream(Stream::Stderr, responder)
+                    }
                     PROGRAM_STDIN => {
                         if self.stdin.on_writable() {
                             let r = responder.on_stdin_space(&mut Self::io(
@@ -264,8 +270,12 @@ impl Driver {
                         }
                     }
                     token => {
-                        let r = responder
-                            .on_ready(token, &mut Self::io(&self.poll, &mut self.stdin, now));
+                        let closed = event.is_read_closed() || event.is_error();
+                        let r = responder.on_ready(
+                            token,
+                            closed,
+                            &mut Self::io(&self.poll, &mut self.stdin, now),
+                        );
                         self.note(r);
                     }
                 }
@@ -422,7 +432,14 @@ impl Driver {
                     }
                     // A short read drained the pipe: every later write raises
                     // a new edge, so there is no need to read to EAGAIN.
-                    if within < self.buf.len() / 2 && !over_cap {
+                    // Not so for the writers' last close: if its edge came
+                    // with this event, no other will follow, and the end of
+                    // file must be read now.
+                    let hangup = match stream {
+                        Stream::Stdout => self.stdout.hangup,
+                        Stream::Stderr => self.stderr.hangup,
+                    };
+                    if within < self.buf.len() / 2 && !hangup {
                         return;
                     }
                 }
@@ -638,7 +655,10 @@ impl Driver {
         };
         let r = responder.on_program_exit(exit, &mut Self::io(&self.poll, &mut self.stdin, at_ns));
         self.note(r);
-        // Drain what the program left in its pipes now that no writer is left.
+        // Drain what the program left in its pipes now that no writer is
+        // left: to the end of file, which no later event would announce.
+        self.stdout.hangup = true;
+        self.stderr.hangup = true;
         self.read_stream(Stream::Stdout, responder);
         self.read_stream(Stream::Stderr, responder);
     }

@@ -29,6 +29,9 @@ pub struct OutStream {
     pub forward: Option<Forward>,
     /// Readable data left unread (backpressure, or a batch cut short).
     pub pending: bool,
+    /// epoll reported that every writer has closed the pipe: read to the
+    /// end of file, there will be no further edge.
+    pub hangup: bool,
 }
 
 /// What one read produced.
@@ -55,6 +58,7 @@ impl OutStream {
             },
             sink,
             pending: false,
+            hangup: false,
         }
     }
 

@@ -74,6 +74,8 @@ pub struct ExecResponder {
     queue_at: usize,
     close_to_when_drained: bool,
     from_paused: bool,
+    /// epoll said every writer of its stdout has closed: read to the end.
+    from_hangup: bool,
     output_bytes: u64,
     stderr: Vec<u8>,
     stderr_bytes: u64,
@@ -108,6 +110,7 @@ impl ExecResponder {
             queue_at: 0,
             close_to_when_drained: false,
             from_paused: false,
+            from_hangup: false,
             output_bytes: 0,
             stderr: Vec::new(),
             stderr_bytes: 0,
@@ -306,8 +309,10 @@ impl ExecResponder {
             if io.stdin_open() {
                 io.send(&buf[..n]);
             }
-            if n < want {
-                return Ok(()); // drained; the next write raises a new edge
+            // Drained: the next write raises a new edge. The writers' last
+            // close raises none after the one already seen.
+            if n < want && !self.from_hangup {
+                return Ok(());
             }
         }
     }
@@ -605,9 +610,12 @@ impl Responder for ExecResponder {
         Ok(())
     }
 
-    fn on_ready(&mut self, token: Token, io: &mut Io<'_>) -> Result<()> {
+    fn on_ready(&mut self, token: Token, closed: bool, io: &mut Io<'_>) -> Result<()> {
         match token.0 - self.first.0 {
-            FROM => self.pump_from(io),
+            FROM => {
+                self.from_hangup |= closed;
+                self.pump_from(io)
+            }
             TO => self.pump_to(),
             ERR => self.pump_err(io.now_ns()),
             EXIT => {

@@ -188,8 +188,11 @@ pub trait Responder {
         Ok(())
     }
 
-    /// One of the descriptors it registered is ready.
-    fn on_ready(&mut self, _token: Token, _io: &mut Io<'_>) -> Result<()> {
+    /// One of the descriptors it registered is ready. `closed`: the event
+    /// also reported that the other end is closed (hang-up or error);
+    /// readiness is edge-triggered, so no further event will come for that
+    /// descriptor and it must be read to end of file now.
+    fn on_ready(&mut self, _token: Token, _closed: bool, _io: &mut Io<'_>) -> Result<()> {
         Ok(())
     }
 
