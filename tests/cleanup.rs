@@ -8,6 +8,7 @@ fn daemon_dies_with_the_session() {
     let file = dir.join("beat");
     let tok = token("daemon");
     let v = run()
+        .with_dir_rw(&dir)
         .program([prog("daemon"), file.to_str().unwrap().into(), tok.clone()])
         .json();
     assert_eq!(v["verdict"], "AC", "{}", brief(&v));
@@ -29,6 +30,7 @@ fn daemon_dies_with_the_session() {
 fn killed_tree_leaves_nothing() {
     let tok = token("tree");
     let v = run()
+        .with_fixtures()
         .args(["--time-limit", "0.3"])
         .program(["/bin/sh", "-c", &format!("{} 3 {tok}", prog("fork_spin"))])
         .json();
@@ -128,6 +130,7 @@ fn no_temp_dirs_are_left() {
 fn sigterm_to_the_judge_cleans_up() {
     let tok = token("sigterm");
     let mut cmd = run()
+        .with_fixtures()
         .arg("--json")
         .args(["--responder", &format!("{} {tok}", interactor("hang"))])
         .program(["/bin/sh", "-c", &format!("{} 1 {tok}", prog("fork_spin"))])
@@ -159,6 +162,7 @@ fn sigterm_to_the_judge_cleans_up() {
 fn sigkill_to_the_judge_still_kills_the_tree() {
     let tok = token("sigkill");
     let mut cmd = run()
+        .with_fixtures()
         .program(["/bin/sh", "-c", &format!("{} 1 {tok}", prog("fork_spin"))])
         .command();
     cmd.stdout(std::process::Stdio::null())

@@ -8,7 +8,10 @@ use clap::{Args, Parser, Subcommand};
 
 use judge::limits::{parse_duration, parse_size, Limits, ResponderLimits};
 use judge::sandbox::cpus;
-use judge::{CpuPlacement, ExecSpec, Precedence, Protocol, ResponderChoice, Session};
+use judge::{
+    CpuPlacement, ExecSpec, IsolationLevel, OnForbidden, Precedence, Protocol, ResponderChoice,
+    Session,
+};
 
 /// Run an untrusted program in a sandbox, talk to it, judge it.
 #[derive(Debug, Parser)]
@@ -52,6 +55,36 @@ pub struct RunArgs {
     /// Processes and threads the program may have alive at once.
     #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=4_194_304), help_heading = "Limits")]
     pub processes: u64,
+
+    /// Largest file the program may write; writing past it is OLE.
+    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_size, help_heading = "Limits")]
+    pub file_size_limit: u64,
+
+    /// Size of the program's writable file system (work directory and /tmp).
+    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_size, help_heading = "Limits")]
+    pub workdir_size: u64,
+
+    /// Files the program may have open at once, per process.
+    #[arg(long, value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(u64).range(4..=1_048_576), help_heading = "Limits")]
+    pub open_files: u64,
+
+    /// full: own root file system, no network, unprivileged user, system
+    /// call filter; none: limits and tree clean-up only (trusted code).
+    #[arg(long, value_name = "full|none", default_value = "full", value_parser = parse_isolation, help_heading = "Sandbox")]
+    pub isolation: IsolationLevel,
+
+    /// Copy a host file into the work directory (repeatable).
+    #[arg(long, value_name = "SRC[:DEST]", help_heading = "Sandbox")]
+    pub file: Vec<String>,
+
+    /// Show a host directory inside the sandbox, read-only unless :rw (repeatable).
+    #[arg(long, value_name = "SRC:DEST[:rw]", help_heading = "Sandbox")]
+    pub dir: Vec<String>,
+
+    /// What a refused system call does: fail (EPERM, listed in the result)
+    /// or kill (RE).
+    #[arg(long, value_name = "fail|kill", default_value = "fail", value_parser = parse_on_forbidden, help_heading = "Sandbox")]
+    pub on_forbidden: OnForbidden,
 
     /// Feed this file to the program's stdin, then end of file.
     #[arg(
@@ -159,6 +192,9 @@ impl RunArgs {
             stdout: self.output_limit,
             stderr: self.stderr_limit,
             processes: self.processes,
+            file_size: self.file_size_limit,
+            work_dir: self.workdir_size,
+            open_files: self.open_files,
         };
         if limits.memory < 1024 * 1024 {
             return Err("--memory-limit must be at least 1M".into());
@@ -206,7 +242,47 @@ impl RunArgs {
                 .ok_or_else(|| format!("invalid --env {kv:?}: expected KEY=VALUE"))?;
             session = session.env(k, v);
         }
+        session = session
+            .isolation(self.isolation)
+            .on_forbidden(self.on_forbidden);
+        if self.isolation == IsolationLevel::None && !(self.file.is_empty() && self.dir.is_empty())
+        {
+            return Err("--file and --dir need --isolation full".into());
+        }
+        for f in &self.file {
+            let (src, dest) = match f.split_once(':') {
+                Some((s, d)) => (s, d.to_string()),
+                None => {
+                    let name = std::path::Path::new(f)
+                        .file_name()
+                        .ok_or_else(|| format!("--file {f:?}: not a file name"))?;
+                    (f.as_str(), name.to_string_lossy().into_owned())
+                }
+            };
+            session = session.file(src, dest);
+        }
+        for d in &self.dir {
+            let mut parts = d.splitn(3, ':');
+            let (src, dest, mode) = (parts.next(), parts.next(), parts.next());
+            let (Some(src), Some(dest)) = (src, dest) else {
+                return Err(format!("invalid --dir {d:?}: expected SRC:DEST[:rw]"));
+            };
+            let writable = match mode {
+                None | Some("ro") => false,
+                Some("rw") => true,
+                Some(m) => return Err(format!("invalid --dir {d:?}: mode {m:?} is not rw or ro")),
+            };
+            if !std::path::Path::new(src).is_dir() {
+                return Err(format!("--dir {src}: not a directory"));
+            }
+            session = session.dir(src, dest, writable);
+        }
         if let Some(dir) = &self.cwd {
+            if self.isolation == IsolationLevel::Full {
+                return Err(
+                    "--cwd needs --isolation none (the sandbox's work directory is /box)".into(),
+                );
+            }
             if !dir.is_dir() {
                 return Err(format!("--cwd {}: not a directory", dir.display()));
             }
@@ -333,5 +409,21 @@ mod tests {
         );
         assert_eq!(split_words(r"a\ b ''").unwrap(), ["a b", ""]);
         assert!(split_words("'open").is_err());
+    }
+}
+
+fn parse_isolation(s: &str) -> Result<IsolationLevel, String> {
+    match s {
+        "full" => Ok(IsolationLevel::Full),
+        "none" => Ok(IsolationLevel::None),
+        _ => Err("expected full or none".into()),
+    }
+}
+
+fn parse_on_forbidden(s: &str) -> Result<OnForbidden, String> {
+    match s {
+        "fail" => Ok(OnForbidden::Fail),
+        "kill" => Ok(OnForbidden::Kill),
+        _ => Err("expected fail or kill".into()),
     }
 }

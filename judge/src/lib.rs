@@ -41,5 +41,5 @@ pub use limits::{Limits, ResponderLimits};
 pub use precedence::Precedence;
 pub use report::Report;
 pub use responder::{ExecSpec, Protocol, Responder};
-pub use session::{CpuPlacement, ResponderChoice, Session};
+pub use session::{CpuPlacement, IsolationLevel, OnForbidden, ResponderChoice, Session};
 pub use verdict::{Judgement, Verdict};

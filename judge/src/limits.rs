@@ -22,6 +22,12 @@ pub struct Limits {
     pub stderr: u64,
     /// Processes and threads alive at once.
     pub processes: u64,
+    /// Largest file the program may write (RLIMIT_FSIZE); past it, OLE.
+    pub file_size: u64,
+    /// Size of the writable file system (work directory and /tmp).
+    pub work_dir: u64,
+    /// Open files per process (RLIMIT_NOFILE).
+    pub open_files: u64,
 }
 
 impl Limits {
@@ -42,6 +48,9 @@ impl Default for Limits {
             stdout: 64 * MIB,
             stderr: MIB,
             processes: 64,
+            file_size: 64 * MIB,
+            work_dir: 64 * MIB,
+            open_files: 256,
         }
     }
 }

@@ -54,6 +54,9 @@ pub enum KillReason {
     Interrupted,
     /// The judge or the responder failed.
     JudgeFailure,
+    /// It made a system call the sandbox refuses (and the session kills
+    /// for that).
+    Forbidden,
 }
 
 /// How the program's main process ended.
@@ -87,6 +90,8 @@ pub struct ProgramFacts {
     pub running_at_wall: bool,
     /// Peak memory from the exit status when no cgroup measured it.
     pub maxrss_kib: Option<u64>,
+    /// The first system call refused to it, by name.
+    pub forbidden: Option<String>,
 }
 
 /// The program's own outcome: `None` when it did nothing wrong.
@@ -179,6 +184,17 @@ pub fn program_failure(f: &ProgramFacts) -> Option<(Verdict, String)> {
                     _ => "it was waiting, not computing",
                 }
             ),
+        )),
+        ProgramEnd::Killed(Forbidden) => Some((
+            Verdict::RE,
+            format!(
+                "the program made a system call the sandbox forbids ({})",
+                f.forbidden.as_deref().unwrap_or("unknown")
+            ),
+        )),
+        ProgramEnd::Signaled(libc::SIGSYS) => Some((
+            Verdict::RE,
+            "the program was killed by SIGSYS: it made a system call of another ABI (int 0x80 or x32), which the sandbox forbids".to_string(),
         )),
         ProgramEnd::Killed(_) => None,
         ProgramEnd::Exited(0) => None,
@@ -489,6 +505,7 @@ mod tests {
             blocked_reading: None,
             running_at_wall: false,
             maxrss_kib: None,
+            forbidden: None,
         }
     }
 

@@ -59,6 +59,15 @@ pub struct Report {
     /// Problems that did not affect the verdict (a transcript that could
     /// not be written completely, say).
     pub warnings: Vec<String>,
+    /// System calls the sandbox refused to the program, with counts.
+    pub refused_syscalls: Vec<Refused>,
+}
+
+/// One refused system call.
+#[derive(Debug, Clone, Serialize)]
+pub struct Refused {
+    pub name: String,
+    pub count: u64,
 }
 
 /// Each limit, and what enforced and measured it.
@@ -109,6 +118,16 @@ impl From<Mechanism> for Enforcer {
 /// The isolation actually used for the program.
 #[derive(Debug, Clone, Serialize)]
 pub struct Isolation {
+    pub level: crate::session::IsolationLevel,
+    /// What the program saw of the file system (`None`: the host's).
+    pub file_system: Option<String>,
+    pub network: crate::sandbox::Network,
+    /// The user it ran as (`None`: the judge's own, unchanged).
+    pub uid: Option<u32>,
+    /// Every capability dropped, no_new_privs set.
+    pub capabilities_dropped: bool,
+    /// The system call filter was installed.
+    pub seccomp: bool,
     /// The program ran below an init of ours in a PID namespace of its own.
     pub pid_namespace: bool,
     /// A user namespace was needed (the judge is not root).

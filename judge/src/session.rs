@@ -43,6 +43,29 @@ pub enum CpuPlacement {
     List(Vec<usize>),
 }
 
+/// How far the program is shut away from the host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IsolationLevel {
+    /// Its own root file system, no network, its own IPC and host name, an
+    /// unprivileged user without capabilities, a system call filter.
+    #[default]
+    Full,
+    /// Only what limits and the clean-up of the whole tree need (a PID
+    /// namespace and control groups): for developer machines and trusted code.
+    None,
+}
+
+/// What happens to a program making a refused system call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnForbidden {
+    /// The call fails with EPERM; the report lists it.
+    #[default]
+    Fail,
+    /// The program is killed at once (RE).
+    Kill,
+}
+
 /// A session under construction. See the crate docs for an example.
 pub struct Session {
     program: PathBuf,
@@ -57,6 +80,10 @@ pub struct Session {
     stdout_sink: Sink,
     capture: bool,
     handle_signals: bool,
+    isolation: IsolationLevel,
+    on_forbidden: OnForbidden,
+    files: Vec<sandbox::CopyIn>,
+    dirs: Vec<sandbox::Bind>,
 }
 
 impl Session {
@@ -78,7 +105,45 @@ impl Session {
             stdout_sink: Sink::Capture,
             capture: true,
             handle_signals: false,
+            isolation: IsolationLevel::Full,
+            on_forbidden: OnForbidden::Fail,
+            files: Vec::new(),
+            dirs: Vec::new(),
         }
+    }
+
+    pub fn isolation(mut self, level: IsolationLevel) -> Self {
+        self.isolation = level;
+        self
+    }
+
+    pub fn on_forbidden(mut self, what: OnForbidden) -> Self {
+        self.on_forbidden = what;
+        self
+    }
+
+    /// Copy host file `source` into the work directory as `dest` (relative).
+    pub fn file(mut self, source: impl Into<PathBuf>, dest: impl Into<PathBuf>) -> Self {
+        self.files.push(sandbox::CopyIn {
+            source: source.into(),
+            dest: dest.into(),
+        });
+        self
+    }
+
+    /// Show host directory `source` at `dest` inside the sandbox.
+    pub fn dir(
+        mut self,
+        source: impl Into<PathBuf>,
+        dest: impl Into<PathBuf>,
+        writable: bool,
+    ) -> Self {
+        self.dirs.push(sandbox::Bind {
+            source: source.into(),
+            dest: dest.into(),
+            writable,
+        });
+        self
     }
 
     pub fn limits(mut self, limits: Limits) -> Self {
@@ -241,13 +306,39 @@ impl Session {
             }
         };
 
+        let jail = match self.isolation {
+            IsolationLevel::Full => {
+                // SAFETY: no preconditions.
+                let (uid, gid) = match unsafe { libc::geteuid() } {
+                    0 => (sandbox::SANDBOX_UID, sandbox::SANDBOX_UID),
+                    uid => (uid, unsafe { libc::getegid() }),
+                };
+                Some(sandbox::Jail {
+                    root: sandbox::RootSpec {
+                        work_bytes: self.limits.work_dir,
+                        program: Some(path.clone()),
+                        binds: self.dirs.clone(),
+                        files: self.files.clone(),
+                        uid,
+                        gid,
+                    },
+                    seccomp: true,
+                })
+            }
+            IsolationLevel::None => None,
+        };
+        let jailed = jail.is_some();
+        let sandbox_uid = jail.as_ref().map_or(0, |j| j.root.uid);
+        let cwd = match jail {
+            Some(_) => Some(PathBuf::from(sandbox::WORK_DIR)),
+            None => self.cwd.clone(),
+        };
         let mut env: Vec<(OsString, OsString)> = vec![
             ("PATH".into(), "/usr/local/bin:/usr/bin:/bin".into()),
             ("LANG".into(), "C.UTF-8".into()),
             (
                 "HOME".into(),
-                self.cwd
-                    .clone()
+                cwd.clone()
                     .or_else(|| std::env::current_dir().ok())
                     .unwrap_or_else(|| "/".into())
                     .into_os_string(),
@@ -262,12 +353,15 @@ impl Session {
         let limits = self.limits;
         let tree = Sandbox::new(&path, &argv)
             .env(env)
-            .cwd(self.cwd.clone())
+            .cwd(cwd)
+            .jail(jail)
             .limits(TreeLimits {
                 cpu: Some(limits.cpu_time),
                 memory_bytes: Some(limits.memory),
                 max_tasks: Some(limits.processes),
                 stack_bytes: Some(limits.memory),
+                file_bytes: Some(limits.file_size),
+                open_files: Some(limits.open_files),
             })
             .cpus(placed.clone())
             .spawn(child_stdin, child_stdout, err_w)
@@ -279,6 +373,7 @@ impl Session {
                 }
             })?;
         let (memory_by, tasks_by, cpu_by) = (tree.memory_by, tree.tasks_by, tree.cpu_by);
+        let (network, filtered) = (tree.network, tree.notifier.is_some());
         let started_ns = tree.started_ns();
 
         if let Some(t) = &transcript {
@@ -311,6 +406,7 @@ impl Session {
                 stderr_sink: sink(Sink::Capture),
                 signals: signals.as_ref().map(|s| s.fd),
                 transcript: transcript.clone(),
+                kill_on_forbidden: self.on_forbidden == OnForbidden::Kill,
             },
         )
         .map_err(|e| Error::Setup(format!("the event loop failed: {e}")))?;
@@ -417,6 +513,14 @@ impl Session {
                 },
             },
             isolation: Isolation {
+                level: self.isolation,
+                file_system: jailed.then(|| {
+                    "own root, read-only system directories, writable /box and /tmp".to_string()
+                }),
+                network,
+                uid: jailed.then_some(sandbox_uid),
+                capabilities_dropped: jailed,
+                seccomp: filtered,
                 pid_namespace: true,
                 // SAFETY: no preconditions.
                 user_namespace: unsafe { libc::geteuid() } != 0,
@@ -431,6 +535,14 @@ impl Session {
             cpus: placed,
             judge_max_rss_kib: own_max_rss_kib(),
             warnings: outcome.warnings.clone(),
+            refused_syscalls: outcome
+                .refused
+                .iter()
+                .map(|(name, count)| crate::report::Refused {
+                    name: name.clone(),
+                    count: *count,
+                })
+                .collect(),
         };
         let mut report = report;
         if let Some(t) = transcript {

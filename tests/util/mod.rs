@@ -113,6 +113,19 @@ impl Run {
         self
     }
 
+    /// Show the compiled fixtures inside the sandbox at their host path,
+    /// for programs that start them (a shell running a fixture).
+    pub fn with_fixtures(self) -> Self {
+        let d = fixtures_dir();
+        self.args(["--dir".to_string(), format!("{d}:{d}")])
+    }
+
+    /// Show a host directory inside the sandbox at its host path, writable.
+    pub fn with_dir_rw(self, dir: &Path) -> Self {
+        let d = dir.to_string_lossy().into_owned();
+        self.args(["--dir".to_string(), format!("{d}:{d}:rw")])
+    }
+
     pub fn env(mut self, k: &str, v: &str) -> Self {
         self.envs.push((k.into(), v.into()));
         self
@@ -266,7 +279,20 @@ pub fn ms(v: &Value) -> u64 {
 pub fn temp_dir(tag: &str) -> PathBuf {
     let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(token(tag));
     std::fs::create_dir_all(&d).unwrap();
+    // Writable by the sandbox's own user when a test shows it inside.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o777)).unwrap();
     d
+}
+
+/// The directory of the compiled C fixtures.
+pub fn fixtures_dir() -> String {
+    let any = prog("exit_n");
+    Path::new(&any)
+        .parent()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// The judge's own peak RSS as it reports it (VmHWM of its process).

@@ -40,6 +40,7 @@ const PROGRAM_EXIT: Token = Token(3);
 const SIGNALS: Token = Token(4);
 const PROGRAM_PIDFD: Token = Token(5);
 const JUDGE_STDOUT: Token = Token(6);
+const SECCOMP: Token = Token(7);
 /// Tokens from here on belong to the responder.
 pub const RESPONDER_FIRST: Token = Token(16);
 /// How many tokens a responder may use.
@@ -74,6 +75,8 @@ pub struct Config {
     /// A signalfd to watch (SIGINT/SIGTERM aimed at the judge).
     pub signals: Option<RawFd>,
     pub transcript: Option<Rc<RefCell<Transcript>>>,
+    /// Kill the program at its first refused system call (else it fails).
+    pub kill_on_forbidden: bool,
 }
 
 /// What the loop saw.
@@ -95,6 +98,8 @@ pub struct Outcome {
     pub failure: Option<String>,
     /// Problems that do not change the verdict.
     pub warnings: Vec<String>,
+    /// System calls refused to the program: name and count, first first.
+    pub refused: Vec<(String, u64)>,
 }
 
 /// Figures of one output stream.
@@ -147,6 +152,7 @@ struct Driver {
     interrupted: Option<i32>,
     failure: Option<String>,
     buf: crate::read_buf::ReadBuf,
+    refused: Vec<(String, u64)>,
 }
 
 impl Driver {
@@ -183,6 +189,9 @@ impl Driver {
         if let Some(fd) = stdout.forward.as_ref().and_then(|f| f.pollable_fd()) {
             registry.register(&mut SourceFd(&fd), JUDGE_STDOUT, Interest::WRITABLE)?;
         }
+        if let Some(n) = p.tree.notifier.as_ref() {
+            registry.register(&mut SourceFd(&n.raw_fd()), SECCOMP, Interest::READABLE)?;
+        }
         Ok(Driver {
             stdout,
             poll,
@@ -203,6 +212,7 @@ impl Driver {
             interrupted: None,
             failure: None,
             buf: crate::read_buf::ReadBuf::new(READ_CHUNK),
+            refused: Vec::new(),
         })
     }
 
@@ -264,6 +274,7 @@ impl Driver {
                         }
                     }
                     SIGNALS => self.on_signal(),
+                    SECCOMP => self.on_refusals(responder),
                     JUDGE_STDOUT => {
                         if let Some(f) = self.stdout.forward.as_mut() {
                             f.flush();
@@ -609,6 +620,7 @@ impl Driver {
             blocked_reading: self.blocked_reading,
             running_at_wall: self.running_at_wall,
             maxrss_kib: report.map(|r| r.maxrss_kib),
+            forbidden: self.refused.first().map(|(n, _)| n.clone()),
         };
         let side = ProgramSide {
             failure: precedence::program_failure(&facts),
@@ -689,6 +701,31 @@ impl Driver {
             let r = responder.on_deadline(&mut Self::io(&self.poll, &mut self.stdin, now));
             self.note(r);
             self.flush_journal();
+        }
+    }
+
+    /// The program tried system calls the filter refuses: each was
+    /// answered EPERM; note them, and kill it if the session says so.
+    fn on_refusals(&mut self, responder: &mut dyn Responder) {
+        let refusals = match self.tree.notifier.as_ref().map(|n| n.refuse_pending()) {
+            Some(Ok(r)) => r,
+            Some(Err(e)) => {
+                self.failure = Some(format!(
+                    "reading the system call filter's notifications: {e}"
+                ));
+                return;
+            }
+            None => return,
+        };
+        for r in &refusals {
+            let name = crate::sandbox::seccomp::name(r.nr);
+            match self.refused.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, count)) => *count += 1,
+                None => self.refused.push((name, 1)),
+            }
+        }
+        if self.cfg.kill_on_forbidden && !refusals.is_empty() {
+            self.kill_program(KillReason::Forbidden, responder);
         }
     }
 
@@ -777,6 +814,7 @@ impl Driver {
             interrupted: self.interrupted,
             failure: self.failure.take(),
             warnings,
+            refused: std::mem::take(&mut self.refused),
         })
     }
 }

@@ -218,6 +218,8 @@ impl ExecResponder {
                 memory_bytes: Some(limits.memory),
                 max_tasks: Some(limits.processes),
                 stack_bytes: None,
+                file_bytes: None,
+                open_files: None,
             })
             .cpus(self.spec.cpus.clone())
             .spawn(its_stdin, its_stdout, err_w)

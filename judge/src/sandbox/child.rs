@@ -5,7 +5,9 @@
 //! process, so it only makes async-signal-safe system calls on data prepared
 //! beforehand by the parent: no allocation, no locks, no panics.
 
-use super::sys::{monotonic_ns, raw_fork_pidfd, send_fd};
+use super::rootfs::{self, RootPlan};
+use super::seccomp;
+use super::sys::{monotonic_ns, raw_fork_pidfd, send_fd, FD_PIDFD, FD_SECCOMP};
 
 /// Steps of the program's set-up, reported to the parent when one fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,6 +22,11 @@ pub enum Stage {
     Stdio = 7,
     Signals = 8,
     Exec = 9,
+    Network = 10,
+    Root = 11,
+    Identity = 12,
+    Capabilities = 13,
+    Seccomp = 14,
 }
 
 impl Stage {
@@ -33,6 +40,11 @@ impl Stage {
             6 => Stage::Chdir,
             7 => Stage::Stdio,
             8 => Stage::Signals,
+            10 => Stage::Network,
+            11 => Stage::Root,
+            12 => Stage::Identity,
+            13 => Stage::Capabilities,
+            14 => Stage::Seccomp,
             _ => Stage::Exec,
         }
     }
@@ -48,15 +60,20 @@ impl Stage {
             Stage::Stdio => "wiring standard streams",
             Stage::Signals => "resetting signal handlers",
             Stage::Exec => "executing the program",
+            Stage::Network => "entering the network namespace",
+            Stage::Root => "building the sandbox's file system",
+            Stage::Identity => "switching to the sandbox's user",
+            Stage::Capabilities => "dropping capabilities",
+            Stage::Seccomp => "installing the system call filter",
         }
     }
 }
 
 pub const MAX_CGROUPS: usize = 4;
-pub const MAX_RLIMITS: usize = 8;
+pub const MAX_RLIMITS: usize = 10;
 
 /// Everything the child needs, as raw values prepared by the parent.
-pub struct Plan {
+pub struct Plan<'a> {
     pub path: *const libc::c_char,
     pub argv: *const *const libc::c_char,
     pub envp: *const *const libc::c_char,
@@ -72,10 +89,29 @@ pub struct Plan {
     /// Init's end of a SOCK_SEQPACKET pair: first the program's pidfd,
     /// then the exit report of the program.
     pub report: i32,
-    /// Write end, close-on-exec: (stage, errno) if the set-up fails; EOF
-    /// alone tells the parent that exec succeeded.
+    /// Write end, close-on-exec: (stage, errno, step) if the set-up fails;
+    /// EOF alone tells the parent that exec succeeded.
     pub exec_status: i32,
+    /// The shared network namespace to enter, or -1.
+    pub netns: i32,
+    /// The new root to build and enter, if any.
+    pub root: Option<&'a RootPlan>,
+    /// A UTS namespace of its own: name it.
+    pub hostname: bool,
+    /// Become this (uid, gid) before exec (the judge is root).
+    pub identity: Option<(u32, u32)>,
+    /// Drop every capability, set no_new_privs; `cap_last` is the highest
+    /// capability number the kernel knows.
+    pub drop_caps: bool,
+    pub cap_last: i32,
+    /// Filters to install last, in order; the last one reports refusals
+    /// through a listener sent to the judge.
+    pub filters: [(*const libc::sock_filter, usize); 3],
+    pub n_filters: usize,
 }
+
+/// Size of a set-up failure message: stage, errno, step.
+pub const FAILURE_LEN: usize = 7;
 
 /// Size of the report init writes when the program ends (below PIPE_BUF,
 /// so the write is atomic).
@@ -125,7 +161,7 @@ impl ExitReport {
 ///
 /// # Safety
 /// Only to be called in the child of a clone, see the module docs.
-pub unsafe fn init_main(plan: &Plan) -> ! {
+pub unsafe fn init_main(plan: &Plan<'_>) -> ! {
     // If the judge dies, so does init, and with it the whole namespace.
     libc::prctl(
         libc::PR_SET_PDEATHSIG,
@@ -140,17 +176,29 @@ pub unsafe fn init_main(plan: &Plan) -> ! {
     }
     libc::close(plan.go);
 
+    if plan.netns >= 0 && libc::setns(plan.netns, libc::CLONE_NEWNET) != 0 {
+        fail(plan.exec_status, Stage::Network, 0);
+    }
+    if let Some(root) = plan.root {
+        if let Some(step) = rootfs::enter(root) {
+            fail(plan.exec_status, Stage::Root, step as u16);
+        }
+    }
+    if plan.hostname {
+        libc::sethostname(c"judge".as_ptr(), 5);
+    }
+
     let mut pidfd = -1;
     let pid = raw_fork_pidfd(&mut pidfd);
     if pid == 0 {
         program_main(plan);
     }
     if pid < 0 {
-        fail(plan.exec_status, Stage::Init);
+        fail(plan.exec_status, Stage::Init, 0);
     }
     // The judge learns of the program's exit the moment it happens through
     // this pidfd, without waiting for init to be scheduled and report.
-    send_fd(plan.report, pidfd);
+    send_fd(plan.report, pidfd, FD_PIDFD);
     libc::close(pidfd);
 
     // Keep only the report pipe: the program's stdio must reach EOF when the
@@ -196,39 +244,38 @@ pub unsafe fn init_main(plan: &Plan) -> ! {
 }
 
 /// The program's set-up, in order, then exec. Never returns.
-unsafe fn program_main(plan: &Plan) -> ! {
+unsafe fn program_main(plan: &Plan<'_>) -> ! {
     let st = plan.exec_status;
-    libc::close(plan.report);
 
     // Its own session: no controlling terminal, and signals aimed at the
     // judge's process group never reach it.
     if libc::setsid() == -1 {
-        fail(st, Stage::Session);
+        fail(st, Stage::Session, 0);
     }
     // Join the tree's control groups ("0" means the calling process) before
     // anything else runs, so that every byte and every fork is accounted.
     for &fd in &plan.cgroup_procs[..plan.n_cgroups] {
         if libc::write(fd, b"0".as_ptr().cast(), 1) != 1 {
-            fail(st, Stage::Cgroup);
+            fail(st, Stage::Cgroup, 0);
         }
     }
     if let Some(set) = &plan.cpus {
         if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), set) == -1 {
-            fail(st, Stage::Affinity);
+            fail(st, Stage::Affinity, 0);
         }
     }
     for (resource, limit) in &plan.rlimits[..plan.n_rlimits] {
         if libc::setrlimit(*resource, limit) == -1 {
-            fail(st, Stage::Rlimits);
+            fail(st, Stage::Rlimits, 0);
         }
     }
     if !plan.cwd.is_null() && libc::chdir(plan.cwd) == -1 {
-        fail(st, Stage::Chdir);
+        fail(st, Stage::Chdir, 0);
     }
     for (target, &fd) in plan.stdio.iter().enumerate() {
         // The parent moved every descriptor above 2, so this cannot clobber.
         if libc::dup2(fd, target as i32) == -1 {
-            fail(st, Stage::Stdio);
+            fail(st, Stage::Stdio, 0);
         }
     }
     // The judge ignores SIGPIPE and may block signals for its own signalfd;
@@ -236,24 +283,96 @@ unsafe fn program_main(plan: &Plan) -> ! {
     let mut empty: libc::sigset_t = std::mem::zeroed();
     libc::sigemptyset(&mut empty);
     if libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut()) == -1 {
-        fail(st, Stage::Signals);
+        fail(st, Stage::Signals, 0);
     }
     for sig in 1..libc::SIGRTMAX() {
         if sig != libc::SIGKILL && sig != libc::SIGSTOP {
             libc::signal(sig, libc::SIG_DFL);
         }
     }
+    if plan.drop_caps {
+        // The bounding set first: dropping from it needs CAP_SETPCAP, which
+        // the change of user below takes away.
+        for cap in 0..=plan.cap_last {
+            if libc::prctl(libc::PR_CAPBSET_DROP, cap as libc::c_ulong, 0, 0, 0) != 0 {
+                fail(st, Stage::Capabilities, cap as u16);
+            }
+        }
+        libc::prctl(
+            libc::PR_CAP_AMBIENT,
+            libc::PR_CAP_AMBIENT_CLEAR_ALL as libc::c_ulong,
+            0,
+            0,
+            0,
+        );
+    }
+    if let Some((uid, gid)) = plan.identity {
+        if libc::setgroups(0, std::ptr::null()) != 0
+            || libc::setresgid(gid, gid, gid) != 0
+            || libc::setresuid(uid, uid, uid) != 0
+        {
+            fail(st, Stage::Identity, 0);
+        }
+    }
+    if plan.drop_caps {
+        if !clear_capabilities() {
+            fail(st, Stage::Capabilities, 0);
+        }
+        if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
+            fail(st, Stage::Capabilities, 0);
+        }
+    }
+    for (i, &(prog, len)) in plan.filters[..plan.n_filters].iter().enumerate() {
+        let last = i + 1 == plan.n_filters;
+        let r = seccomp::install(std::slice::from_raw_parts(prog, len), last);
+        if r < 0 {
+            fail(st, Stage::Seccomp, i as u16);
+        }
+        if last {
+            send_fd(plan.report, r, FD_SECCOMP);
+            libc::close(r);
+        }
+    }
+    libc::close(plan.report);
     // Nothing of the judge leaks into the program but fds 0, 1, 2.
     libc::syscall(libc::SYS_close_range, 3, !0u32, libc::CLOSE_RANGE_CLOEXEC);
     libc::execve(plan.path, plan.argv, plan.envp);
-    fail(st, Stage::Exec);
+    fail(st, Stage::Exec, 0);
 }
 
-unsafe fn fail(fd: i32, stage: Stage) -> ! {
+/// Empty the permitted, effective and inheritable sets.
+unsafe fn clear_capabilities() -> bool {
+    #[repr(C)]
+    struct Header {
+        version: u32,
+        pid: i32,
+    }
+    #[repr(C)]
+    #[derive(Clone, Copy)]
+    struct Data {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    const VERSION_3: u32 = 0x2008_0522;
+    let mut header = Header {
+        version: VERSION_3,
+        pid: 0,
+    };
+    let data = [Data {
+        effective: 0,
+        permitted: 0,
+        inheritable: 0,
+    }; 2];
+    libc::syscall(libc::SYS_capset, &mut header as *mut Header, data.as_ptr()) == 0
+}
+
+unsafe fn fail(fd: i32, stage: Stage, step: u16) -> ! {
     let errno = *libc::__errno_location();
-    let mut msg = [0u8; 5];
+    let mut msg = [0u8; FAILURE_LEN];
     msg[0] = stage as u8;
     msg[1..5].copy_from_slice(&errno.to_ne_bytes());
+    msg[5..7].copy_from_slice(&step.to_ne_bytes());
     libc::write(fd, msg.as_ptr().cast(), msg.len());
     libc::_exit(127);
 }

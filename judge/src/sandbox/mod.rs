@@ -10,10 +10,14 @@
 mod cgroup;
 mod child;
 pub mod cpus;
+pub mod netns;
+pub mod rootfs;
+pub mod seccomp;
 pub(crate) mod sys;
 
 pub use cgroup::{pid_namespace, Host as CgroupHost, MemoryStats, Version as CgroupVersion};
 pub use child::ExitReport;
+pub use rootfs::{Bind, CopyIn, RootSpec, WORK_DIR};
 
 use std::ffi::{CString, OsStr};
 use std::fs::File;
@@ -23,7 +27,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use child::{Plan, Stage, MAX_CGROUPS, MAX_RLIMITS, REPORT_LEN};
+use child::{Plan, Stage, FAILURE_LEN, MAX_CGROUPS, MAX_RLIMITS, REPORT_LEN};
 
 /// Limits applied to a whole process tree by the kernel itself.
 #[derive(Debug, Clone, Copy, Default)]
@@ -33,6 +37,34 @@ pub struct TreeLimits {
     pub memory_bytes: Option<u64>,
     pub max_tasks: Option<u64>,
     pub stack_bytes: Option<u64>,
+    /// Largest file the tree may write (RLIMIT_FSIZE).
+    pub file_bytes: Option<u64>,
+    /// Open descriptors per process (RLIMIT_NOFILE).
+    pub open_files: Option<u64>,
+}
+
+/// The program's jail: its own file system, network, IPC and host name,
+/// an unprivileged identity without capabilities, and a system call filter.
+#[derive(Debug, Clone)]
+pub struct Jail {
+    pub root: RootSpec,
+    pub seccomp: bool,
+}
+
+/// The sandbox's own user for a judge running as root (as isolate's first
+/// box); a rootless judge's program keeps the judge's uid, mapped to itself.
+pub const SANDBOX_UID: u32 = 60000;
+
+/// How the network was taken away, for the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Network {
+    /// The host's network: no jail.
+    Host,
+    /// The pinned namespace without interfaces every run shares.
+    SharedEmpty,
+    /// A namespace of its own, made for this run.
+    Private,
 }
 
 /// What the sandbox could not start.
@@ -44,12 +76,18 @@ pub enum SpawnError {
         #[source]
         source: io::Error,
     },
-    #[error("{}: {source}", stage.describe())]
+    #[error("{}{detail}: {source}", stage.describe())]
     Child {
         stage: Stage,
+        /// Which step of the stage, when it has several.
+        detail: String,
         #[source]
         source: io::Error,
     },
+    #[error("planning the sandbox's file system: {0}")]
+    Root(#[from] rootfs::PlanError),
+    #[error(transparent)]
+    Filter(#[from] seccomp::FilterError),
 }
 
 impl SpawnError {
@@ -100,6 +138,7 @@ pub struct Sandbox {
     limits: TreeLimits,
     cpus: Option<Vec<usize>>,
     use_cgroup: bool,
+    jail: Option<Jail>,
 }
 
 impl Sandbox {
@@ -116,7 +155,14 @@ impl Sandbox {
             limits: TreeLimits::default(),
             cpus: None,
             use_cgroup: true,
+            jail: None,
         }
+    }
+
+    /// Run the program in a jail (see [`Jail`]).
+    pub fn jail(mut self, jail: Option<Jail>) -> Self {
+        self.jail = jail;
+        self
     }
 
     pub fn env(
@@ -221,6 +267,12 @@ impl Sandbox {
         if let Some(stack) = self.limits.stack_bytes {
             push(libc::RLIMIT_STACK, stack, stack);
         }
+        if let Some(n) = self.limits.file_bytes {
+            push(libc::RLIMIT_FSIZE, n, n);
+        }
+        if let Some(n) = self.limits.open_files {
+            push(libc::RLIMIT_NOFILE, n, n);
+        }
         if memory_by == Mechanism::Rlimit {
             let m = self.limits.memory_bytes.unwrap_or(u64::MAX);
             push(libc::RLIMIT_AS, m, m);
@@ -251,6 +303,38 @@ impl Sandbox {
             .chain(std::iter::once(std::ptr::null()))
             .collect();
 
+        // SAFETY: geteuid has no preconditions.
+        let rootless = unsafe { libc::geteuid() } != 0;
+        let jail = self.jail.as_ref();
+        let root_plan = match jail {
+            Some(j) => Some(rootfs::RootPlan::new(&j.root, !rootless)?),
+            None => None,
+        };
+        let filters = match jail {
+            Some(j) if j.seccomp => Some(seccomp::Filters::new()?),
+            _ => None,
+        };
+        let mut network = Network::Host;
+        let shared_net = match jail {
+            Some(_) if !rootless => netns::shared().ok(),
+            _ => None,
+        };
+        if jail.is_some() {
+            network = if shared_net.is_some() {
+                Network::SharedEmpty
+            } else {
+                Network::Private
+            };
+        }
+        let mut filter_slots = [(std::ptr::null(), 0); 3];
+        let mut n_filters = 0;
+        if let Some(f) = &filters {
+            for prog in [&f.enolck, &f.enosys, &f.notify] {
+                filter_slots[n_filters] = (prog.as_ptr().cast::<libc::sock_filter>(), prog.len());
+                n_filters += 1;
+            }
+        }
+
         let stdin = sys::above_stdio(stdin).map_err(setup("moving descriptors"))?;
         let stdout = sys::above_stdio(stdout).map_err(setup("moving descriptors"))?;
         let stderr = sys::above_stdio(stderr).map_err(setup("moving descriptors"))?;
@@ -273,15 +357,30 @@ impl Sandbox {
             go: go_r.as_raw_fd(),
             report: report_w.as_raw_fd(),
             exec_status: exec_w.as_raw_fd(),
+            netns: shared_net.as_ref().map_or(-1, |f| f.as_raw_fd()),
+            root: root_plan.as_ref(),
+            hostname: jail.is_some(),
+            identity: match &self.jail {
+                Some(j) if !rootless => Some((j.root.uid, j.root.gid)),
+                _ => None,
+            },
+            drop_caps: jail.is_some(),
+            cap_last: cap_last(),
+            filters: filter_slots,
+            n_filters,
         };
 
-        // SAFETY: geteuid has no preconditions.
-        let rootless = unsafe { libc::geteuid() } != 0;
         let mut flags = libc::CLONE_NEWPID as u64;
         if rootless {
             // A PID namespace needs CAP_SYS_ADMIN; a user namespace of our
             // own grants it without root.
             flags |= libc::CLONE_NEWUSER as u64;
+        }
+        if jail.is_some() {
+            flags |= (libc::CLONE_NEWNS | libc::CLONE_NEWIPC | libc::CLONE_NEWUTS) as u64;
+            if network == Network::Private {
+                flags |= libc::CLONE_NEWNET as u64;
+            }
         }
         // SAFETY: the child branch only runs init_main, which is written for
         // the post-fork environment (see child.rs).
@@ -305,6 +404,8 @@ impl Sandbox {
             program_host_pid: None,
             program_pidfd: None,
             reaped: false,
+            notifier: None,
+            network: Network::Host,
         };
         if rootless {
             map_identity(forked.pid).map_err(setup("writing the user namespace's id maps"))?;
@@ -319,29 +420,57 @@ impl Sandbox {
         File::from(exec_r)
             .read_to_end(&mut msg)
             .map_err(setup("waiting for exec"))?;
-        if msg.len() >= 5 {
+        if msg.len() >= FAILURE_LEN {
             let errno = i32::from_ne_bytes(msg[1..5].try_into().unwrap());
+            let step = u16::from_ne_bytes(msg[5..7].try_into().unwrap()) as usize;
+            let stage = Stage::from_u8(msg[0]);
+            let detail = match (stage, &root_plan) {
+                (Stage::Root, Some(plan)) => format!(
+                    " ({})",
+                    plan.describe
+                        .get(step)
+                        .map_or("entering the new root", String::as_str)
+                ),
+                _ => String::new(),
+            };
             return Err(SpawnError::Child {
-                stage: Stage::from_u8(msg[0]),
+                stage,
+                detail,
                 source: io::Error::from_raw_os_error(errno),
             });
         }
         let mut tree = tree;
-        match sys::recv_fd(&tree.report) {
-            Ok(Some(pidfd)) => {
-                tree.program_host_pid = sys::pidfd_pid(&pidfd);
-                tree.program_pidfd = Some(pidfd);
+        tree.network = network;
+        // Init sends the program's pidfd; the program, when filtered, the
+        // filter's listener. Both were sent before exec returned to us or
+        // are about to be.
+        let expected = 1 + usize::from(filters.is_some());
+        for _ in 0..expected {
+            match sys::recv_fd(&tree.report) {
+                Ok(Some((sys::FD_PIDFD, pidfd))) => {
+                    tree.program_host_pid = sys::pidfd_pid(&pidfd);
+                    tree.program_pidfd = Some(pidfd);
+                }
+                Ok(Some((_, listener))) => tree.notifier = Some(seccomp::Notifier::new(listener)),
+                Ok(None) => {
+                    return Err(setup("receiving the program's descriptors")(
+                        io::Error::other("the sandbox's init ended early"),
+                    ))
+                }
+                Err(e) => return Err(setup("receiving the program's descriptors")(e)),
             }
-            Ok(None) => {
-                return Err(setup("receiving the program's pidfd")(io::Error::other(
-                    "the sandbox's init ended early",
-                )))
-            }
-            Err(e) => return Err(setup("receiving the program's pidfd")(e)),
         }
         sys::set_nonblocking(&tree.report).map_err(setup("configuring the report socket"))?;
         Ok(tree)
     }
+}
+
+/// The highest capability number this kernel knows.
+fn cap_last() -> i32 {
+    std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(40)
 }
 
 fn map_identity(pid: libc::pid_t) -> io::Result<()> {
@@ -374,6 +503,9 @@ pub struct Tree {
     /// Readable the moment the program's main process exits.
     program_pidfd: Option<OwnedFd>,
     reaped: bool,
+    /// Where the system calls refused to the program are reported.
+    pub notifier: Option<seccomp::Notifier>,
+    pub network: Network,
 }
 
 impl Tree {

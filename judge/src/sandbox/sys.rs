@@ -89,6 +89,10 @@ pub unsafe fn raw_fork_pidfd(pidfd: &mut RawFd) -> libc::pid_t {
     ) as libc::pid_t
 }
 
+/// Tags of the descriptors sent over the report socket.
+pub const FD_PIDFD: u8 = b'p';
+pub const FD_SECCOMP: u8 = b's';
+
 /// Room for one descriptor's control message, aligned for cmsghdr.
 #[repr(C, align(8))]
 struct CmsgBuf([u8; 32]);
@@ -97,8 +101,8 @@ struct CmsgBuf([u8; 32]);
 ///
 /// # Safety
 /// `sock` and `fd` must be open descriptors.
-pub unsafe fn send_fd(sock: RawFd, fd: RawFd) -> isize {
-    let mut byte = *b"p";
+pub unsafe fn send_fd(sock: RawFd, fd: RawFd, tag: u8) -> isize {
+    let mut byte = [tag];
     let mut iov = libc::iovec {
         iov_base: byte.as_mut_ptr().cast(),
         iov_len: 1,
@@ -119,7 +123,7 @@ pub unsafe fn send_fd(sock: RawFd, fd: RawFd) -> isize {
 
 /// Receive what [`send_fd`] sent (blocking). `Ok(None)`: the peer closed
 /// without sending one.
-pub fn recv_fd(sock: &impl AsRawFd) -> io::Result<Option<OwnedFd>> {
+pub fn recv_fd(sock: &impl AsRawFd) -> io::Result<Option<(u8, OwnedFd)>> {
     let mut byte = [0u8; 1];
     let mut iov = libc::iovec {
         iov_base: byte.as_mut_ptr().cast(),
@@ -153,7 +157,7 @@ pub fn recv_fd(sock: &impl AsRawFd) -> io::Result<Option<OwnedFd>> {
             return Ok(None);
         }
         let fd = std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast::<RawFd>());
-        Ok(Some(OwnedFd::from_raw_fd(fd)))
+        Ok(Some((byte[0], OwnedFd::from_raw_fd(fd))))
     }
 }
 

@@ -1,0 +1,325 @@
+//! The system call filter: calls that reach beyond the sandbox are refused,
+//! and the judge learns which ones were tried.
+//!
+//! Three filters, compiled here with seccompiler and installed by the
+//! program's set-up just before exec (the kernel applies the strictest
+//! answer of all):
+//! - the refused calls (namespaces, mounts, tracing, kernel keys, modules,
+//!   io_uring, sockets, ...) go to a user-space notifier: the judge records
+//!   the call and answers EPERM, or kills the program, as the session says;
+//!   any other architecture (int 0x80) or the x32 ABI kills the process;
+//! - clone3 fails with ENOSYS (its flags live in memory a filter cannot
+//!   read), so that libc falls back to clone, whose flags are checked;
+//! - file locks fail with ENOLCK: a lock on a shared read-only file is a
+//!   channel between sandboxes running side by side.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd};
+
+use seccompiler::{
+    BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
+    SeccompRule, TargetArch,
+};
+
+/// Refused and reported.
+const REFUSED: &[(i64, &str)] = &[
+    (libc::SYS_ptrace, "ptrace"),
+    (libc::SYS_process_vm_readv, "process_vm_readv"),
+    (libc::SYS_process_vm_writev, "process_vm_writev"),
+    (libc::SYS_kcmp, "kcmp"),
+    (libc::SYS_mount, "mount"),
+    (libc::SYS_umount2, "umount2"),
+    (libc::SYS_pivot_root, "pivot_root"),
+    (libc::SYS_chroot, "chroot"),
+    (libc::SYS_unshare, "unshare"),
+    (libc::SYS_setns, "setns"),
+    (libc::SYS_open_tree, "open_tree"),
+    (libc::SYS_move_mount, "move_mount"),
+    (libc::SYS_fsopen, "fsopen"),
+    (libc::SYS_fsconfig, "fsconfig"),
+    (libc::SYS_fsmount, "fsmount"),
+    (libc::SYS_fspick, "fspick"),
+    (libc::SYS_mount_setattr, "mount_setattr"),
+    (libc::SYS_kexec_load, "kexec_load"),
+    (libc::SYS_kexec_file_load, "kexec_file_load"),
+    (libc::SYS_reboot, "reboot"),
+    (libc::SYS_swapon, "swapon"),
+    (libc::SYS_swapoff, "swapoff"),
+    (libc::SYS_init_module, "init_module"),
+    (libc::SYS_finit_module, "finit_module"),
+    (libc::SYS_delete_module, "delete_module"),
+    (libc::SYS_bpf, "bpf"),
+    (libc::SYS_perf_event_open, "perf_event_open"),
+    (libc::SYS_keyctl, "keyctl"),
+    (libc::SYS_add_key, "add_key"),
+    (libc::SYS_request_key, "request_key"),
+    (libc::SYS_userfaultfd, "userfaultfd"),
+    (libc::SYS_io_uring_setup, "io_uring_setup"),
+    (libc::SYS_io_uring_enter, "io_uring_enter"),
+    (libc::SYS_io_uring_register, "io_uring_register"),
+    (libc::SYS_open_by_handle_at, "open_by_handle_at"),
+    (libc::SYS_name_to_handle_at, "name_to_handle_at"),
+    (libc::SYS_acct, "acct"),
+    (libc::SYS_quotactl, "quotactl"),
+    (libc::SYS_syslog, "syslog"),
+    (libc::SYS_settimeofday, "settimeofday"),
+    (libc::SYS_clock_settime, "clock_settime"),
+    (libc::SYS_clock_adjtime, "clock_adjtime"),
+    (libc::SYS_adjtimex, "adjtimex"),
+    (libc::SYS_iopl, "iopl"),
+    (libc::SYS_ioperm, "ioperm"),
+    (libc::SYS_vhangup, "vhangup"),
+    (libc::SYS_fanotify_init, "fanotify_init"),
+    (libc::SYS_socket, "socket"),
+    (libc::SYS_clone, "clone"),
+];
+
+/// clone(2) flags that would make namespaces.
+const NAMESPACE_FLAGS: &[libc::c_int] = &[
+    libc::CLONE_NEWNS,
+    libc::CLONE_NEWCGROUP,
+    libc::CLONE_NEWUTS,
+    libc::CLONE_NEWIPC,
+    libc::CLONE_NEWUSER,
+    libc::CLONE_NEWPID,
+    libc::CLONE_NEWNET,
+];
+
+/// fcntl(2) commands that take or test a lock.
+const LOCK_COMMANDS: &[libc::c_int] = &[
+    libc::F_GETLK,
+    libc::F_SETLK,
+    libc::F_SETLKW,
+    libc::F_OFD_GETLK,
+    libc::F_OFD_SETLK,
+    libc::F_OFD_SETLKW,
+];
+
+/// An errno no call returns, standing for "notify" while compiling (the
+/// compiler knows no user-notification action).
+const NOTIFY_PLACEHOLDER: u32 = 4095;
+
+/// The compiled filters, in the order to install them.
+pub struct Filters {
+    pub notify: BpfProgram,
+    pub enosys: BpfProgram,
+    pub enolck: BpfProgram,
+}
+
+/// Why the filters could not be built.
+#[derive(Debug, thiserror::Error)]
+#[error("building the system call filter: {0}")]
+pub struct FilterError(String);
+
+impl Filters {
+    pub fn new() -> Result<Filters, FilterError> {
+        let arch = TargetArch::x86_64;
+        let err = |e: seccompiler::BackendError| FilterError(e.to_string());
+        let conditional = |arg: u8, values: &[libc::c_int], masked: bool| {
+            values
+                .iter()
+                .map(|&v| {
+                    let op = if masked {
+                        SeccompCmpOp::MaskedEq(v as u64)
+                    } else {
+                        SeccompCmpOp::Eq
+                    };
+                    SeccompCondition::new(arg, SeccompCmpArgLen::Dword, op, v as u64)
+                        .and_then(|c| SeccompRule::new(vec![c]))
+                })
+                .collect::<Result<Vec<_>, _>>()
+        };
+
+        let mut refused: BTreeMap<i64, Vec<SeccompRule>> =
+            REFUSED.iter().map(|&(nr, _)| (nr, Vec::new())).collect();
+        refused.insert(
+            libc::SYS_clone,
+            conditional(0, NAMESPACE_FLAGS, true).map_err(err)?,
+        );
+        let notify = SeccompFilter::new(
+            refused,
+            SeccompAction::Allow,
+            SeccompAction::Errno(NOTIFY_PLACEHOLDER),
+            arch,
+        )
+        .map_err(err)?;
+        let mut notify: BpfProgram = notify.try_into().map_err(err)?;
+        let placeholder = u32::from(SeccompAction::Errno(NOTIFY_PLACEHOLDER));
+        for ins in notify.iter_mut() {
+            if ins.code == (libc::BPF_RET | libc::BPF_K) as u16 && ins.k == placeholder {
+                ins.k = libc::SECCOMP_RET_USER_NOTIF;
+            }
+        }
+        // x32 system calls carry the architecture of x86-64 and numbers with
+        // bit 30 set, which no rule above would match: kill them first.
+        let x32_guard = [
+            stmt(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS, 0),
+            jump(
+                libc::BPF_JMP | libc::BPF_JGE | libc::BPF_K,
+                0x4000_0000,
+                0,
+                1,
+            ),
+            stmt(libc::BPF_RET | libc::BPF_K, libc::SECCOMP_RET_KILL_PROCESS),
+        ];
+        notify.splice(0..0, x32_guard);
+
+        let enosys = SeccompFilter::new(
+            [(libc::SYS_clone3, Vec::new())].into_iter().collect(),
+            SeccompAction::Allow,
+            SeccompAction::Errno(libc::ENOSYS as u32),
+            arch,
+        )
+        .map_err(err)?
+        .try_into()
+        .map_err(err)?;
+        let enolck = SeccompFilter::new(
+            [
+                (libc::SYS_flock, Vec::new()),
+                (
+                    libc::SYS_fcntl,
+                    conditional(1, LOCK_COMMANDS, false).map_err(err)?,
+                ),
+            ]
+            .into_iter()
+            .collect(),
+            SeccompAction::Allow,
+            SeccompAction::Errno(libc::ENOLCK as u32),
+            arch,
+        )
+        .map_err(err)?
+        .try_into()
+        .map_err(err)?;
+        Ok(Filters {
+            notify,
+            enosys,
+            enolck,
+        })
+    }
+}
+
+fn stmt(code: u32, k: u32) -> seccompiler::sock_filter {
+    seccompiler::sock_filter {
+        code: code as u16,
+        jt: 0,
+        jf: 0,
+        k,
+    }
+}
+
+fn jump(code: u32, k: u32, jt: u8, jf: u8) -> seccompiler::sock_filter {
+    seccompiler::sock_filter {
+        code: code as u16,
+        jt,
+        jf,
+        k,
+    }
+}
+
+/// The name of a refused call, for the report.
+pub fn name(nr: i32) -> String {
+    REFUSED
+        .iter()
+        .find(|&&(n, _)| n == nr as i64)
+        .map_or_else(|| format!("syscall {nr}"), |&(_, name)| name.to_string())
+}
+
+/// Install one filter on the calling thread; returns the listener
+/// descriptor (`listen`) or 0, -1 on error. Async-signal-safe.
+///
+/// # Safety
+/// `prog` must stay valid for the call.
+pub unsafe fn install(prog: &[libc::sock_filter], listen: bool) -> i32 {
+    let fprog = libc::sock_fprog {
+        len: prog.len() as u16,
+        filter: prog.as_ptr() as *mut libc::sock_filter,
+    };
+    let flags = if listen {
+        libc::SECCOMP_FILTER_FLAG_NEW_LISTENER
+    } else {
+        0
+    };
+    libc::syscall(
+        libc::SYS_seccomp,
+        libc::SECCOMP_SET_MODE_FILTER,
+        flags,
+        &fprog as *const libc::sock_fprog,
+    ) as i32
+}
+
+/// The judge's end of the notifier: the calls the program tried.
+pub struct Notifier {
+    fd: OwnedFd,
+}
+
+/// One refused call.
+#[derive(Debug, Clone, Copy)]
+pub struct Refusal {
+    pub nr: i32,
+    /// The caller, as a pid of the host (0 if it is not visible there).
+    pub pid: u32,
+}
+
+impl Notifier {
+    pub fn new(fd: OwnedFd) -> Notifier {
+        Notifier { fd }
+    }
+
+    pub fn raw_fd(&self) -> i32 {
+        self.fd.as_raw_fd()
+    }
+
+    /// Take every pending notification and answer each with EPERM.
+    pub fn refuse_pending(&self) -> io::Result<Vec<Refusal>> {
+        let mut out = Vec::new();
+        loop {
+            let mut p = libc::pollfd {
+                fd: self.fd.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: one valid pollfd. A receive blocks when nothing is
+            // pending, so look first.
+            if unsafe { libc::poll(&mut p, 1, 0) } <= 0 || p.revents & libc::POLLIN == 0 {
+                return Ok(out);
+            }
+            // SAFETY: the kernel fills the zeroed structure.
+            let mut req: libc::seccomp_notif = unsafe { std::mem::zeroed() };
+            if unsafe {
+                libc::ioctl(
+                    self.fd.as_raw_fd(),
+                    libc::SECCOMP_IOCTL_NOTIF_RECV,
+                    &mut req,
+                )
+            } != 0
+            {
+                let e = io::Error::last_os_error();
+                // ENOENT: the caller died before we looked.
+                if matches!(e.raw_os_error(), Some(libc::ENOENT) | Some(libc::EINTR)) {
+                    continue;
+                }
+                return Err(e);
+            }
+            out.push(Refusal {
+                nr: req.data.nr,
+                pid: req.pid,
+            });
+            let mut resp = libc::seccomp_notif_resp {
+                id: req.id,
+                val: 0,
+                error: -libc::EPERM,
+                flags: 0,
+            };
+            // SAFETY: a valid response for the id just received; ENOENT
+            // (the caller is gone) needs no answer.
+            unsafe {
+                libc::ioctl(
+                    self.fd.as_raw_fd(),
+                    libc::SECCOMP_IOCTL_NOTIF_SEND,
+                    &mut resp,
+                )
+            };
+        }
+    }
+}
