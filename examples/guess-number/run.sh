@@ -80,7 +80,7 @@ echo
 echo "== testlib interactor ($EX/interactor.c)"
 echo
 check "solution.c (binary search)" AC "${TESTLIB[@]}" -- "$BIN/solution"
-check "solution.py (binary search)" AC "${TESTLIB[@]}" -- python3 "$EX/solution.py"
+check "solution.py (binary search)" AC "${TESTLIB[@]}" --file "$EX/solution.py" -- python3 solution.py
 check "wrong.c (linear search)" WA "${TESTLIB[@]}" -- "$BIN/wrong"
 # A deadlock uses no CPU, so only the wall limit ends it: keep it short.
 check "noflush.c (forgets fflush)" ILE --wall-limit 2 "${TESTLIB[@]}" -- "$BIN/noflush"

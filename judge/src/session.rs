@@ -3,7 +3,7 @@
 //! combines what happened into a [`Report`].
 
 use std::cell::RefCell;
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -42,6 +42,9 @@ pub enum CpuPlacement {
     /// These CPUs.
     List(Vec<usize>),
 }
+
+/// The program's PATH, also where a jailed program's bare name is found.
+const SANDBOX_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
 
 /// How far the program is shut away from the host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
@@ -217,7 +220,13 @@ impl Session {
     /// Everything the program or the responder does wrong is a verdict in
     /// the `Ok` report.
     pub fn run(self) -> Result<Report, Error> {
-        let path = sandbox::resolve_program(&self.program).map_err(Error::Usage)?;
+        let path = match self.isolation {
+            IsolationLevel::Full => {
+                sandbox::resolve_program_in(&self.program, Some(OsStr::new(SANDBOX_PATH)))
+            }
+            IsolationLevel::None => sandbox::resolve_program(&self.program),
+        }
+        .map_err(Error::Usage)?;
         let interactive = matches!(
             self.responder,
             ResponderChoice::Exec(_) | ResponderChoice::Custom(_)
@@ -334,7 +343,7 @@ impl Session {
             None => self.cwd.clone(),
         };
         let mut env: Vec<(OsString, OsString)> = vec![
-            ("PATH".into(), "/usr/local/bin:/usr/bin:/bin".into()),
+            ("PATH".into(), SANDBOX_PATH.into()),
             ("LANG".into(), "C.UTF-8".into()),
             (
                 "HOME".into(),

@@ -718,11 +718,16 @@ fn proc_tree_cpu_ns(init: libc::pid_t) -> Option<u64> {
 /// Find `program` as a shell would (a name without a slash is looked up in
 /// PATH) and check that it is an executable file.
 pub fn resolve_program(program: &Path) -> Result<PathBuf, String> {
+    resolve_program_in(program, std::env::var_os("PATH").as_deref())
+}
+
+/// As [`resolve_program`], searching `path` (a PATH value) for bare names:
+/// a jailed program's names are looked up where the jail looks.
+pub fn resolve_program_in(program: &Path, path: Option<&OsStr>) -> Result<PathBuf, String> {
     let candidates: Vec<PathBuf> = if program.as_os_str().as_bytes().contains(&b'/') {
         vec![program.to_path_buf()]
     } else {
-        std::env::var_os("PATH")
-            .map(|p| std::env::split_paths(&p).map(|d| d.join(program)).collect())
+        path.map(|p| std::env::split_paths(p).map(|d| d.join(program)).collect())
             .unwrap_or_default()
     };
     for c in &candidates {
