@@ -66,6 +66,7 @@ fn shared_dir() -> &'static std::path::Path {
             "alloc",
             "daemon",
             "orphan_cpu",
+            "hostile",
         ] {
             files.push(prog(p));
         }
@@ -220,4 +221,48 @@ fn rootless_cpu_counts_orphans() {
     .json();
     assert_eq!(v["verdict"], "TLE", "{}", brief(&v));
     assert_eq!(v["limits"]["cpu_time"]["measured_by"], "proc");
+}
+
+/// Part of the hostile corpus, run by an ordinary user: the jail holds
+/// without root (a user namespace of its own, a network namespace per run).
+#[test]
+fn rootless_jail_contains_attacks() {
+    if user().is_none() {
+        return;
+    }
+    let uid = String::from_utf8(
+        Command::new("id")
+            .args(["-u", USER])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap()
+    .trim()
+    .to_string();
+    let ids = format!("{uid} {uid}\n");
+    let rows: &[(&[&str], &str, Option<&str>)] = &[
+        (&["read", "/etc/shadow"], "ENOENT\n", None),
+        (&["write", "/usr/x"], "EROFS\n", None),
+        (&["tcp", "127.0.0.1"], "socket EPERM\n", Some("socket")),
+        (&["ptrace"], "EPERM\n", Some("ptrace")),
+        (&["mount"], "EPERM\n", Some("mount")),
+        (&["unshare"], "EPERM\n", Some("unshare")),
+        (&["kill_all"], "alive\n", None),
+        (&["fds"], "0 1 2 \n", None),
+        (&["ids"], ids.as_str(), None),
+    ];
+    for (mode, out, refused) in rows {
+        let mut p = vec![shared("hostile")];
+        p.extend(mode.iter().map(|s| s.to_string()));
+        let d = as_user(run().arg("--json").program(p));
+        let v = d.json();
+        assert_eq!(v["verdict"], "AC", "{mode:?}: {}\n{}", brief(&v), d.stderr);
+        assert_eq!(v["stdout"], *out, "{mode:?}: {}", brief(&v));
+        assert_eq!(v["isolation"]["network"], "private", "{mode:?}");
+        match refused {
+            Some(name) => assert_eq!(v["refused_syscalls"][0]["name"], *name, "{mode:?}"),
+            None => assert_eq!(v["refused_syscalls"], serde_json::json!([]), "{mode:?}"),
+        }
+    }
 }

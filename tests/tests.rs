@@ -7,6 +7,8 @@ mod util;
 mod cleanup;
 /// Flags, exit statuses, the JSON result and the transcript.
 mod cli;
+/// The hostile corpus: attacks on the sandbox and what each gets.
+mod hostile;
 /// Interactors: protocols, precedence policies, misbehaving interactors.
 mod interactive;
 /// CPU, wall, memory, output and process limits, with their figures.

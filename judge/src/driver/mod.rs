@@ -707,7 +707,8 @@ impl Driver {
     /// The program tried system calls the filter refuses: each was
     /// answered EPERM; note them, and kill it if the session says so.
     fn on_refusals(&mut self, responder: &mut dyn Responder) {
-        let refusals = match self.tree.notifier.as_ref().map(|n| n.refuse_pending()) {
+        let kill = self.cfg.kill_on_forbidden;
+        let refusals = match self.tree.notifier.as_ref().map(|n| n.refuse_pending(!kill)) {
             Some(Ok(r)) => r,
             Some(Err(e)) => {
                 self.failure = Some(format!(

@@ -270,8 +270,9 @@ impl Notifier {
         self.fd.as_raw_fd()
     }
 
-    /// Take every pending notification and answer each with EPERM.
-    pub fn refuse_pending(&self) -> io::Result<Vec<Refusal>> {
+    /// Take every pending notification; answer each with EPERM when
+    /// `answer`, else leave the caller blocked (to be killed).
+    pub fn refuse_pending(&self, answer: bool) -> io::Result<Vec<Refusal>> {
         let mut out = Vec::new();
         loop {
             let mut p = libc::pollfd {
@@ -305,6 +306,9 @@ impl Notifier {
                 nr: req.data.nr,
                 pid: req.pid,
             });
+            if !answer {
+                continue;
+            }
             let mut resp = libc::seccomp_notif_resp {
                 id: req.id,
                 val: 0,

@@ -1,0 +1,201 @@
+//! The hostile corpus: one attack per row, each with the exact outcome the
+//! sandbox must produce (see tests/fixtures/programs/hostile.c).
+
+use crate::util::*;
+
+/// (mode and arguments, verdict, stdout, refused system call)
+const ATTACKS: &[(&[&str], &str, &str, Option<&str>)] = &[
+    (&["read", "/etc/shadow"], "AC", "ENOENT\n", None),
+    (&["read", "/root/.bashrc"], "AC", "ENOENT\n", None),
+    (&["ls", "/home"], "AC", "ENOENT\n", None),
+    (&["write", "/etc/x"], "AC", "EACCES\n", None),
+    (&["write", "/usr/x"], "AC", "EROFS\n", None),
+    (&["write", "/x"], "AC", "EACCES\n", None),
+    (
+        &["tcp", "127.0.0.1"],
+        "AC",
+        "socket EPERM\n",
+        Some("socket"),
+    ),
+    (&["tcp", "1.1.1.1"], "AC", "socket EPERM\n", Some("socket")),
+    (&["vsock"], "AC", "EPERM\n", Some("socket")),
+    (&["ptrace"], "AC", "EPERM\n", Some("ptrace")),
+    (&["mount"], "AC", "EPERM\n", Some("mount")),
+    (&["unshare"], "AC", "EPERM\n", Some("unshare")),
+    (&["clone_ns"], "AC", "EPERM\n", Some("clone")),
+    (&["keyctl"], "AC", "EPERM\n", Some("add_key")),
+    (&["io_uring"], "AC", "EPERM\n", Some("io_uring_setup")),
+    (&["flock"], "AC", "ENOLCK\n", None),
+    (&["kill_all"], "AC", "alive\n", None),
+    (&["fds"], "AC", "0 1 2 \n", None),
+    (
+        &["env"],
+        "AC",
+        "PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 HOME=/box \n",
+        None,
+    ),
+    (&["open_many"], "AC", "253 EMFILE\n", None),
+    (&["ids"], "AC", "60000 60000\n", None),
+    (&["symlink_root"], "AC", "ENOENT\n", None),
+    (&["int80"], "RE", "", None),
+    (&["x32"], "RE", "", None),
+];
+
+fn check(v: &serde_json::Value, row: &(&[&str], &str, &str, Option<&str>)) {
+    let (mode, verdict, out, refused) = row;
+    assert_eq!(v["verdict"], *verdict, "{mode:?}: {}", brief(v));
+    assert_eq!(v["stdout"], *out, "{mode:?}: {}", brief(v));
+    match refused {
+        Some(name) => {
+            assert_eq!(v["refused_syscalls"][0]["name"], *name, "{mode:?}");
+            assert_eq!(v["refused_syscalls"][0]["count"], 1, "{mode:?}");
+        }
+        None => assert_eq!(v["refused_syscalls"], serde_json::json!([]), "{mode:?}"),
+    }
+}
+
+#[test]
+fn every_attack_is_contained() {
+    for row in ATTACKS {
+        let mut p = vec![prog("hostile")];
+        p.extend(row.0.iter().map(|s| s.to_string()));
+        // The judge's own environment must not reach the program.
+        let v = run().env("JUDGE_TEST_SECRET", "leak").program(p).json();
+        check(&v, row);
+        if row.1 == "RE" {
+            assert_eq!(v["signal_name"], "SIGSYS", "{:?}", row.0);
+        }
+    }
+}
+
+/// The root holds the system directories, /box, /tmp, /dev, /proc, /etc
+/// and the directories on the way to the program's own executable.
+#[test]
+fn the_root_shows_only_what_programs_need() {
+    let p = prog("hostile");
+    let top = p.split('/').nth(1).unwrap().to_string();
+    let v = run().program([p.clone(), "ls".into(), "/".into()]).json();
+    let mut seen: Vec<&str> = v["stdout"].as_str().unwrap().split_whitespace().collect();
+    seen.sort();
+    let mut want: Vec<&str> = [
+        "bin", "box", "dev", "etc", "lib", "lib64", "proc", "sbin", "tmp", "usr",
+    ]
+    .into_iter()
+    .filter(|d| {
+        std::path::Path::new("/").join(d).exists()
+            || ["box", "dev", "etc", "proc", "tmp"].contains(d)
+    })
+    .collect();
+    if !want.contains(&top.as_str()) {
+        want.push(&top);
+    }
+    want.sort();
+    assert_eq!(seen, want, "{}", brief(&v));
+}
+
+#[test]
+fn isolation_is_reported() {
+    let v = run().program([prog("hostile"), "ids".into()]).json();
+    let iso = &v["isolation"];
+    assert_eq!(iso["level"], "full");
+    assert_eq!(iso["network"], "shared_empty");
+    assert_eq!(iso["uid"], 60000);
+    assert_eq!(iso["capabilities_dropped"], true);
+    assert_eq!(iso["seccomp"], true);
+}
+
+#[test]
+fn on_forbidden_kill_is_re_naming_the_call() {
+    let v = run()
+        .args(["--on-forbidden", "kill"])
+        .program([prog("hostile"), "ptrace".into()])
+        .json();
+    assert_eq!(v["verdict"], "RE", "{}", brief(&v));
+    assert_eq!(
+        v["message"],
+        "the program made a system call the sandbox forbids (ptrace)"
+    );
+    assert_eq!(v["stdout"], "");
+}
+
+#[test]
+fn a_huge_file_is_ole_at_the_file_size_limit() {
+    let v = run()
+        .args(["--file-size-limit", "8M"])
+        .program([prog("hostile"), "big_file".into()])
+        .json();
+    assert_eq!(v["verdict"], "OLE", "{}", brief(&v));
+    assert_eq!(v["signal_name"], "SIGXFSZ");
+    // Without that limit the work directory's size stops it, and the
+    // program is told so.
+    let v = run()
+        .args(["--workdir-size", "16M", "--file-size-limit", "1G"])
+        .program([prog("hostile"), "big_file".into()])
+        .json();
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
+    assert_eq!(v["stdout"], "ENOSPC after 16 MiB\n");
+}
+
+/// Nothing a run writes is there for the next one.
+#[test]
+fn tmp_and_work_dir_do_not_outlive_a_run() {
+    let sh = |script: &str| run().program(["/bin/sh", "-c", script]).json();
+    let v = sh("echo x > /tmp/mark && echo y > /box/mark && ls /tmp /box");
+    assert_eq!(v["stdout"], "/box:\nmark\n\n/tmp:\nmark\n", "{}", brief(&v));
+    let v = sh("ls -A /tmp /box");
+    assert_eq!(v["stdout"], "/box:\n\n/tmp:\n", "{}", brief(&v));
+}
+
+/// A setuid binary gains nothing: the program's mounts are nosuid and
+/// no_new_privs is set.
+#[test]
+fn setuid_binaries_do_not_elevate() {
+    let dir = temp_dir("setuid");
+    let bin = dir.join("ids");
+    std::fs::copy(prog("hostile"), &bin).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o4755)).unwrap();
+    let v = run()
+        .program([bin.to_string_lossy().into_owned(), "ids".into()])
+        .json();
+    assert_eq!(v["stdout"], "60000 60000\n", "{}", brief(&v));
+}
+
+/// Files in (--file), folders shown (--dir), and what the program may do
+/// with each.
+#[test]
+fn files_and_dirs_are_shown_as_asked() {
+    let dir = temp_dir("share");
+    std::fs::write(dir.join("data.txt"), "42\n").unwrap();
+    let d = dir.to_string_lossy().into_owned();
+    let v = run()
+        .args(["--file", &format!("{d}/data.txt:in/data.txt")])
+        .args(["--dir", &format!("{d}:/data")])
+        .program([
+            "/bin/sh",
+            "-c",
+            "cat in/data.txt /data/data.txt; echo z > /data/new 2>/dev/null || echo read-only",
+        ])
+        .json();
+    assert_eq!(v["stdout"], "42\n42\nread-only\n", "{}", brief(&v));
+    let v = run()
+        .args(["--dir", &format!("{d}:/data:rw")])
+        .program(["/bin/sh", "-c", "echo z > /data/new && cat /data/new"])
+        .json();
+    assert_eq!(v["stdout"], "z\n", "{}", brief(&v));
+    assert_eq!(std::fs::read_to_string(dir.join("new")).unwrap(), "z\n");
+}
+
+#[test]
+fn a_fork_bomb_is_contained() {
+    let v = run()
+        .args(["--processes", "8", "--time-limit", "0.5"])
+        .program(["/bin/sh", "-c", "b() { b | b & }; b; sleep 5"])
+        .json();
+    assert!(
+        v["verdict"] == "ILE" || v["verdict"] == "TLE",
+        "{}",
+        brief(&v)
+    );
+    assert_eq!(v["limits"]["processes"]["limit"], 8);
+}
