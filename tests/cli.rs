@@ -296,3 +296,48 @@ fn odd_values_are_usage_errors() {
     let out = std::process::Command::new(judge_bin()).output().unwrap();
     assert_eq!(out.status.code(), Some(2), "no arguments is a usage error");
 }
+
+/// `judge doctor` reports this host truthfully, ending with a real jailed run.
+#[test]
+fn doctor_reports_and_probes() {
+    let out = std::process::Command::new(judge_bin())
+        .arg("doctor")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    for label in [
+        "user namespaces",
+        "cgroups",
+        "seccomp",
+        "file systems",
+        "network",
+        "probe",
+    ] {
+        assert!(text.contains(label), "{label} missing:\n{text}");
+    }
+    assert!(
+        text.contains("/bin/true ran in full isolation: AC"),
+        "{text}"
+    );
+}
+
+/// Sandbox flags that cannot work are one line and exit 2.
+#[test]
+fn bad_sandbox_flags_are_usage_errors() {
+    for args in [
+        vec!["--dir", "/nonexistent-dir:/x"],
+        vec!["--dir", "/tmp"],
+        vec!["--dir", "/tmp:relative"],
+        vec!["--file", "/nonexistent-file"],
+        vec!["--file", "/etc/hostname:../escape"],
+        vec!["--isolation", "none", "--file", "/etc/hostname"],
+        vec!["--isolation", "partial"],
+        vec!["--on-forbidden", "ignore"],
+    ] {
+        let d = run().args(args.clone()).program(["/bin/true"]).exec();
+        assert_eq!(d.status, 2, "{args:?}: {}", d.stderr);
+        assert_eq!(d.stderr.lines().count(), 1, "{args:?}: {}", d.stderr);
+        assert!(d.stderr.starts_with("judge: "), "{args:?}: {}", d.stderr);
+    }
+}

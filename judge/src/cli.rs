@@ -28,6 +28,9 @@ pub enum Command {
     /// Exit status: 0 for AC, 1 for any other verdict, 2 for a usage or
     /// configuration error.
     Run(RunArgs),
+    /// Say what this host supports (namespaces, cgroups, seccomp, file
+    /// systems), what `judge run` will use, and how to enable what is missing.
+    Doctor,
 }
 
 #[derive(Debug, Args)]

@@ -11,6 +11,11 @@ pub enum Error {
     /// The host refused to set up the sandbox or the loop.
     #[error("{0}")]
     Setup(String),
+    /// The jail cannot be built on this host (user namespaces disabled,
+    /// no seccomp, ...). The CLI exits with status 2: run `judge doctor`,
+    /// or choose `--isolation none` knowingly.
+    #[error("the sandbox cannot be set up on this host: {0}; `judge doctor` tells why and how to enable it, and --isolation none runs without file system, network and user isolation")]
+    Isolation(String),
     /// The responder could not be started.
     #[error("{0}")]
     Responder(String),

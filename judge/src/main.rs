@@ -4,6 +4,7 @@
 //! configuration error, always with one line on stderr saying why.
 
 mod cli;
+mod doctor;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -35,6 +36,7 @@ fn main() -> ExitCode {
     };
     match cli.command {
         cli::Command::Run(args) => run(args),
+        cli::Command::Doctor => doctor::report(),
     }
 }
 
@@ -48,7 +50,7 @@ fn run(args: cli::RunArgs) -> ExitCode {
     };
     let report = match session.run() {
         Ok(r) => r,
-        Err(Error::Usage(e)) => {
+        Err(e @ (Error::Usage(_) | Error::Isolation(_))) => {
             eprintln!("judge: {e}");
             return ExitCode::from(2);
         }

@@ -377,6 +377,14 @@ impl Session {
             .map_err(|e| {
                 if e.is_program_error() {
                     Error::Usage(format!("cannot run {}: {e}", path.display()))
+                } else if let sandbox::SpawnError::Root(
+                    sandbox::rootfs::PlanError::Source { .. }
+                    | sandbox::rootfs::PlanError::Invalid { .. },
+                ) = e
+                {
+                    Error::Usage(format!("--file/--dir: {e}"))
+                } else if e.is_isolation_error() {
+                    Error::Isolation(e.to_string())
                 } else {
                     Error::Setup(format!("cannot start {}: {e}", path.display()))
                 }

@@ -15,7 +15,9 @@ pub mod rootfs;
 pub mod seccomp;
 pub(crate) mod sys;
 
-pub use cgroup::{pid_namespace, Host as CgroupHost, MemoryStats, Version as CgroupVersion};
+pub use cgroup::{
+    pid_namespace, Host as CgroupHost, MemoryStats, Place as CgroupPlace, Version as CgroupVersion,
+};
 pub use child::ExitReport;
 pub use rootfs::{Bind, CopyIn, RootSpec, WORK_DIR};
 
@@ -91,6 +93,23 @@ pub enum SpawnError {
 }
 
 impl SpawnError {
+    /// True when a layer of the jail could not be set up on this host.
+    pub fn is_isolation_error(&self) -> bool {
+        match self {
+            SpawnError::Child { stage, .. } => matches!(
+                stage,
+                Stage::Network
+                    | Stage::Root
+                    | Stage::Identity
+                    | Stage::Capabilities
+                    | Stage::Seccomp
+            ),
+            SpawnError::Setup { what, .. } => what.contains("namespace"),
+            SpawnError::Filter(_) => true,
+            SpawnError::Root(_) => false,
+        }
+    }
+
     /// True when the program itself is at fault (missing, not executable,
     /// not a valid binary): a usage error, not a judge failure.
     pub fn is_program_error(&self) -> bool {

@@ -1,0 +1,157 @@
+//! `judge doctor`: what this host offers, what `judge run` will use, and how
+//! to enable what is missing. Every claim comes from the kernel's own files
+//! or from a real jailed run, not from assumptions.
+
+use std::process::ExitCode;
+
+use judge::sandbox::{self, CgroupHost, CgroupVersion};
+use judge::{IsolationLevel, Session, Verdict};
+
+pub fn report() -> ExitCode {
+    println!("judge doctor: what this host offers, and what `judge run` will use\n");
+    // SAFETY: no preconditions.
+    let uid = unsafe { libc::geteuid() };
+    line(
+        "running as",
+        if uid == 0 {
+            "root: the program runs as uid 60000; the empty network namespace is pinned once".into()
+        } else {
+            format!("uid {uid}, without root: a user namespace of its own grants the namespaces")
+        },
+    );
+
+    let max_userns = read("/proc/sys/user/max_user_namespaces");
+    let debian_knob = read("/proc/sys/kernel/unprivileged_userns_clone");
+    let userns = match (&max_userns, &debian_knob) {
+        (Some(n), _) if n == "0" => "disabled (user.max_user_namespaces = 0)".to_string(),
+        (_, Some(k)) if k == "0" && uid != 0 => {
+            "disabled for unprivileged users (kernel.unprivileged_userns_clone = 0)".to_string()
+        }
+        (Some(n), _) => format!("available (user.max_user_namespaces = {n})"),
+        (None, _) => "unknown (no /proc/sys/user/max_user_namespaces)".to_string(),
+    };
+    line("user namespaces", userns);
+
+    let host = CgroupHost::get();
+    let place = |p: &Option<sandbox::CgroupPlace>, what: &str| match p {
+        Some(p) => format!(
+            "{what}: {} at {}",
+            match p.version {
+                CgroupVersion::V1 => "v1",
+                CgroupVersion::V2 => "v2",
+            },
+            p.base.display()
+        ),
+        None => format!("{what}: none"),
+    };
+    line("cgroups", place(&host.memory, "memory"));
+    line("", place(&host.pids, "pids"));
+    line("", place(&host.cpu, "cpu accounting"));
+    for n in &host.notes {
+        line("", format!("note: {n}"));
+    }
+    if host.memory.is_none() || host.pids.is_none() {
+        line(
+            "",
+            "without them memory falls back to RLIMIT_AS and processes to RLIMIT_NPROC; \
+             as root, mount the controllers; without root, ask for a delegated cgroup v2 \
+             subtree (systemd-run --user --scope -p Delegate=yes) and set JUDGE_CGROUP_ROOT"
+                .into(),
+        );
+    }
+
+    let actions = read("/proc/sys/kernel/seccomp/actions_avail");
+    line(
+        "seccomp",
+        match &actions {
+            Some(a) if a.contains("user_notif") => {
+                "filters with user notification: refused calls are named in the result".into()
+            }
+            Some(a) => format!("filters, but no user notification (actions: {a}): kernel too old"),
+            None => "no seccomp filters in this kernel (CONFIG_SECCOMP_FILTER)".into(),
+        },
+    );
+    let fs = std::fs::read_to_string("/proc/filesystems").unwrap_or_default();
+    let has = |name: &str| {
+        fs.lines()
+            .any(|l| l.split_whitespace().last() == Some(name))
+    };
+    line(
+        "file systems",
+        format!(
+            "tmpfs {}, proc {}, overlay {}",
+            yes(has("tmpfs")),
+            yes(has("proc")),
+            yes(has("overlay"))
+        ),
+    );
+    line(
+        "network",
+        if uid != 0 {
+            "a new namespace per run (only root can pin a shared one)".to_string()
+        } else if std::path::Path::new(sandbox::netns::PATH).exists() {
+            format!("the empty namespace pinned at {}", sandbox::netns::PATH)
+        } else {
+            format!(
+                "an empty namespace, pinned at {} on first run",
+                sandbox::netns::PATH
+            )
+        },
+    );
+
+    // The proof: a real jailed run.
+    let probe = Session::new("/bin/true", Vec::<String>::new())
+        .isolation(IsolationLevel::Full)
+        .run();
+    println!();
+    match probe {
+        Ok(r) if r.verdict == Verdict::AC => {
+            line(
+                "probe",
+                format!(
+                    "/bin/true ran in full isolation: AC in {} ms (network {:?}, seccomp {})",
+                    r.wall_time_ms,
+                    r.isolation.network,
+                    yes(r.isolation.seccomp)
+                ),
+            );
+            println!("\njudge run will use: --isolation full (the default)");
+            ExitCode::SUCCESS
+        }
+        Ok(r) => {
+            line(
+                "probe",
+                format!("/bin/true in full isolation: {} ({})", r.verdict, r.message),
+            );
+            ExitCode::from(1)
+        }
+        Err(e) => {
+            line("probe", format!("full isolation fails here: {e}"));
+            println!(
+                "\njudge run will refuse to run without --isolation none.\nTo enable it: \
+                 allow user namespaces (sysctl user.max_user_namespaces=15000, and on Debian \
+                 kernel.unprivileged_userns_clone=1), run on a kernel with seccomp filters, or run \
+                 the judge as root."
+            );
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn line(label: &str, text: String) {
+    println!("  {label:<16} {text}");
+}
+
+fn yes(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+fn read(path: &str) -> Option<String> {
+    std::fs::read_to_string(path)
+        .ok()
+        .map(|s| s.trim().to_string())
+}
