@@ -28,7 +28,7 @@
 //! says where its processes ran. The C fixtures (benches/fixtures/*.c) are
 //! compiled with gcc into the target directory at start.
 //!
-//! Knobs (environment): BENCH_REPS (5), BENCH_PINNED_REPS (7),
+//! Knobs (environment): BENCH_ONLY=overhead (section 1 alone), BENCH_REPS (5), BENCH_PINNED_REPS (7),
 //! BENCH_SESSIONS (200 per repetition), BENCH_ROUNDS (100000, pinned and
 //! default ping-pong), BENCH_UNPINNED_ROUNDS (20000: an unpinned round trip
 //! can cost 100 us on a small VM), BENCH_MIB (1024), BENCH_CPU (0: the CPU of
@@ -106,6 +106,9 @@ fn main() {
     let t = Instant::now();
     session_overhead(&k, &any);
     println!("  [section: {:.1} s]", t.elapsed().as_secs_f64());
+    if std::env::var("BENCH_ONLY").is_ok_and(|v| v == "overhead") {
+        return;
+    }
     let t = Instant::now();
     ping_pong(&k, &fx, &any, &mut targets);
     println!("  [section: {:.1} s]", t.elapsed().as_secs_f64());
@@ -139,9 +142,9 @@ fn session_overhead(k: &Knobs, any: &str) {
             .expect("spawning /bin/true");
         assert!(st.success());
     };
-    let judge = |json: bool| {
+    let judge_with = |json: bool, isolation: &str| {
         let mut c = Command::new(JUDGE);
-        c.args(["run", "--cpus", "any"]);
+        c.args(["run", "--cpus", "any", "--isolation", isolation]);
         if json {
             c.arg("--json");
         }
@@ -154,6 +157,7 @@ fn session_overhead(k: &Knobs, any: &str) {
             .expect("spawning the judge");
         assert!(st.success(), "judge run -- /bin/true: {st}");
     };
+    let judge = |json: bool| judge_with(json, "full");
     type Case<'a> = (&'a str, Box<dyn Fn() + 'a>);
     let cases: Vec<Case> = vec![
         ("bare spawn+wait /bin/true (std Command)", Box::new(spawn)),
@@ -168,6 +172,10 @@ fn session_overhead(k: &Knobs, any: &str) {
         (
             "judge run --cpus any --json -- /bin/true",
             Box::new(|| judge(true)),
+        ),
+        (
+            "  the same, --isolation none",
+            Box::new(|| judge_with(true, "none")),
         ),
     ];
     for (_, f) in &cases {
@@ -229,9 +237,41 @@ fn session_overhead(k: &Knobs, any: &str) {
     );
     println!(
         "  (ratios against the first row; back to back the judge adds {} ms/session, \
-         a lone session {} ms; {LONE_SESSIONS} lone sessions per repetition)",
+         a lone session {} ms; {LONE_SESSIONS} lone sessions per repetition; \
+         full isolation costs {} ms over --isolation none)",
         fmt3(median(&samples[2]) - base),
-        fmt3(m - base)
+        fmt3(m - base),
+        fmt3(median(&samples[3]) - median(&samples[4]))
+    );
+    // Throughput: two sessions at a time, back to back, as a grader would.
+    let mut rates = Vec::new();
+    for _ in 0..k.reps {
+        let t = Instant::now();
+        std::thread::scope(|sc| {
+            for _ in 0..2 {
+                sc.spawn(|| {
+                    for _ in 0..k.sessions / 2 {
+                        judge(true);
+                    }
+                });
+            }
+        });
+        rates.push((k.sessions / 2 * 2) as f64 / t.elapsed().as_secs_f64());
+    }
+    println!(
+        "  {:<44} {:<18} {:>24} {:>8}",
+        "sessions/s, two in parallel (--json, full)",
+        any,
+        format!(
+            "{:.0} {}",
+            median(&rates),
+            spread(&rates, |x| format!("{x:.0}"))
+        ),
+        if median(&rates) >= 300.0 {
+            "PASS"
+        } else {
+            "MISS"
+        }
     );
 }
 
