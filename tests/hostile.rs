@@ -199,3 +199,78 @@ fn a_fork_bomb_is_contained() {
     );
     assert_eq!(v["limits"]["processes"]["limit"], 8);
 }
+
+/// --keep-workdir copies regular files and folders only: symlinks planted
+/// toward host files, FIFOs (which would block a reader) and trees too deep
+/// are left behind and named; nothing is followed, nothing hangs.
+#[test]
+fn keep_workdir_copies_only_what_is_safe() {
+    let dest = temp_dir("keep").join("out");
+    let script = "mkdir -p a/b && printf hi > a/b/f && ln -s /etc/passwd link \
+                  && ln -s / root && mkfifo fifo && printf x > 'new\nline' \
+                  && d=deep; for i in $(seq 70); do d=$d/d; done; mkdir -p $d; exit 3";
+    let v = run()
+        .args(["--keep-workdir", dest.to_str().unwrap()])
+        .program(["/bin/sh", "-c", script])
+        .json();
+    assert_eq!(v["verdict"], "RE", "{}", brief(&v));
+    let kept = &v["workdir_kept"];
+    assert_eq!(kept["files"], 2, "{kept}");
+    assert_eq!(kept["bytes"], 3, "{kept}");
+    let skipped: Vec<&str> = kept["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    for want in [
+        "link: a symbolic link, not copied",
+        "root: a symbolic link, not copied",
+        "fifo: a FIFO, not copied",
+    ] {
+        assert!(skipped.contains(&want), "{want} not in {skipped:?}");
+    }
+    assert!(
+        skipped.iter().any(|s| s.ends_with("deeper than 64 levels")),
+        "{skipped:?}"
+    );
+    assert_eq!(std::fs::read_to_string(dest.join("a/b/f")).unwrap(), "hi");
+    assert_eq!(
+        std::fs::read_to_string(dest.join("new\nline")).unwrap(),
+        "x"
+    );
+    assert!(std::fs::symlink_metadata(dest.join("link")).is_err());
+    assert!(std::fs::symlink_metadata(dest.join("fifo")).is_err());
+}
+
+/// The work directory is kept after a kill too (the tree dies, init holds
+/// the namespace until the copy is done), and nothing is left running.
+#[test]
+fn keep_workdir_after_tle() {
+    let dest = temp_dir("keep-tle").join("out");
+    let tok = token("keep-tle");
+    let v = run()
+        .args([
+            "--time-limit",
+            "0.2",
+            "--keep-workdir",
+            dest.to_str().unwrap(),
+        ])
+        .program([
+            "/bin/sh".to_string(),
+            "-c".into(),
+            format!("echo {tok} > f; (while :; do :; done) & while :; do :; done"),
+        ])
+        .json();
+    assert_eq!(v["verdict"], "TLE", "{}", brief(&v));
+    assert_eq!(v["workdir_kept"]["files"], 1);
+    assert_eq!(
+        std::fs::read_to_string(dest.join("f")).unwrap(),
+        format!("{tok}\n")
+    );
+    assert!(
+        processes_with(&tok).is_empty(),
+        "{:?}",
+        processes_with(&tok)
+    );
+}

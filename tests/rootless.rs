@@ -266,3 +266,35 @@ fn rootless_jail_contains_attacks() {
         }
     }
 }
+
+/// Without root the program owns its root directory, so it can swap /box
+/// for a symlink toward the host's files before it ends: the copy-out must
+/// not follow it.
+#[test]
+fn rootless_keep_workdir_does_not_follow_a_swapped_box() {
+    if user().is_none() {
+        return;
+    }
+    let dest = shared_dir().join(token("rl-keep"));
+    let d = as_user(
+        run()
+            .arg("--json")
+            .args(["--keep-workdir", dest.to_str().unwrap()])
+            .program([
+                "/bin/sh",
+                "-c",
+                "cd / && mv box old && ln -s /etc box && echo swapped",
+            ]),
+    );
+    let v = d.json();
+    assert_eq!(v["stdout"], "swapped\n", "{}", brief(&v));
+    assert_eq!(v["workdir_kept"], serde_json::Value::Null, "{}", brief(&v));
+    let warned = v["warnings"].as_array().unwrap();
+    assert!(
+        warned
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("copying the work directory")),
+        "{warned:?}"
+    );
+    assert!(std::fs::read_dir(&dest).map_or(true, |mut r| r.next().is_none()));
+}

@@ -84,6 +84,11 @@ pub struct RunArgs {
     #[arg(long, value_name = "SRC:DEST[:rw]", help_heading = "Sandbox")]
     pub dir: Vec<String>,
 
+    /// After the run, copy the work directory's files to DIR (created; must
+    /// be empty if it exists). Symlinks, FIFOs and devices are not copied.
+    #[arg(long, value_name = "DIR", help_heading = "Sandbox")]
+    pub keep_workdir: Option<PathBuf>,
+
     /// What a refused system call does: fail (EPERM, listed in the result)
     /// or kill (RE).
     #[arg(long, value_name = "fail|kill", default_value = "fail", value_parser = parse_on_forbidden, help_heading = "Sandbox")]
@@ -248,9 +253,19 @@ impl RunArgs {
         session = session
             .isolation(self.isolation)
             .on_forbidden(self.on_forbidden);
-        if self.isolation == IsolationLevel::None && !(self.file.is_empty() && self.dir.is_empty())
+        if self.isolation == IsolationLevel::None
+            && !(self.file.is_empty() && self.dir.is_empty() && self.keep_workdir.is_none())
         {
-            return Err("--file and --dir need --isolation full".into());
+            return Err("--file, --dir and --keep-workdir need --isolation full".into());
+        }
+        if let Some(k) = &self.keep_workdir {
+            if k.exists() && std::fs::read_dir(k).map_or(true, |mut d| d.next().is_some()) {
+                return Err(format!(
+                    "--keep-workdir {}: exists and is not an empty directory",
+                    k.display()
+                ));
+            }
+            session = session.keep_workdir(k);
         }
         for f in &self.file {
             let (src, dest) = match f.split_once(':') {

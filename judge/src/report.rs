@@ -61,6 +61,20 @@ pub struct Report {
     pub warnings: Vec<String>,
     /// System calls the sandbox refused to the program, with counts.
     pub refused_syscalls: Vec<Refused>,
+    /// The work directory as copied out (`--keep-workdir`); a copy that
+    /// failed is in `warnings`.
+    pub workdir_kept: Option<KeptReport>,
+}
+
+/// What `--keep-workdir` copied.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeptReport {
+    pub path: std::path::PathBuf,
+    pub files: u64,
+    pub dirs: u64,
+    pub bytes: u64,
+    /// Entries not copied (symlinks, FIFOs, devices, too deep), with why.
+    pub skipped: Vec<String>,
 }
 
 /// One refused system call.

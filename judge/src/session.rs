@@ -87,6 +87,7 @@ pub struct Session {
     on_forbidden: OnForbidden,
     files: Vec<sandbox::CopyIn>,
     dirs: Vec<sandbox::Bind>,
+    keep_workdir: Option<PathBuf>,
 }
 
 impl Session {
@@ -112,7 +113,15 @@ impl Session {
             on_forbidden: OnForbidden::Fail,
             files: Vec::new(),
             dirs: Vec::new(),
+            keep_workdir: None,
         }
+    }
+
+    /// After the run, copy the work directory's regular files and folders
+    /// to `dest` (created; must be empty if it exists).
+    pub fn keep_workdir(mut self, dest: impl Into<PathBuf>) -> Self {
+        self.keep_workdir = Some(dest.into());
+        self
     }
 
     pub fn isolation(mut self, level: IsolationLevel) -> Self {
@@ -332,6 +341,7 @@ impl Session {
                         gid,
                     },
                     seccomp: true,
+                    keep_workdir: self.keep_workdir.clone(),
                 })
             }
             IsolationLevel::None => None,
@@ -551,7 +561,23 @@ impl Session {
             },
             cpus: placed,
             judge_max_rss_kib: own_max_rss_kib(),
-            warnings: outcome.warnings.clone(),
+            warnings: {
+                let mut w = outcome.warnings.clone();
+                if let Some(Err(e)) = &outcome.kept {
+                    w.push(e.clone());
+                }
+                w
+            },
+            workdir_kept: match &outcome.kept {
+                Some(Ok(k)) => Some(crate::report::KeptReport {
+                    path: self.keep_workdir.clone().unwrap_or_default(),
+                    files: k.files,
+                    dirs: k.dirs,
+                    bytes: k.bytes,
+                    skipped: k.skipped.clone(),
+                }),
+                _ => None,
+            },
             refused_syscalls: outcome
                 .refused
                 .iter()

@@ -100,6 +100,8 @@ pub struct Outcome {
     pub warnings: Vec<String>,
     /// System calls refused to the program: name and count, first first.
     pub refused: Vec<(String, u64)>,
+    /// The work directory copied out (`--keep-workdir`), or why not.
+    pub kept: Option<Result<crate::sandbox::keep::Kept, String>>,
 }
 
 /// Figures of one output stream.
@@ -816,6 +818,7 @@ impl Driver {
             failure: self.failure.take(),
             warnings,
             refused: std::mem::take(&mut self.refused),
+            kept: self.tree.kept.take(),
         })
     }
 }

@@ -108,6 +108,20 @@ pub struct Plan<'a> {
     /// through a listener sent to the judge.
     pub filters: [(*const libc::sock_filter, usize); 3],
     pub n_filters: usize,
+    /// Keep the namespaces alive after the program's exit (for copying its
+    /// work directory out): see [`init_main`].
+    pub hold: bool,
+}
+
+/// What init sends, after the exit report, once it holds an empty
+/// namespace for the judge to look into.
+pub const HELD: u8 = b'h';
+
+/// Init's answer to SIGUSR1 from the judge in hold mode: end every other
+/// process of the namespace (the kernel spares init itself).
+extern "C" fn kill_the_rest(_: libc::c_int) {
+    // SAFETY: kill is async-signal-safe.
+    unsafe { libc::kill(-1, libc::SIGKILL) };
 }
 
 /// Size of a set-up failure message: stage, errno, step.
@@ -187,6 +201,14 @@ pub unsafe fn init_main(plan: &Plan<'_>) -> ! {
     if plan.hostname {
         libc::sethostname(c"judge".as_ptr(), 5);
     }
+    if plan.hold {
+        // The program resets every disposition before exec, so this stays
+        // init's own.
+        libc::signal(
+            libc::SIGUSR1,
+            kill_the_rest as *const () as libc::sighandler_t,
+        );
+    }
 
     let mut pidfd = -1;
     let pid = raw_fork_pidfd(&mut pidfd);
@@ -235,11 +257,31 @@ pub unsafe fn init_main(plan: &Plan<'_>) -> ! {
             }
             .encode();
             libc::write(plan.report, report.as_ptr().cast(), report.len());
+            if plan.hold {
+                hold(plan.report);
+            }
             libc::_exit(0);
         }
         if r == -1 && *libc::__errno_location() != libc::EINTR {
             libc::_exit(2);
         }
+    }
+}
+
+/// Hold mode, after the program's exit: end and reap everything else, tell
+/// the judge, and wait for its SIGKILL (or the judge's death) with the
+/// mount namespace, and so the work directory, still in place.
+unsafe fn hold(report: i32) -> ! {
+    libc::kill(-1, libc::SIGKILL);
+    loop {
+        let r = libc::wait4(-1, std::ptr::null_mut(), libc::__WALL, std::ptr::null_mut());
+        if r == -1 && *libc::__errno_location() != libc::EINTR {
+            break;
+        }
+    }
+    libc::write(report, [HELD].as_ptr().cast(), 1);
+    loop {
+        libc::pause();
     }
 }
 

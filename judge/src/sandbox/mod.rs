@@ -10,6 +10,7 @@
 mod cgroup;
 mod child;
 pub mod cpus;
+pub mod keep;
 pub mod netns;
 pub mod rootfs;
 pub mod seccomp;
@@ -51,6 +52,8 @@ pub struct TreeLimits {
 pub struct Jail {
     pub root: RootSpec,
     pub seccomp: bool,
+    /// Copy the work directory out to this host directory after the run.
+    pub keep_workdir: Option<PathBuf>,
 }
 
 /// The sandbox's own user for a judge running as root (as isolate's first
@@ -387,6 +390,7 @@ impl Sandbox {
             cap_last: cap_last(),
             filters: filter_slots,
             n_filters,
+            hold: jail.is_some_and(|j| j.keep_workdir.is_some()),
         };
 
         let mut flags = libc::CLONE_NEWPID as u64;
@@ -425,6 +429,8 @@ impl Sandbox {
             reaped: false,
             notifier: None,
             network: Network::Host,
+            keep_to: jail.and_then(|j| j.keep_workdir.clone()),
+            kept: None,
         };
         if rootless {
             map_identity(forked.pid).map_err(setup("writing the user namespace's id maps"))?;
@@ -525,6 +531,10 @@ pub struct Tree {
     /// Where the system calls refused to the program are reported.
     pub notifier: Option<seccomp::Notifier>,
     pub network: Network,
+    /// Where to copy the work directory when the tree finishes (hold mode).
+    keep_to: Option<PathBuf>,
+    /// What that copy did, once done.
+    pub kept: Option<Result<keep::Kept, String>>,
 }
 
 impl Tree {
@@ -648,16 +658,33 @@ impl Tree {
         self.try_exit()
     }
 
-    /// Kill every process of the tree. Idempotent.
+    /// Kill every process of the tree. Idempotent. In hold mode init is
+    /// spared (it kills the rest), so the work directory can be copied out.
     pub fn kill(&self) {
         if !self.reaped {
-            let _ = sys::pidfd_kill(&self.init_pidfd, libc::SIGKILL);
+            let signal = if self.keep_to.is_some() && self.kept.is_none() {
+                libc::SIGUSR1
+            } else {
+                libc::SIGKILL
+            };
+            let _ = sys::pidfd_kill(&self.init_pidfd, signal);
         }
     }
 
     /// Kill what is left and wait until nothing of the tree remains; returns
     /// the memory figures of the cgroup, if there was one.
     pub fn finish(&mut self) -> Option<MemoryStats> {
+        if let Some(dest) = self.keep_to.clone() {
+            if self.kept.is_none() && !self.reaped {
+                self.kill();
+                self.kept = Some(match self.wait_held() {
+                    Ok(()) => keep::copy_out(self.init_pid, WORK_DIR, &dest).map_err(|e| {
+                        format!("copying the work directory to {}: {e}", dest.display())
+                    }),
+                    Err(e) => Err(format!("the work directory could not be kept: {e}")),
+                });
+            }
+        }
         self.kill();
         if !self.reaped {
             // Init's exit returns only after the kernel has killed and
@@ -666,6 +693,36 @@ impl Tree {
             self.reaped = true;
         }
         self.group.as_ref().and_then(|g| g.memory_stats())
+    }
+
+    /// Wait (briefly) for init to say it holds an empty namespace.
+    fn wait_held(&mut self) -> io::Result<()> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(2);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return Err(io::Error::other(
+                    "init did not hand the namespace over in time",
+                ));
+            }
+            let mut p = libc::pollfd {
+                fd: self.report.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: one valid pollfd.
+            unsafe { libc::poll(&mut p, 1, left.as_millis().max(1) as i32) };
+            let mut buf = [0u8; REPORT_LEN];
+            match self.report.read(&mut buf) {
+                // The exit report, not read by the loop when it killed first.
+                Ok(REPORT_LEN) => continue,
+                Ok(1) if buf[0] == child::HELD => return Ok(()),
+                Ok(0) => return Err(io::Error::other("init ended")),
+                Ok(_) => return Err(io::Error::other("unexpected message from init")),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     pub fn has_cgroup(&self) -> bool {
