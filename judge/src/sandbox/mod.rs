@@ -431,6 +431,7 @@ impl Sandbox {
             network: Network::Host,
             keep_to: jail.and_then(|j| j.keep_workdir.clone()),
             kept: None,
+            stats_read: false,
         };
         if rootless {
             map_identity(forked.pid).map_err(setup("writing the user namespace's id maps"))?;
@@ -535,6 +536,8 @@ pub struct Tree {
     keep_to: Option<PathBuf>,
     /// What that copy did, once done.
     pub kept: Option<Result<keep::Kept, String>>,
+    /// The memory figures were handed out (by the first `finish`).
+    stats_read: bool,
 }
 
 impl Tree {
@@ -672,7 +675,8 @@ impl Tree {
     }
 
     /// Kill what is left and wait until nothing of the tree remains; returns
-    /// the memory figures of the cgroup, if there was one.
+    /// the memory figures of the cgroup, if there was one (on the first call
+    /// only: later calls, such as the one in `Drop`, do not read them again).
     pub fn finish(&mut self) -> Option<MemoryStats> {
         if let Some(dest) = self.keep_to.clone() {
             if self.kept.is_none() && !self.reaped {
@@ -692,6 +696,10 @@ impl Tree {
             let _ = sys::reap_pidfd(&self.init_pidfd, false);
             self.reaped = true;
         }
+        if self.stats_read {
+            return None;
+        }
+        self.stats_read = true;
         self.group.as_ref().and_then(|g| g.memory_stats())
     }
 
