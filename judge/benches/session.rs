@@ -71,7 +71,23 @@ struct Fixtures {
     writer: PathBuf,
 }
 
+/// A grader embedding the library: `n` full-isolation sessions of
+/// /bin/true, back to back, in this process.
+fn library_sessions(n: usize) {
+    for _ in 0..n {
+        let r = judge::Session::new("/bin/true", Vec::<String>::new())
+            .run()
+            .expect("library session");
+        assert_eq!(r.verdict, judge::Verdict::AC, "{}", r.message);
+    }
+}
+
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--library-worker") {
+        library_sessions(args[2].parse().expect("a session count"));
+        return;
+    }
     let t0 = Instant::now();
     let k = Knobs {
         reps: env_num("BENCH_REPS", 5).max(1) as usize,
@@ -243,6 +259,55 @@ fn session_overhead(k: &Knobs, any: &str) {
         fmt3(m - base),
         fmt3(median(&samples[3]) - median(&samples[4]))
     );
+    // The same work through the library, in one process: what a grader
+    // service pays per session without starting a judge process each time.
+    library_sessions((k.sessions / 10).max(5));
+    let mut lib = Vec::new();
+    for _ in 0..k.reps {
+        let t = Instant::now();
+        library_sessions(k.sessions);
+        lib.push(t.elapsed().as_secs_f64() * 1e3 / k.sessions as f64);
+    }
+    println!(
+        "  {:<44} {:<18} {:>24} {:>8}",
+        "library Session::run, full, in one process",
+        any,
+        format!("{} {}", fmt3(median(&lib)), spread(&lib, fmt3)),
+        format!("{:.2}x", median(&lib) / base)
+    );
+    let mut lib_rates = Vec::new();
+    let me = std::env::current_exe().expect("the bench's own path");
+    for _ in 0..k.reps {
+        let t = Instant::now();
+        let workers: Vec<_> = (0..2)
+            .map(|_| {
+                Command::new(&me)
+                    .args(["--library-worker", &(k.sessions / 2).to_string()])
+                    .spawn()
+                    .expect("a library worker")
+            })
+            .collect();
+        for mut w in workers {
+            assert!(w.wait().unwrap().success());
+        }
+        lib_rates.push((k.sessions / 2 * 2) as f64 / t.elapsed().as_secs_f64());
+    }
+    println!(
+        "  {:<44} {:<18} {:>24} {:>8}",
+        "sessions/s, two library workers in parallel",
+        any,
+        format!(
+            "{:.0} {}",
+            median(&lib_rates),
+            spread(&lib_rates, |x| format!("{x:.0}"))
+        ),
+        if median(&lib_rates) >= 300.0 {
+            "PASS"
+        } else {
+            "MISS"
+        }
+    );
+
     // Throughput: two sessions at a time, back to back, as a grader would.
     let mut rates = Vec::new();
     for _ in 0..k.reps {

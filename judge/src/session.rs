@@ -630,20 +630,33 @@ fn own_max_rss_kib() -> u64 {
 
 /// SIGPIPE ignored for the session (writing to a program that closed its
 /// stdin must be an EPIPE, not the judge's death), restored afterwards.
-struct IgnoreSigpipe(libc::sighandler_t);
+struct IgnoreSigpipe;
+
+/// Sessions running now in this process, and the SIGPIPE disposition the
+/// first of them found: the disposition is process-wide, so it is set by the
+/// first session and restored by the last, not by each.
+static SIGPIPE_USERS: std::sync::Mutex<(usize, libc::sighandler_t)> =
+    std::sync::Mutex::new((0, libc::SIG_DFL));
 
 impl IgnoreSigpipe {
     fn new() -> Self {
-        // SAFETY: setting a disposition has no memory-safety preconditions.
-        IgnoreSigpipe(unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) })
+        let mut users = SIGPIPE_USERS.lock().unwrap_or_else(|e| e.into_inner());
+        if users.0 == 0 {
+            // SAFETY: setting a disposition has no memory-safety preconditions.
+            users.1 = unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+        }
+        users.0 += 1;
+        IgnoreSigpipe
     }
 }
 
 impl Drop for IgnoreSigpipe {
     fn drop(&mut self) {
-        if self.0 != libc::SIG_ERR {
-            // SAFETY: restores the disposition saved in `new`.
-            unsafe { libc::signal(libc::SIGPIPE, self.0) };
+        let mut users = SIGPIPE_USERS.lock().unwrap_or_else(|e| e.into_inner());
+        users.0 -= 1;
+        if users.0 == 0 && users.1 != libc::SIG_ERR {
+            // SAFETY: restores the disposition saved by the first session.
+            unsafe { libc::signal(libc::SIGPIPE, users.1) };
         }
     }
 }

@@ -333,7 +333,7 @@ impl Sandbox {
             None => None,
         };
         let filters = match jail {
-            Some(j) if j.seccomp => Some(seccomp::Filters::new()?),
+            Some(j) if j.seccomp => Some(seccomp::Filters::get()?),
             _ => None,
         };
         let mut network = Network::Host;

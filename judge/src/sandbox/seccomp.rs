@@ -113,6 +113,15 @@ pub struct Filters {
 pub struct FilterError(String);
 
 impl Filters {
+    /// The filters, compiled once per process.
+    pub fn get() -> Result<&'static Filters, FilterError> {
+        static FILTERS: std::sync::OnceLock<Result<Filters, String>> = std::sync::OnceLock::new();
+        FILTERS
+            .get_or_init(|| Filters::new().map_err(|e| e.0))
+            .as_ref()
+            .map_err(|e| FilterError(e.clone()))
+    }
+
     pub fn new() -> Result<Filters, FilterError> {
         let arch = TargetArch::x86_64;
         let err = |e: seccompiler::BackendError| FilterError(e.to_string());
