@@ -290,10 +290,24 @@ pub struct Settings {
     pub max_tasks: Option<u64>,
 }
 
+/// Groups kept for reuse, per PID namespace. Making and removing a group
+/// costs about a third of a millisecond per hierarchy, so the v1 pids and
+/// CPU-accounting groups (whose only counter, cpuacct.usage, can be reset)
+/// of a finished tree are kept and the next session claims them. Memory
+/// groups are always fresh: a reused one would still be charged with the
+/// page cache its last tree read, and reclaiming that (force_empty) costs
+/// as much as a new group.
+const POOL_SLOTS: usize = 16;
+
 /// One group per sandboxed process tree, in each hierarchy that serves us.
 #[derive(Debug)]
 pub struct Cgroup {
-    dirs: Vec<PathBuf>,
+    /// The claim on a pooled set of groups: a lock on the first pooled
+    /// directory, held (never read) until this value is dropped. `None`: no
+    /// group of this tree is pooled.
+    _pool_lock: Option<File>,
+    /// Each directory, and whether it is pooled (kept when dropped).
+    dirs: Vec<(PathBuf, bool)>,
     /// cgroup.procs of each hierarchy, opened so the child can join with one
     /// write("0") before exec, without allocating.
     procs: Vec<OwnedFd>,
@@ -308,13 +322,70 @@ impl Cgroup {
     /// Create the groups with `settings` applied. Returns `None` when the host
     /// offers no cgroup at all.
     pub fn create(host: &Host, settings: Settings) -> io::Result<Option<Cgroup>> {
-        let name = format!(
+        let fresh = format!(
             "judge-{}-{}-{}",
             pid_namespace(),
             std::process::id(),
             SEQ.fetch_add(1, Ordering::Relaxed)
         );
+        // JUDGE_CGROUP_POOL=0 turns reuse off (fresh groups, removed after).
+        let pooling = std::env::var_os("JUDGE_CGROUP_POOL").is_none_or(|v| v != "0");
+        let lock_place = [&host.pids, &host.cpu]
+            .into_iter()
+            .flatten()
+            .find(|p| p.version == Version::V1);
+        if let (true, Some(place)) = (pooling, lock_place) {
+            for slot in 0..POOL_SLOTS {
+                let name = format!("judge-pool-{}-{slot}", pid_namespace());
+                if let Some(lock) = Self::claim(host, place, &name)? {
+                    return Self::make(host, settings, &fresh, Some((name, lock)));
+                }
+            }
+        }
+        Self::make(host, settings, &fresh, None)
+    }
+
+    /// Claim the pooled groups called `name` if no other judge holds them
+    /// and they are empty: returns the lock that holds the claim.
+    fn claim(host: &Host, lock_place: &Place, name: &str) -> io::Result<Option<File>> {
+        let dir = lock_place.base.join(name);
+        match fs::create_dir(&dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
+        let lock = OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC | libc::O_NOFOLLOW)
+            .open(&dir)?;
+        // SAFETY: flock on a descriptor we own; released when it is closed.
+        if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+            return Ok(None);
+        }
+        // Ours now. Something still inside (a task that outlived its judge
+        // would be a bug elsewhere) rules the slot out.
+        for place in [&host.pids, &host.cpu].into_iter().flatten() {
+            let procs = fs::read_to_string(place.base.join(name).join("cgroup.procs"));
+            if procs.is_ok_and(|p| !p.trim().is_empty()) {
+                return Ok(None);
+            }
+        }
+        Ok(Some(lock))
+    }
+
+    /// Make (or, for pooled ones, reuse) the groups and apply `settings`.
+    fn make(
+        host: &Host,
+        settings: Settings,
+        fresh: &str,
+        pool: Option<(String, File)>,
+    ) -> io::Result<Option<Cgroup>> {
+        let (pool_name, pool_lock) = match pool {
+            Some((n, l)) => (Some(n), Some(l)),
+            None => (None, None),
+        };
         let mut cg = Cgroup {
+            _pool_lock: pool_lock,
             dirs: Vec::new(),
             procs: Vec::new(),
             memory: None,
@@ -331,10 +402,20 @@ impl Cgroup {
                 Some(p) => p,
                 None => continue,
             };
-            let dir = place.base.join(&name);
-            if !cg.dirs.contains(&dir) {
-                fs::create_dir(&dir)?;
-                cg.dirs.push(dir.clone());
+            let pooled = what != "memory" && place.version == Version::V1 && pool_name.is_some();
+            let name = if pooled {
+                pool_name.as_deref().unwrap()
+            } else {
+                fresh
+            };
+            let dir = place.base.join(name);
+            if !cg.dirs.iter().any(|(d, _)| *d == dir) {
+                match fs::create_dir(&dir) {
+                    Ok(()) => {}
+                    Err(e) if pooled && e.kind() == io::ErrorKind::AlreadyExists => {}
+                    Err(e) => return Err(e),
+                }
+                cg.dirs.push((dir.clone(), pooled));
                 let procs = OpenOptions::new()
                     .write(true)
                     .custom_flags(libc::O_CLOEXEC)
@@ -366,7 +447,13 @@ impl Cgroup {
                 }
                 _ => {
                     let file = match place.version {
-                        Version::V1 => "cpuacct.usage",
+                        Version::V1 => {
+                            if pooled {
+                                // Restarts from 0 when 0 is written to it.
+                                write(&dir, "cpuacct.usage", 0)?;
+                            }
+                            "cpuacct.usage"
+                        }
                         Version::V2 => "cpu.stat",
                     };
                     cg.cpu = Some((place.version, File::open(dir.join(file))?));
@@ -443,7 +530,9 @@ impl Drop for Cgroup {
     fn drop(&mut self) {
         self.procs.clear();
         self.cpu = None;
-        for dir in &self.dirs {
+        // Pooled groups stay for the next session (the lock goes with this
+        // value); the others go.
+        for (dir, _) in self.dirs.iter().filter(|(_, pooled)| !pooled) {
             // The tree has been reaped before we get here, but the kernel
             // may take a moment to release the last task's accounting, so a
             // handful of retries with a short pause are allowed here (and
