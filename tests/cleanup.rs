@@ -193,3 +193,55 @@ fn sigkill_to_the_judge_still_kills_the_tree() {
         cgroups_of(killed)
     );
 }
+
+/// Reused (pooled) groups start each session from zero and are empty
+/// between sessions.
+#[test]
+fn pooled_groups_start_from_zero_and_end_empty() {
+    let v = run()
+        .args(["--time-limit", "0.3"])
+        .program([prog("fork_spin"), "2".into()])
+        .json();
+    assert_eq!(v["verdict"], "TLE", "{}", brief(&v));
+    for _ in 0..3 {
+        let v = run().program([prog("exit_n"), "0".into()]).json();
+        assert_eq!(v["verdict"], "AC", "{}", brief(&v));
+        assert!(v["cpu_time_ms"].as_u64().unwrap() < 50, "{}", brief(&v));
+    }
+    // Every pooled group, by name (one per hierarchy).
+    let mut pooled: std::collections::BTreeMap<String, Vec<std::path::PathBuf>> =
+        Default::default();
+    walk(std::path::Path::new("/sys/fs/cgroup"), 0, &mut |p| {
+        let name = p
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        if name.starts_with("judge-pool-") {
+            pooled.entry(name).or_default().push(p.to_path_buf());
+        }
+    });
+    let mut busy = Vec::new();
+    for dirs in pooled.values() {
+        // The claim is a flock on the pids group (the first pooled
+        // hierarchy here); a slot held by another test's session right now
+        // is skipped, one nobody holds must be empty.
+        let lock = dirs
+            .iter()
+            .find(|d| d.starts_with("/sys/fs/cgroup/pids"))
+            .unwrap_or(&dirs[0]);
+        let f = std::fs::File::open(lock).unwrap();
+        use std::os::fd::AsRawFd;
+        // SAFETY: flock on a descriptor we own, released when it closes.
+        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+            continue;
+        }
+        for d in dirs {
+            let procs = std::fs::read_to_string(d.join("cgroup.procs")).unwrap_or_default();
+            if !procs.trim().is_empty() {
+                busy.push(format!("{}: {procs}", d.display()));
+            }
+        }
+    }
+    assert!(busy.is_empty(), "{busy:?}");
+}
