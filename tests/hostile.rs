@@ -19,6 +19,9 @@ const ATTACKS: &[(&[&str], &str, &str, Option<&str>)] = &[
     ),
     (&["tcp", "1.1.1.1"], "AC", "socket EPERM\n", Some("socket")),
     (&["vsock"], "AC", "EPERM\n", Some("socket")),
+    (&["abstract"], "AC", "EPERM\n", Some("bind")),
+    (&["inotify"], "AC", "EPERM\n", Some("inotify_init1")),
+    (&["affinity"], "AC", "EPERM\n", Some("sched_setaffinity")),
     (&["ptrace"], "AC", "EPERM\n", Some("ptrace")),
     (&["mount"], "AC", "EPERM\n", Some("mount")),
     (&["unshare"], "AC", "EPERM\n", Some("unshare")),
@@ -35,7 +38,6 @@ const ATTACKS: &[(&[&str], &str, &str, Option<&str>)] = &[
         None,
     ),
     (&["open_many"], "AC", "253 EMFILE\n", None),
-    (&["ids"], "AC", "60000 60000\n", None),
     (&["symlink_root"], "AC", "ENOENT\n", None),
     (&["int80"], "RE", "", None),
     (&["x32"], "RE", "", None),
@@ -93,13 +95,22 @@ fn the_root_shows_only_what_programs_need() {
     assert_eq!(seen, want, "{}", brief(&v));
 }
 
+/// As root, each running session has a uid of its own from 60000 up, the
+/// one the result names.
+fn sandbox_uid(v: &serde_json::Value) -> u64 {
+    let uid = v["isolation"]["uid"].as_u64().unwrap();
+    assert!((60000..60256).contains(&uid), "{uid}");
+    uid
+}
+
 #[test]
 fn isolation_is_reported() {
     let v = run().program([prog("hostile"), "ids".into()]).json();
+    let uid = sandbox_uid(&v);
+    assert_eq!(v["stdout"], format!("{uid} {uid}\n"));
     let iso = &v["isolation"];
     assert_eq!(iso["level"], "full");
     assert_eq!(iso["network"], "shared_empty");
-    assert_eq!(iso["uid"], 60000);
     assert_eq!(iso["capabilities_dropped"], true);
     assert_eq!(iso["seccomp"], true);
 }
@@ -158,7 +169,8 @@ fn setuid_binaries_do_not_elevate() {
     let v = run()
         .program([bin.to_string_lossy().into_owned(), "ids".into()])
         .json();
-    assert_eq!(v["stdout"], "60000 60000\n", "{}", brief(&v));
+    let uid = sandbox_uid(&v);
+    assert_eq!(v["stdout"], format!("{uid} {uid}\n"), "{}", brief(&v));
 }
 
 /// Files in (--file), folders shown (--dir), and what the program may do
@@ -272,5 +284,28 @@ fn keep_workdir_after_tle() {
         processes_with(&tok).is_empty(),
         "{:?}",
         processes_with(&tok)
+    );
+}
+
+/// Sessions running side by side never share a uid (per-user kernel
+/// resources would be shared otherwise).
+#[test]
+fn concurrent_sessions_get_different_uids() {
+    let ids: Vec<u64> = std::thread::scope(|sc| {
+        let hs: Vec<_> = (0..3)
+            .map(|_| {
+                sc.spawn(|| {
+                    let v = run().program(["/bin/sh", "-c", "sleep 0.5; id -u"]).json();
+                    let uid = sandbox_uid(&v);
+                    assert_eq!(v["stdout"], format!("{uid}\n"));
+                    uid
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(
+        ids[0] != ids[1] && ids[1] != ids[2] && ids[0] != ids[2],
+        "{ids:?}"
     );
 }

@@ -324,17 +324,22 @@ impl Session {
             }
         };
 
+        // Held until the session is over: no other session gets this uid.
+        let mut uid_claim = None;
         let jail = match self.isolation {
             IsolationLevel::Full => {
                 // SAFETY: no preconditions.
                 let (uid, gid) = match unsafe { libc::geteuid() } {
-                    0 => (sandbox::SANDBOX_UID, sandbox::SANDBOX_UID),
+                    0 => {
+                        let claim = uid_claim.insert(sandbox::identity::claim());
+                        (claim.uid, claim.uid)
+                    }
                     uid => (uid, unsafe { libc::getegid() }),
                 };
                 Some(sandbox::Jail {
                     root: sandbox::RootSpec {
                         work_bytes: self.limits.work_dir,
-                        program: Some(path.clone()),
+                        program: Some(std::path::absolute(&path).unwrap_or_else(|_| path.clone())),
                         binds: self.dirs.clone(),
                         files: self.files.clone(),
                         uid,

@@ -103,7 +103,8 @@ pub fn claim_one() -> Claim {
     }
 }
 
-fn try_lock(path: PathBuf) -> io::Result<File> {
+/// An exclusive, non-blocking flock on `path` (created if missing).
+pub(crate) fn try_lock(path: PathBuf) -> io::Result<File> {
     let file = OpenOptions::new()
         .create(true)
         .write(true)

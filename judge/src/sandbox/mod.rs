@@ -10,6 +10,7 @@
 mod cgroup;
 mod child;
 pub mod cpus;
+pub mod identity;
 pub mod keep;
 pub mod netns;
 pub mod rootfs;
@@ -55,10 +56,6 @@ pub struct Jail {
     /// Copy the work directory out to this host directory after the run.
     pub keep_workdir: Option<PathBuf>,
 }
-
-/// The sandbox's own user for a judge running as root (as isolate's first
-/// box); a rootless judge's program keeps the judge's uid, mapped to itself.
-pub const SANDBOX_UID: u32 = 60000;
 
 /// How the network was taken away, for the report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -310,21 +307,6 @@ impl Sandbox {
 
         let cpus = self.cpus.as_ref().map(|list| cpus::to_cpu_set(list));
 
-        let path = cstring(self.path.as_os_str());
-        let cwd = self.cwd.as_ref().map(|d| cstring(d.as_os_str()));
-        let argv: Vec<*const libc::c_char> = self
-            .argv
-            .iter()
-            .map(|a| a.as_ptr())
-            .chain(std::iter::once(std::ptr::null()))
-            .collect();
-        let envp: Vec<*const libc::c_char> = self
-            .env
-            .iter()
-            .map(|a| a.as_ptr())
-            .chain(std::iter::once(std::ptr::null()))
-            .collect();
-
         // SAFETY: geteuid has no preconditions.
         let rootless = unsafe { libc::geteuid() } != 0;
         let jail = self.jail.as_ref();
@@ -356,6 +338,25 @@ impl Sandbox {
                 n_filters += 1;
             }
         }
+
+        let exec_path = root_plan
+            .as_ref()
+            .and_then(|p| p.program_path.clone())
+            .unwrap_or_else(|| self.path.clone());
+        let path = cstring(exec_path.as_os_str());
+        let cwd = self.cwd.as_ref().map(|d| cstring(d.as_os_str()));
+        let argv: Vec<*const libc::c_char> = self
+            .argv
+            .iter()
+            .map(|a| a.as_ptr())
+            .chain(std::iter::once(std::ptr::null()))
+            .collect();
+        let envp: Vec<*const libc::c_char> = self
+            .env
+            .iter()
+            .map(|a| a.as_ptr())
+            .chain(std::iter::once(std::ptr::null()))
+            .collect();
 
         let stdin = sys::above_stdio(stdin).map_err(setup("moving descriptors"))?;
         let stdout = sys::above_stdio(stdout).map_err(setup("moving descriptors"))?;

@@ -125,6 +125,9 @@ pub struct RootPlan {
     pub describe: Vec<String>,
     pub stage: CString,
     pub work_dir: CString,
+    /// The path to execute inside (the program as given, or its real path
+    /// where only that shows).
+    pub program_path: Option<PathBuf>,
     pub uid: u32,
     pub gid: u32,
     strings: Vec<CString>,
@@ -161,6 +164,7 @@ impl RootPlan {
             describe: Vec::new(),
             stage: CString::new(STAGE).unwrap(),
             work_dir: CString::new(WORK_DIR).unwrap(),
+            program_path: None,
             uid: spec.uid,
             gid: spec.gid,
             strings: Vec::new(),
@@ -194,12 +198,14 @@ impl RootPlan {
         );
 
         let mut shown: Vec<PathBuf> = Vec::new();
+        let mut linked: Vec<PathBuf> = Vec::new();
         for dir in SYSTEM_DIRS {
             let path = Path::new(dir);
             match std::fs::symlink_metadata(path) {
                 Ok(m) if m.file_type().is_symlink() => {
                     let target = std::fs::read_link(path).map_err(|e| src_err(path, e))?;
                     p.symlink(&target, path);
+                    linked.push(path.to_path_buf());
                 }
                 Ok(m) if m.is_dir() => {
                     p.bind(path, path, false)?;
@@ -272,22 +278,19 @@ impl RootPlan {
             // Through symlinks such as /bin -> usr/bin it may already show.
             let real = std::fs::canonicalize(program).map_err(|e| src_err(program, e))?;
             let visible = |p: &Path| {
-                shown.iter().any(|d| p.starts_with(d))
+                shown.iter().chain(&linked).any(|d| p.starts_with(d))
                     || spec.binds.iter().any(|b| p.starts_with(&b.dest))
             };
-            if !visible(&real) {
-                if visible(program)
-                    || p.made
-                        .iter()
-                        .any(|d| program.starts_with(d) && d != Path::new("/"))
-                {
-                    // Its path is taken by something else inside: show the
-                    // file itself at its real path.
-                    p.bind(&real, &real, false)?;
-                } else {
-                    p.bind(program, program, false)?;
-                }
-            }
+            p.program_path = Some(if visible(&real) && visible(program) {
+                program.clone()
+            } else if visible(&real) {
+                real
+            } else {
+                // The file itself, at its real path (a symlink's own path
+                // may be taken inside, by /tmp say).
+                p.bind(&real, &real, false)?;
+                real
+            });
         }
         for b in &spec.binds {
             if !b.dest.is_absolute() || b.dest.components().any(|c| c == Component::ParentDir) {

@@ -5,7 +5,8 @@
 //! program's set-up just before exec (the kernel applies the strictest
 //! answer of all):
 //! - the refused calls (namespaces, mounts, tracing, kernel keys, modules,
-//!   io_uring, sockets, ...) go to a user-space notifier: the judge records
+//!   io_uring, sockets and socket names, inotify, CPU affinity, ...) go to
+//!   a user-space notifier: the judge records
 //!   the call and answers EPERM, or kills the program, as the session says;
 //!   any other architecture (int 0x80) or the x32 ABI kills the process;
 //! - clone3 fails with ENOSYS (its flags live in memory a filter cannot
@@ -72,7 +73,26 @@ const REFUSED: &[(i64, &str)] = &[
     (libc::SYS_vhangup, "vhangup"),
     (libc::SYS_fanotify_init, "fanotify_init"),
     (libc::SYS_socket, "socket"),
+    // A socketpair's sockets are allowed, but never a name: runs that share
+    // the pinned network namespace share its abstract unix socket names.
+    (libc::SYS_bind, "bind"),
+    (libc::SYS_connect, "connect"),
+    (libc::SYS_setsockopt, "setsockopt"),
+    // A watch on a shared read-only file sees every other run open it.
+    (libc::SYS_inotify_init, "inotify_init"),
+    (libc::SYS_inotify_init1, "inotify_init1"),
+    (libc::SYS_inotify_add_watch, "inotify_add_watch"),
+    // The CPU the session was given is the only one it may use.
+    (libc::SYS_sched_setaffinity, "sched_setaffinity"),
     (libc::SYS_clone, "clone"),
+];
+
+/// setsockopt options (level SOL_SOCKET) that would give a socketpair's
+/// socket an abstract name of its own (autobind on send).
+const NAMING_OPTIONS: &[libc::c_int] = &[
+    libc::SO_PASSCRED,
+    libc::SO_PASSSEC,
+    76, /* SO_PASSPIDFD */
 ];
 
 /// clone(2) flags that would make namespaces.
@@ -146,6 +166,23 @@ impl Filters {
             libc::SYS_clone,
             conditional(0, NAMESPACE_FLAGS, true).map_err(err)?,
         );
+        let naming = NAMING_OPTIONS
+            .iter()
+            .map(|&opt| {
+                let level = libc::SOL_SOCKET as u64;
+                SeccompRule::new(vec![
+                    SeccompCondition::new(1, SeccompCmpArgLen::Dword, SeccompCmpOp::Eq, level)?,
+                    SeccompCondition::new(
+                        2,
+                        SeccompCmpArgLen::Dword,
+                        SeccompCmpOp::Eq,
+                        opt as u64,
+                    )?,
+                ])
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(err)?;
+        refused.insert(libc::SYS_setsockopt, naming);
         let notify = SeccompFilter::new(
             refused,
             SeccompAction::Allow,
