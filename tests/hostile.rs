@@ -309,3 +309,39 @@ fn concurrent_sessions_get_different_uids() {
         "{ids:?}"
     );
 }
+
+/// --file neither follows a final symlink (a submission's file list could
+/// point at /etc/shadow) nor blocks on a FIFO; --dir cannot replace the
+/// root, and one over /tmp leaves the rest of the jail in place.
+#[test]
+fn files_in_are_not_followed_or_waited_for() {
+    let dir = temp_dir("filesin");
+    std::os::unix::fs::symlink("/etc/shadow", dir.join("input.txt")).unwrap();
+    let fifo = dir.join("fifo");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    let d = dir.to_string_lossy().into_owned();
+    for (args, why) in [
+        (
+            vec!["--file".to_string(), format!("{d}/input.txt")],
+            "a symbolic link",
+        ),
+        (
+            vec!["--file".to_string(), format!("{d}/fifo")],
+            "only regular files",
+        ),
+        (vec!["--dir".to_string(), format!("{d}:/")], "root itself"),
+    ] {
+        let done = run().args(args.clone()).program(["/bin/true"]).exec();
+        assert_eq!(done.status, 2, "{args:?}: {}", done.stderr);
+        assert!(done.stderr.contains(why), "{args:?}: {}", done.stderr);
+        assert!(done.elapsed.as_secs() < 5, "{args:?}");
+    }
+    let v = run()
+        .args(["--dir", &format!("{d}:/tmp:rw")])
+        .program(["/bin/sh", "-c", "ls /usr >/dev/null && ls /tmp"])
+        .json();
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
+    assert_eq!(v["stdout"], "fifo\ninput.txt\n", "{}", brief(&v));
+}

@@ -15,7 +15,7 @@ use std::fs::File;
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Component, Path, PathBuf};
 
 /// The program's working directory (and HOME) inside the new root.
@@ -175,7 +175,7 @@ impl RootPlan {
             opens: Vec::new(),
         };
         // Nothing mounted here may propagate back to the host.
-        p.mount(
+        p.mount_host(
             None,
             "/",
             None,
@@ -188,7 +188,7 @@ impl RootPlan {
             spec.work_bytes.max(4096)
         );
         let dev_flag = if privileged { 0 } else { libc::MS_NODEV };
-        p.mount(
+        p.mount_host(
             Some("judge"),
             STAGE,
             Some("tmpfs"),
@@ -299,6 +299,12 @@ impl RootPlan {
                     why: "a destination inside the sandbox must be an absolute path without '..'",
                 });
             }
+            if b.dest.parent().is_none() {
+                return Err(PlanError::Invalid {
+                    path: b.dest.clone(),
+                    why: "the sandbox's root itself cannot be replaced",
+                });
+            }
             p.bind(&b.source, &b.dest, b.writable)?;
         }
         for f in &spec.files {
@@ -341,12 +347,34 @@ impl RootPlan {
         data: Option<&str>,
         what: &str,
     ) {
+        let target = self.staged(Path::new(target));
+        self.mount_at(source, target, fstype, flags, data, what);
+    }
+
+    /// A mount at a host path (the root, the stage), not inside the new root.
+    fn mount_host(
+        &mut self,
+        source: Option<&str>,
+        target: &str,
+        fstype: Option<&str>,
+        flags: libc::c_ulong,
+        data: Option<&str>,
+        what: &str,
+    ) {
+        let target = self.cstr(target);
+        self.mount_at(source, target, fstype, flags, data, what);
+    }
+
+    fn mount_at(
+        &mut self,
+        source: Option<&str>,
+        target: *const libc::c_char,
+        fstype: Option<&str>,
+        flags: libc::c_ulong,
+        data: Option<&str>,
+        what: &str,
+    ) {
         let source = source.map_or(std::ptr::null(), |s| self.cstr(s));
-        let target = if target == "/" || target == STAGE {
-            self.cstr(target)
-        } else {
-            self.staged(Path::new(target))
-        };
         let fstype = fstype.map_or(std::ptr::null(), |s| self.cstr(s));
         let data = data.map_or(std::ptr::null(), |s| self.cstr(s));
         self.push(
@@ -476,18 +504,30 @@ impl RootPlan {
                 why: "a file's destination must be relative to the work directory, without '..'",
             });
         }
+        // Not following a final symlink (a file list from a submission may
+        // point at /etc/shadow), and not blocking on a FIFO: the type is
+        // checked on the opened descriptor before anything is read.
         let file = File::options()
             .read(true)
-            .custom_flags(libc::O_CLOEXEC | libc::O_NOCTTY)
+            .custom_flags(libc::O_CLOEXEC | libc::O_NOCTTY | libc::O_NOFOLLOW | libc::O_NONBLOCK)
             .open(source)
-            .map_err(|e| src_err(source, e))?;
+            .map_err(|e| match e.raw_os_error() {
+                Some(libc::ELOOP) => PlanError::Invalid {
+                    path: source.to_path_buf(),
+                    why: "a symbolic link; name the file itself",
+                },
+                _ => src_err(source, e),
+            })?;
         let meta = file.metadata().map_err(|e| src_err(source, e))?;
-        if !meta.file_type().is_file() || meta.file_type().is_fifo() {
+        if !meta.file_type().is_file() {
             return Err(PlanError::Invalid {
                 path: source.to_path_buf(),
                 why: "only regular files can be copied in",
             });
         }
+        // Reads block again (a regular file never waits anyway).
+        // SAFETY: F_SETFL on a descriptor we own.
+        unsafe { libc::fcntl(file.as_raw_fd(), libc::F_SETFL, 0) };
         let inside = Path::new(WORK_DIR).join(dest);
         if let Some(parent) = inside.parent() {
             self.mkdir_all(parent, 0o755);
