@@ -219,7 +219,7 @@ fn a_fork_bomb_is_contained() {
 fn keep_workdir_copies_only_what_is_safe() {
     let dest = temp_dir("keep").join("out");
     let script = "mkdir -p a/b && printf hi > a/b/f && ln -s /etc/passwd link \
-                  && ln -s / root && mkfifo fifo && printf x > 'new\nline' \
+                  && ln -s / root && mkfifo fifo && printf x > 'new\nline' && truncate -s 60M sparse \
                   && d=deep; for i in $(seq 70); do d=$d/d; done; mkdir -p $d; exit 3";
     let v = run()
         .args(["--keep-workdir", dest.to_str().unwrap()])
@@ -227,7 +227,7 @@ fn keep_workdir_copies_only_what_is_safe() {
         .json();
     assert_eq!(v["verdict"], "RE", "{}", brief(&v));
     let kept = &v["workdir_kept"];
-    assert_eq!(kept["files"], 2, "{kept}");
+    assert_eq!(kept["files"], 3, "{kept}");
     assert_eq!(kept["bytes"], 3, "{kept}");
     let skipped: Vec<&str> = kept["skipped"]
         .as_array()
@@ -250,6 +250,15 @@ fn keep_workdir_copies_only_what_is_safe() {
     assert_eq!(
         std::fs::read_to_string(dest.join("new\nline")).unwrap(),
         "x"
+    );
+    // A file that takes no room inside takes none outside either.
+    use std::os::unix::fs::MetadataExt;
+    let sparse = std::fs::metadata(dest.join("sparse")).unwrap();
+    assert_eq!(sparse.len(), 60 << 20);
+    assert!(
+        sparse.blocks() * 512 < 1 << 20,
+        "{} blocks",
+        sparse.blocks()
     );
     assert!(std::fs::symlink_metadata(dest.join("link")).is_err());
     assert!(std::fs::symlink_metadata(dest.join("fifo")).is_err());
