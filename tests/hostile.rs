@@ -7,6 +7,9 @@ use crate::util::*;
 const ATTACKS: &[(&[&str], &str, &str, Option<&str>)] = &[
     (&["read", "/etc/shadow"], "AC", "ENOENT\n", None),
     (&["read", "/root/.bashrc"], "AC", "ENOENT\n", None),
+    // Init carries the judge's command line; other users' processes are hidden.
+    (&["read", "/proc/1/cmdline"], "AC", "ENOENT\n", None),
+    (&["ls", "/sys"], "AC", "ENOENT\n", None),
     (&["ls", "/home"], "AC", "ENOENT\n", None),
     (&["write", "/etc/x"], "AC", "EACCES\n", None),
     (&["write", "/usr/x"], "AC", "EROFS\n", None),

@@ -243,12 +243,15 @@ impl RootPlan {
         p.write("/etc/hosts", "127.0.0.1 localhost judge\n".to_string());
 
         p.mkdir_all(Path::new("/proc"), 0o555);
+        // Processes of other users are invisible: init (a fork of the judge,
+        // whose command line it still carries) runs as root when the judge
+        // does, the program as its own user.
         p.mount(
             Some("proc"),
             "/proc",
             Some("proc"),
             libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
-            None,
+            Some("hidepid=invisible"),
             "mounting /proc",
         );
 
