@@ -158,6 +158,10 @@ fn tmp_and_work_dir_do_not_outlive_a_run() {
     assert_eq!(v["stdout"], "/box:\nmark\n\n/tmp:\nmark\n", "{}", brief(&v));
     let v = sh("ls -A /tmp /box");
     assert_eq!(v["stdout"], "/box:\n\n/tmp:\n", "{}", brief(&v));
+    let v = sh("echo x > /dev/shm/mark && ls /dev/shm");
+    assert_eq!(v["stdout"], "mark\n", "{}", brief(&v));
+    let v = sh("ls -A /dev/shm");
+    assert_eq!(v["stdout"], "", "{}", brief(&v));
 }
 
 /// A setuid binary gains nothing: the program's mounts are nosuid and
@@ -356,4 +360,23 @@ fn files_in_are_not_followed_or_waited_for() {
         .json();
     assert_eq!(v["verdict"], "AC", "{}", brief(&v));
     assert_eq!(v["stdout"], "fifo\ninput.txt\n", "{}", brief(&v));
+}
+
+/// Signals at the host's processes: their pids mean nothing inside.
+#[test]
+fn host_pids_are_out_of_reach() {
+    let me = std::process::id().to_string();
+    let v = run().program([prog("hostile"), "kill".into(), me]).json();
+    assert_eq!(v["stdout"], "ESRCH\n", "{}", brief(&v));
+}
+
+/// A huge command line (100,000 arguments, 1 MB) is passed whole: the
+/// stack limit (the memory limit) allows it. (One argument over the
+/// kernel's 128 KiB per-string limit cannot reach the judge at all.)
+#[test]
+fn huge_argv() {
+    let mut p = vec![prog("hostile"), "argc".into()];
+    p.extend((0..100_000).map(|i| format!("arg{i:06}")));
+    let v = run().program(p).json();
+    assert_eq!(v["stdout"], "100002\n", "{}", brief(&v));
 }

@@ -274,6 +274,9 @@ impl RootPlan {
         }
 
         p.mkdir_all(Path::new("/tmp"), 0o1777);
+        // POSIX semaphores and shared memory (Python's multiprocessing) live
+        // here; like /tmp it is part of this run's file system only.
+        p.mkdir_all(Path::new("/dev/shm"), 0o1777);
         p.mkdir_all(Path::new(WORK_DIR), 0o755);
         p.chown(Path::new(WORK_DIR));
 
