@@ -380,3 +380,33 @@ fn huge_argv() {
     let v = run().program(p).json();
     assert_eq!(v["stdout"], "100002\n", "{}", brief(&v));
 }
+
+/// What ordinary programs do keeps working in the jail: processes and
+/// threads, pipes, POSIX semaphores (/dev/shm), temporary files.
+#[test]
+fn ordinary_programs_still_work() {
+    let script = r#"
+import multiprocessing as mp, subprocess, tempfile, os
+def sq(x): return x * x
+if __name__ == "__main__":
+    with mp.Pool(2) as p: print(sum(p.map(sq, range(100))))
+    print(subprocess.run(["echo", "sub"], capture_output=True, text=True).stdout.strip())
+    with tempfile.NamedTemporaryFile() as f: print(os.path.dirname(f.name))
+    q = mp.Queue(); q.put(1); print(q.get())
+"#;
+    let v = run()
+        .args(["--processes", "32"])
+        .program([python(), "-c".into(), script.into()])
+        .json();
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
+    assert_eq!(v["stdout"], "328350\nsub\n/tmp\n1\n", "{}", brief(&v));
+    assert_eq!(v["refused_syscalls"], serde_json::json!([]));
+    let v = run()
+        .program([
+            "/bin/sh",
+            "-c",
+            "seq 1000 | sort -r | head -1 | tee /box/out >/dev/null; cat out",
+        ])
+        .json();
+    assert_eq!(v["stdout"], "999\n", "{}", brief(&v));
+}
