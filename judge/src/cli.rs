@@ -27,7 +27,7 @@ pub enum Command {
     ///
     /// Exit status: 0 for AC, 1 for any other verdict, 2 for a usage or
     /// configuration error.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Say what this host supports (namespaces, cgroups, seccomp, file
     /// systems), what `judge run` will use, and how to enable what is missing.
     Doctor,
@@ -414,22 +414,6 @@ pub fn split_words(s: &str) -> Result<Vec<String>, String> {
     Ok(words)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::split_words;
-
-    #[test]
-    fn splits_like_a_shell() {
-        assert_eq!(split_words("a b  c").unwrap(), ["a", "b", "c"]);
-        assert_eq!(
-            split_words("python3 'my file.py' \"x y\"").unwrap(),
-            ["python3", "my file.py", "x y"]
-        );
-        assert_eq!(split_words(r"a\ b ''").unwrap(), ["a b", ""]);
-        assert!(split_words("'open").is_err());
-    }
-}
-
 fn parse_isolation(s: &str) -> Result<IsolationLevel, String> {
     match s {
         "full" => Ok(IsolationLevel::Full),
@@ -443,5 +427,21 @@ fn parse_on_forbidden(s: &str) -> Result<OnForbidden, String> {
         "fail" => Ok(OnForbidden::Fail),
         "kill" => Ok(OnForbidden::Kill),
         _ => Err("expected fail or kill".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_words;
+
+    #[test]
+    fn splits_like_a_shell() {
+        assert_eq!(split_words("a b  c").unwrap(), ["a", "b", "c"]);
+        assert_eq!(
+            split_words("python3 'my file.py' \"x y\"").unwrap(),
+            ["python3", "my file.py", "x y"]
+        );
+        assert_eq!(split_words(r"a\ b ''").unwrap(), ["a b", ""]);
+        assert!(split_words("'open").is_err());
     }
 }

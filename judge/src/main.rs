@@ -35,7 +35,7 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
-        cli::Command::Run(args) => run(args),
+        cli::Command::Run(args) => run(*args),
         cli::Command::Doctor => doctor::report(),
     }
 }

@@ -537,7 +537,7 @@ impl RootPlan {
         let inside = Path::new(WORK_DIR).join(dest);
         if let Some(parent) = inside.parent() {
             self.mkdir_all(parent, 0o755);
-            self.chown(&parent.to_path_buf());
+            self.chown(parent);
         }
         use std::os::unix::fs::PermissionsExt;
         let mode = meta.permissions().mode() & 0o755;
