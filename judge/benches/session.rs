@@ -121,6 +121,7 @@ fn main() {
     let mut targets: Vec<(String, bool)> = Vec::new();
     let t = Instant::now();
     session_overhead(&k, &any);
+    jail_layers(&k, &any);
     println!("  [section: {:.1} s]", t.elapsed().as_secs_f64());
     if std::env::var("BENCH_ONLY").is_ok_and(|v| v == "overhead") {
         return;
@@ -370,6 +371,253 @@ fn fork_exec_true() {
             );
         }
         assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0);
+    }
+}
+
+// ------------------------------------------------------ 1b. the jail's layers
+
+/// One layer configuration: a child in new namespaces (`flags`) that may
+/// enter a network namespace, join groups or build the jail's root, then
+/// forks and execs /bin/true and reaps it, as the judge's init does.
+struct Layers<'a> {
+    flags: libc::c_int,
+    netns: Option<i32>,
+    join: &'a [std::ffi::CString],
+    root: Option<&'a judge::sandbox::rootfs::RootPlan>,
+}
+
+extern "C" fn layer_child(arg: *mut libc::c_void) -> libc::c_int {
+    // SAFETY: `arg` is the Layers the parent passed; only async-signal-safe
+    // calls follow (this is a clone of a multi-threaded process).
+    unsafe {
+        let l = &*(arg as *const Layers);
+        if let Some(fd) = l.netns {
+            libc::setns(fd, libc::CLONE_NEWNET);
+        }
+        for procs in l.join {
+            let fd = libc::open(procs.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
+            libc::write(fd, b"0".as_ptr().cast(), 1);
+            libc::close(fd);
+        }
+        if let Some(plan) = l.root {
+            if judge::sandbox::rootfs::enter(plan).is_some() {
+                libc::_exit(3);
+            }
+        }
+        fork_exec_usr_bin_true();
+        libc::_exit(0)
+    }
+}
+
+/// fork, exec /usr/bin/true, wait: the part every configuration shares
+/// (its /usr path exists inside the jail's root too). No allocation: this
+/// runs in a clone.
+fn fork_exec_usr_bin_true() {
+    // SAFETY: async-signal-safe calls on static data.
+    unsafe {
+        let path = c"/usr/bin/true".as_ptr();
+        let argv = [path, std::ptr::null()];
+        let envp: [*const libc::c_char; 1] = [std::ptr::null()];
+        let pid = libc::fork();
+        if pid == 0 {
+            libc::execve(path, argv.as_ptr(), envp.as_ptr());
+            libc::_exit(127);
+        }
+        let mut status = 0;
+        libc::waitpid(pid, &mut status, 0);
+    }
+}
+
+/// ms per run of `n` runs of one layer configuration; `groups`: make and
+/// remove these group directories around each run (their cgroup.procs are
+/// `l.join`).
+fn layer_ms(l: &Layers, groups: &[PathBuf], n: usize) -> f64 {
+    let mut stack = vec![0u8; 1 << 20];
+    let t = Instant::now();
+    for _ in 0..n {
+        for g in groups {
+            std::fs::create_dir(g).expect("making a group");
+        }
+        // SAFETY: the stack outlives the child (we wait for it); see
+        // layer_child for what the child does.
+        let pid = unsafe {
+            libc::clone(
+                layer_child,
+                stack.as_mut_ptr().add(stack.len()).cast(),
+                l.flags | libc::SIGCHLD,
+                l as *const Layers as *mut libc::c_void,
+            )
+        };
+        assert!(pid > 0, "clone: {}", io::Error::last_os_error());
+        let mut status = 0;
+        // SAFETY: reaping our own child.
+        unsafe { libc::waitpid(pid, &mut status, 0) };
+        assert!(
+            libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+            "layer child failed: {status}"
+        );
+        for g in groups {
+            let _ = std::fs::remove_dir(g);
+        }
+    }
+    t.elapsed().as_secs_f64() * 1e3 / n as f64
+}
+
+/// What each layer of the jail costs, measured alone (root only).
+fn jail_layers(k: &Knobs, any: &str) {
+    // SAFETY: no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        println!("  (jail layers: root only, skipped)");
+        return;
+    }
+    println!();
+    println!("== 1b. The jail's layers, each alone: clone, [layer], fork+exec /bin/true, wait ==");
+    let host = judge::sandbox::CgroupHost::get();
+    let bases: Vec<PathBuf> = [&host.memory, &host.pids, &host.cpu]
+        .into_iter()
+        .flatten()
+        .map(|p| p.base.clone())
+        .collect();
+    let name = |tag: &str| format!("judge-bench-{}-{tag}", std::process::id());
+    let fixed: Vec<PathBuf> = bases.iter().map(|b| b.join(name("fixed"))).collect();
+    for g in &fixed {
+        let _ = std::fs::create_dir(g);
+    }
+    let fresh: Vec<PathBuf> = bases.iter().map(|b| b.join(name("fresh"))).collect();
+    let procs = |dirs: &[PathBuf]| -> Vec<std::ffi::CString> {
+        dirs.iter()
+            .map(|d| std::ffi::CString::new(d.join("cgroup.procs").to_str().unwrap()).unwrap())
+            .collect()
+    };
+    let (fixed_procs, fresh_procs) = (procs(&fixed), procs(&fresh));
+    let netns = judge::sandbox::netns::shared().expect("the pinned network namespace");
+    use std::os::fd::AsRawFd;
+    let plan = judge::sandbox::rootfs::RootPlan::new(
+        &judge::sandbox::RootSpec {
+            work_bytes: 64 << 20,
+            program: None,
+            binds: Vec::new(),
+            files: Vec::new(),
+            uid: 60000,
+            gid: 60000,
+        },
+        true,
+    )
+    .expect("a root plan");
+    let ns = libc::CLONE_NEWNS | libc::CLONE_NEWIPC | libc::CLONE_NEWUTS;
+    let rows: Vec<(&str, Layers, &[PathBuf])> = vec![
+        (
+            "no namespace (baseline)",
+            Layers {
+                flags: 0,
+                netns: None,
+                join: &[],
+                root: None,
+            },
+            &[],
+        ),
+        (
+            "+ PID namespace",
+            Layers {
+                flags: libc::CLONE_NEWPID,
+                netns: None,
+                join: &[],
+                root: None,
+            },
+            &[],
+        ),
+        (
+            "+ mount, IPC, UTS namespaces",
+            Layers {
+                flags: libc::CLONE_NEWPID | ns,
+                netns: None,
+                join: &[],
+                root: None,
+            },
+            &[],
+        ),
+        (
+            "  + setns into the pinned network ns",
+            Layers {
+                flags: libc::CLONE_NEWPID | ns,
+                netns: Some(netns.as_raw_fd()),
+                join: &[],
+                root: None,
+            },
+            &[],
+        ),
+        (
+            "  + a new network namespace instead",
+            Layers {
+                flags: libc::CLONE_NEWPID | ns | libc::CLONE_NEWNET,
+                netns: None,
+                join: &[],
+                root: None,
+            },
+            &[],
+        ),
+        (
+            "  + the new root (rootfs plan, pivot)",
+            Layers {
+                flags: libc::CLONE_NEWPID | ns,
+                netns: None,
+                join: &[],
+                root: Some(&plan),
+            },
+            &[],
+        ),
+        (
+            "  + join existing groups",
+            Layers {
+                flags: libc::CLONE_NEWPID | ns,
+                netns: None,
+                join: &fixed_procs,
+                root: None,
+            },
+            &[],
+        ),
+        (
+            "  + make, join and remove groups",
+            Layers {
+                flags: libc::CLONE_NEWPID | ns,
+                netns: None,
+                join: &fresh_procs,
+                root: None,
+            },
+            &fresh,
+        ),
+    ];
+    let n = k.sessions;
+    for (_, l, g) in &rows {
+        layer_ms(l, g, (n / 10).max(5)); // warm-up
+    }
+    let mut samples = vec![Vec::new(); rows.len()];
+    for _ in 0..k.reps {
+        for (i, (_, l, g)) in rows.iter().enumerate() {
+            samples[i].push(layer_ms(l, g, n));
+        }
+    }
+    let base = median(&samples[0]);
+    println!(
+        "  {:<44} {:<18} {:>24} {:>8}",
+        "layer", "placement", "ms/run [min..max]", "+ms"
+    );
+    for (i, (label, _, _)) in rows.iter().enumerate() {
+        let m = median(&samples[i]);
+        println!(
+            "  {:<44} {:<18} {:>24} {:>8}",
+            label,
+            any,
+            format!("{} {}", fmt3(m), spread(&samples[i], fmt3)),
+            if i == 0 {
+                "-".to_string()
+            } else {
+                format!("{:+.3}", m - base)
+            }
+        );
+    }
+    for g in &fixed {
+        let _ = std::fs::remove_dir(g);
     }
 }
 
