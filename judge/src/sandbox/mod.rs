@@ -492,12 +492,15 @@ impl Sandbox {
     }
 }
 
-/// The highest capability number this kernel knows.
+/// The highest capability number this kernel knows (read once).
 fn cap_last() -> i32 {
-    std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(40)
+    static LAST: std::sync::OnceLock<i32> = std::sync::OnceLock::new();
+    *LAST.get_or_init(|| {
+        std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(40)
+    })
 }
 
 fn map_identity(pid: libc::pid_t) -> io::Result<()> {
