@@ -76,12 +76,7 @@ pub struct Kept {
 /// init is `init_pid` into `dest`, which must not exist or be empty.
 pub fn copy_out(init_pid: libc::pid_t, work_dir: &str, dest: &Path) -> io::Result<Kept> {
     let root = File::open(format!("/proc/{init_pid}/root"))?;
-    let src = openat(
-        root.as_fd(),
-        work_dir.trim_start_matches('/'),
-        OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
-        Mode::empty(),
-    )?;
+    let src = open_dir_at(root.as_fd(), work_dir.trim_start_matches('/'))?;
     match std::fs::create_dir(dest) {
         Ok(()) => {}
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
@@ -102,6 +97,19 @@ pub fn copy_out(init_pid: libc::pid_t, work_dir: &str, dest: &Path) -> io::Resul
     let mut kept = Kept::default();
     walk(src, &dst, "", 0, &mut kept)?;
     Ok(kept)
+}
+
+/// A directory below `at`, never through a symlink.
+fn open_dir_at<P: ?Sized + nix::NixPath>(
+    at: std::os::fd::BorrowedFd<'_>,
+    name: &P,
+) -> nix::Result<OwnedFd> {
+    openat(
+        at,
+        name,
+        OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
 }
 
 fn walk(src: OwnedFd, dst: &OwnedFd, at: &str, depth: usize, kept: &mut Kept) -> io::Result<()> {
@@ -140,18 +148,8 @@ fn walk(src: OwnedFd, dst: &OwnedFd, at: &str, depth: usize, kept: &mut Kept) ->
                 name.as_c_str(),
                 Mode::from_bits_truncate(0o755),
             )?;
-            let sub_src = openat(
-                dir.as_fd(),
-                name.as_c_str(),
-                OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
-                Mode::empty(),
-            )?;
-            let sub_dst = openat(
-                dst.as_fd(),
-                name.as_c_str(),
-                OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
-                Mode::empty(),
-            )?;
+            let sub_src = open_dir_at(dir.as_fd(), name.as_c_str())?;
+            let sub_dst = open_dir_at(dst.as_fd(), name.as_c_str())?;
             kept.dirs += 1;
             walk(sub_src, &sub_dst, &format!("{shown}/"), depth + 1, kept)?;
         } else if kind == SFlag::S_IFREG {

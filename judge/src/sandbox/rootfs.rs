@@ -72,6 +72,15 @@ pub struct RootSpec {
     pub gid: u32,
 }
 
+/// Where a mount goes.
+#[derive(Clone, Copy)]
+enum Target<'a> {
+    /// A path inside the new root, mounted at its staging path.
+    Inside(&'a str),
+    /// A path of the host (the root, the stage itself).
+    Host(&'a str),
+}
+
 /// One step for init. Pointers refer to strings owned by the plan.
 #[derive(Clone, Copy)]
 pub enum Step {
@@ -175,9 +184,9 @@ impl RootPlan {
             opens: Vec::new(),
         };
         // Nothing mounted here may propagate back to the host.
-        p.mount_host(
+        p.mount(
             None,
-            "/",
+            Target::Host("/"),
             None,
             libc::MS_REC | libc::MS_PRIVATE,
             None,
@@ -188,9 +197,9 @@ impl RootPlan {
             spec.work_bytes.max(4096)
         );
         let dev_flag = if privileged { 0 } else { libc::MS_NODEV };
-        p.mount_host(
+        p.mount(
             Some("judge"),
-            STAGE,
+            Target::Host(STAGE),
             Some("tmpfs"),
             libc::MS_NOSUID | dev_flag,
             Some(&size),
@@ -248,7 +257,7 @@ impl RootPlan {
         // does, the program as its own user.
         p.mount(
             Some("proc"),
-            "/proc",
+            Target::Inside("/proc"),
             Some("proc"),
             libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
             Some("hidepid=invisible"),
@@ -344,42 +353,21 @@ impl RootPlan {
         self.describe.push(what);
     }
 
+    /// A mount at `target`: a path inside the new root (staged), or one
+    /// of the host's (the root, the stage itself).
     fn mount(
         &mut self,
         source: Option<&str>,
-        target: &str,
+        target: Target<'_>,
         fstype: Option<&str>,
         flags: libc::c_ulong,
         data: Option<&str>,
         what: &str,
     ) {
-        let target = self.staged(Path::new(target));
-        self.mount_at(source, target, fstype, flags, data, what);
-    }
-
-    /// A mount at a host path (the root, the stage), not inside the new root.
-    fn mount_host(
-        &mut self,
-        source: Option<&str>,
-        target: &str,
-        fstype: Option<&str>,
-        flags: libc::c_ulong,
-        data: Option<&str>,
-        what: &str,
-    ) {
-        let target = self.cstr(target);
-        self.mount_at(source, target, fstype, flags, data, what);
-    }
-
-    fn mount_at(
-        &mut self,
-        source: Option<&str>,
-        target: *const libc::c_char,
-        fstype: Option<&str>,
-        flags: libc::c_ulong,
-        data: Option<&str>,
-        what: &str,
-    ) {
+        let target = match target {
+            Target::Inside(t) => self.staged(Path::new(t)),
+            Target::Host(t) => self.cstr(t),
+        };
         let source = source.map_or(std::ptr::null(), |s| self.cstr(s));
         let fstype = fstype.map_or(std::ptr::null(), |s| self.cstr(s));
         let data = data.map_or(std::ptr::null(), |s| self.cstr(s));
@@ -480,7 +468,7 @@ impl RootPlan {
         let dest_s = dest.to_string_lossy().into_owned();
         self.mount(
             Some(&via),
-            &dest_s,
+            Target::Inside(&dest_s),
             None,
             libc::MS_BIND | libc::MS_REC,
             None,
@@ -493,7 +481,7 @@ impl RootPlan {
             let locked = mount_flags(source).unwrap_or(0);
             self.mount(
                 None,
-                &dest_s,
+                Target::Inside(&dest_s),
                 None,
                 libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY | libc::MS_NOSUID | locked,
                 None,
