@@ -5,10 +5,13 @@
 //! steps (mkdir, mount, mknod, symlink, write, copy) with every path and
 //! every bind source resolved beforehand. Init replays the list between
 //! clone and fork, where nothing may allocate, then pivots into the result.
-//! Init opens every bind source (O_PATH, at a descriptor number chosen
-//! here) before it mounts the staging file system, and binds through
-//! /proc/self/fd: the staging mount then cannot hide a source, and the
-//! sources belong to init's own mount namespace, as bind mounts require.
+//! Init opens every bind source (O_PATH) before it mounts the staging file
+//! system, and binds through /proc/self/fd: the staging mount then cannot
+//! hide a source, and the sources belong to init's own mount namespace, as
+//! bind mounts require. Init keeps the descriptors where the kernel puts
+//! them: a number chosen in advance could land on one init still needs,
+//! since the parent opens more after planning and inherits whatever its
+//! own parent left open.
 
 use std::ffi::CString;
 use std::fs::File;
@@ -32,6 +35,9 @@ const SYSTEM_DIRS: &[&str] = &[
 ];
 /// The pieces of /etc that dynamic binaries and interpreters look at.
 const ETC_PIECES: &[&str] = &["/etc/ld.so.cache", "/etc/alternatives", "/etc/localtime"];
+/// Bind sources one root may have (init keeps their descriptors in a table
+/// on its stack, as it may not allocate).
+pub const MAX_SOURCES: usize = 128;
 /// Character devices of /dev: name, major, minor.
 const DEVICES: &[(&str, u32, u32)] = &[
     ("null", 1, 3),
@@ -84,10 +90,9 @@ enum Target<'a> {
 /// One step for init. Pointers refer to strings owned by the plan.
 #[derive(Clone, Copy)]
 pub enum Step {
-    /// Open a bind source (O_PATH) at descriptor `slot`.
+    /// Open the next bind source (O_PATH) into init's table of sources.
     Open {
         path: *const libc::c_char,
-        slot: i32,
     },
     Mkdir {
         path: *const libc::c_char,
@@ -99,6 +104,8 @@ pub enum Step {
     },
     Mount {
         source: *const libc::c_char,
+        /// Bind from this entry of init's table of sources instead.
+        from_source: Option<usize>,
         target: *const libc::c_char,
         fstype: *const libc::c_char,
         flags: libc::c_ulong,
@@ -143,8 +150,8 @@ pub struct RootPlan {
     blobs: Vec<Vec<u8>>,
     /// Open files to copy in.
     fds: Vec<OwnedFd>,
-    /// The next free descriptor number for a bind source in init.
-    next_slot: i32,
+    /// Bind sources opened so far.
+    sources: usize,
     /// Steps that open sources: they run before everything else.
     opens: Vec<Step>,
     /// Directories already made, relative to the root.
@@ -180,7 +187,7 @@ impl RootPlan {
             blobs: Vec::new(),
             fds: Vec::new(),
             made: Vec::new(),
-            next_slot: first_free_fd(),
+            sources: 0,
             opens: Vec::new(),
         };
         // Nothing mounted here may propagate back to the host.
@@ -374,6 +381,7 @@ impl RootPlan {
         self.push(
             Step::Mount {
                 source,
+                from_source: None,
                 target,
                 fstype,
                 flags,
@@ -447,11 +455,16 @@ impl RootPlan {
     /// Show host `source` at `dest`, read-only unless `writable`.
     fn bind(&mut self, source: &Path, dest: &Path, writable: bool) -> Result<(), PlanError> {
         let meta = std::fs::metadata(source).map_err(|e| src_err(source, e))?;
-        let slot = self.next_slot;
-        self.next_slot += 1;
+        if self.sources == MAX_SOURCES {
+            return Err(PlanError::Invalid {
+                path: dest.to_path_buf(),
+                why: "too many host directories and files to show",
+            });
+        }
+        let index = self.sources;
+        self.sources += 1;
         let path = self.cstr(source.as_os_str().as_bytes());
-        self.opens.push(Step::Open { path, slot });
-        let via = format!("/proc/self/fd/{slot}");
+        self.opens.push(Step::Open { path });
         if meta.is_dir() {
             self.mkdir_all(dest, 0o755);
         } else {
@@ -467,13 +480,16 @@ impl RootPlan {
         let what = format!("showing {} at {}", source.display(), dest.display());
         let dest_s = dest.to_string_lossy().into_owned();
         self.mount(
-            Some(&via),
+            None,
             Target::Inside(&dest_s),
             None,
             libc::MS_BIND | libc::MS_REC,
             None,
             &what,
         );
+        if let Some(Step::Mount { from_source, .. }) = self.steps.last_mut() {
+            *from_source = Some(index);
+        }
         if !writable {
             // A remount must repeat the flags the kernel locked on the source
             // mount (nosuid, nodev, noexec, atime) or, in a user namespace,
@@ -545,19 +561,6 @@ impl RootPlan {
     }
 }
 
-/// A descriptor number above every one open now: init inherits this
-/// table, and sources opened there must not replace what it still needs.
-fn first_free_fd() -> i32 {
-    std::fs::read_dir("/proc/self/fd")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-        .max()
-        .unwrap_or(2)
-        + 1
-}
-
 fn src_err(path: &Path, source: io::Error) -> PlanError {
     PlanError::Source {
         path: path.to_path_buf(),
@@ -597,13 +600,15 @@ fn mount_flags(path: &Path) -> Option<libc::c_ulong> {
 /// Runs in init between clone and fork: async-signal-safe calls only, on
 /// the plan prepared by the parent.
 pub unsafe fn enter(plan: &RootPlan) -> Option<usize> {
+    let mut sources = [-1i32; MAX_SOURCES];
+    let mut opened = 0;
     for (i, step) in plan.steps.iter().enumerate() {
         let ok = match *step {
-            Step::Open { path, slot } => {
+            Step::Open { path } => {
                 let fd = libc::open(path, libc::O_PATH | libc::O_CLOEXEC);
+                sources[opened] = fd;
+                opened += 1;
                 fd >= 0
-                    && (fd == slot
-                        || libc::dup3(fd, slot, libc::O_CLOEXEC) == slot && libc::close(fd) == 0)
             }
             Step::Mkdir { path, mode } => {
                 libc::mkdir(path, mode) == 0 && libc::chmod(path, mode) == 0
@@ -618,11 +623,19 @@ pub unsafe fn enter(plan: &RootPlan) -> Option<usize> {
             }
             Step::Mount {
                 source,
+                from_source,
                 target,
                 fstype,
                 flags,
                 data,
-            } => libc::mount(source, target, fstype, flags, data.cast()) == 0,
+            } => {
+                let mut via = FdPath::default();
+                let source = match from_source {
+                    Some(k) => via.of(sources[k]),
+                    None => source,
+                };
+                libc::mount(source, target, fstype, flags, data.cast()) == 0
+            }
             Step::Mknod { path, dev } => {
                 libc::mknod(path, libc::S_IFCHR | 0o666, dev) == 0 && libc::chmod(path, 0o666) == 0
             }
@@ -642,6 +655,9 @@ pub unsafe fn enter(plan: &RootPlan) -> Option<usize> {
             return Some(i);
         }
     }
+    for &fd in &sources[..opened] {
+        libc::close(fd);
+    }
     // pivot_root(".", ".") stacks the old root on top of the new one, so it
     // needs no directory of its own; detaching it leaves only the new root.
     if libc::chdir(plan.stage.as_ptr()) != 0
@@ -652,6 +668,35 @@ pub unsafe fn enter(plan: &RootPlan) -> Option<usize> {
         return Some(plan.steps.len());
     }
     None
+}
+
+/// "/proc/self/fd/N", formatted without allocating.
+#[derive(Default)]
+struct FdPath {
+    buf: [u8; 32],
+}
+
+impl FdPath {
+    fn of(&mut self, fd: i32) -> *const libc::c_char {
+        const PREFIX: &[u8] = b"/proc/self/fd/";
+        self.buf[..PREFIX.len()].copy_from_slice(PREFIX);
+        let mut digits = [0u8; 10];
+        let mut n = fd.max(0) as u32;
+        let mut len = 0;
+        loop {
+            digits[len] = b'0' + (n % 10) as u8;
+            len += 1;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        for (i, d) in digits[..len].iter().rev().enumerate() {
+            self.buf[PREFIX.len() + i] = *d;
+        }
+        self.buf[PREFIX.len() + len] = 0;
+        self.buf.as_ptr().cast()
+    }
 }
 
 unsafe fn write_all(fd: i32, mut bytes: *const u8, mut len: usize) -> bool {
@@ -705,4 +750,25 @@ unsafe fn copy(
     }
     ok = ok && libc::fchown(to, uid, gid) == 0 && libc::fchmod(to, mode) == 0;
     libc::close(to) == 0 && ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FdPath;
+    use std::ffi::CStr;
+
+    #[test]
+    fn fd_paths_are_formatted_without_allocating() {
+        for (fd, want) in [
+            (0, "/proc/self/fd/0"),
+            (7, "/proc/self/fd/7"),
+            (10, "/proc/self/fd/10"),
+            (2147483647, "/proc/self/fd/2147483647"),
+        ] {
+            let mut p = FdPath::default();
+            // SAFETY: `of` returns a NUL-terminated string inside `p`.
+            let got = unsafe { CStr::from_ptr(p.of(fd)) };
+            assert_eq!(got.to_str().unwrap(), want);
+        }
+    }
 }
