@@ -9,8 +9,8 @@ use clap::{Args, Parser, Subcommand};
 use judge::limits::{parse_duration, parse_size, Limits, ResponderLimits};
 use judge::sandbox::cpus;
 use judge::{
-    CpuPlacement, ExecSpec, IsolationLevel, OnForbidden, Precedence, Protocol, ResponderChoice,
-    Session,
+    CpuPlacement, ExecSpec, IsolationLevel, OnForbidden, PluginKind, PluginSpec, Precedence,
+    Protocol, ResponderChoice, Session,
 };
 
 /// Run an untrusted program in a sandbox, talk to it, judge it.
@@ -103,7 +103,9 @@ pub struct RunArgs {
     )]
     pub stdin: Option<PathBuf>,
 
-    /// Who answers the program: exec:'CMD ARGS' runs an interactor process.
+    /// Who answers the program: exec:'CMD ARGS' runs an interactor process;
+    /// native:'FILE.so ARGS' loads a plugin; wasm:'FILE.wasm ARGS' runs a
+    /// WebAssembly module (.wat text too). See docs/responder-abi.md.
     #[arg(long, value_name = "KIND:SPEC", help_heading = "Responder")]
     pub responder: Option<String>,
 
@@ -209,7 +211,7 @@ impl RunArgs {
         }
         let responder = match (&self.stdin, &self.responder) {
             (Some(f), None) => ResponderChoice::File(f.clone()),
-            (None, Some(spec)) => ResponderChoice::Exec(self.exec_spec(spec, &limits)?),
+            (None, Some(spec)) => self.responder_choice(spec, &limits)?,
             (None, None) => ResponderChoice::Closed,
             (Some(_), Some(_)) => unreachable!("clap rejects --stdin with --responder"),
         };
@@ -312,23 +314,48 @@ impl RunArgs {
         Ok(session)
     }
 
-    fn exec_spec(&self, spec: &str, limits: &Limits) -> Result<ExecSpec, String> {
+    fn responder_choice(&self, spec: &str, limits: &Limits) -> Result<ResponderChoice, String> {
+        const EXPECTED: &str =
+            "expected exec:'CMD ARGS', native:'FILE.so ARGS' or wasm:'FILE ARGS'";
         let (kind, rest) = spec
             .split_once(':')
-            .ok_or_else(|| format!("invalid --responder {spec:?}: expected exec:'CMD ARGS'"))?;
-        match kind {
-            "exec" => {}
-            "native" | "wasm" | "script" => {
-                return Err(format!(
-                    "--responder {kind}: is not available in this build; use exec:'CMD ARGS'"
-                ))
+            .ok_or_else(|| format!("invalid --responder {spec:?}: {EXPECTED}"))?;
+        let plugin = match kind {
+            "exec" => None,
+            "native" => Some(PluginKind::Native),
+            "wasm" => Some(PluginKind::Wasm),
+            "script" => {
+                return Err("--responder script: is not available in this build".into());
             }
-            _ => return Err(format!("unknown responder kind {kind:?}: expected exec")),
-        }
+            _ => return Err(format!("unknown responder kind {kind:?}: {EXPECTED}")),
+        };
         let argv = split_words(rest)?;
-        if argv.is_empty() {
-            return Err("--responder exec: needs a command".into());
-        }
+        let Some((first, args)) = argv.split_first() else {
+            return Err(format!("--responder {kind}: needs a command or a file"));
+        };
+        let limits = self.responder_limits(limits);
+        Ok(match plugin {
+            None => ResponderChoice::Exec(ExecSpec {
+                argv,
+                protocol: self.protocol,
+                limits,
+                direct: self.direct,
+                input: self.input.clone(),
+                answer: self.answer.clone(),
+                cpus: None,
+            }),
+            Some(kind) => ResponderChoice::Plugin(PluginSpec {
+                kind,
+                path: first.into(),
+                args: args.to_vec(),
+                input: self.input.clone(),
+                answer: self.answer.clone(),
+                limits,
+            }),
+        })
+    }
+
+    fn responder_limits(&self, limits: &Limits) -> ResponderLimits {
         let mut rl = ResponderLimits::following(limits);
         if let Some(t) = self.responder_time_limit {
             rl.cpu_time = t;
@@ -340,15 +367,7 @@ impl RunArgs {
         rl.output = self.responder_output_limit;
         rl.stderr = self.responder_stderr_limit;
         rl.processes = self.responder_processes;
-        Ok(ExecSpec {
-            argv,
-            protocol: self.protocol,
-            limits: rl,
-            direct: self.direct,
-            input: self.input.clone(),
-            answer: self.answer.clone(),
-            cpus: None,
-        })
+        rl
     }
 }
 

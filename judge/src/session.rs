@@ -13,7 +13,10 @@ use crate::error::Error;
 use crate::limits::Limits;
 use crate::precedence::{self, Precedence, ProgramEnd};
 use crate::report::{Enforcer, Isolation, LimitReport, LimitsReport, Report};
-use crate::responder::{closed::Closed, file::FileInput, ExecResponder, ExecSpec, Responder};
+use crate::responder::plugin::PluginResponder;
+use crate::responder::{
+    closed::Closed, file::FileInput, ExecResponder, ExecSpec, PluginSpec, Responder,
+};
 use crate::sandbox::{self, cpus, sys, Mechanism, Sandbox, TreeLimits};
 use crate::transcript::{base64, Transcript};
 use crate::verdict::Verdict;
@@ -26,6 +29,8 @@ pub enum ResponderChoice {
     File(PathBuf),
     /// An external interactor process.
     Exec(ExecSpec),
+    /// A native plugin or a WebAssembly module, in the judge's process.
+    Plugin(PluginSpec),
     /// Any other implementation of the trait.
     Custom(Box<dyn Responder>),
 }
@@ -238,7 +243,7 @@ impl Session {
         .map_err(Error::Usage)?;
         let interactive = matches!(
             self.responder,
-            ResponderChoice::Exec(_) | ResponderChoice::Custom(_)
+            ResponderChoice::Exec(_) | ResponderChoice::Plugin(_) | ResponderChoice::Custom(_)
         );
         // CPU placement for the program, the responder and this thread.
         let claim;
@@ -277,6 +282,20 @@ impl Session {
                     spec.cpus = placed.clone();
                 }
                 Box::new(ExecResponder::new(spec))
+            }
+            ResponderChoice::Plugin(spec) => {
+                for (what, p) in [
+                    ("responder module", Some(&spec.path)),
+                    ("input", spec.input.as_ref()),
+                    ("answer", spec.answer.as_ref()),
+                ] {
+                    if let Some(p) = p {
+                        File::open(p).map_err(|e| {
+                            Error::Usage(format!("cannot read the {what} {}: {e}", p.display()))
+                        })?;
+                    }
+                }
+                Box::new(PluginResponder::new(spec))
             }
             ResponderChoice::Custom(r) => r,
         };

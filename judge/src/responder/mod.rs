@@ -5,14 +5,15 @@
 //! [`Responder`] the same way and knows nothing of the kinds behind it:
 //! - [`closed`]: stdin at EOF from the start;
 //! - [`file`]: a static stdin file, then EOF;
-//! - [`exec`]: an external interactor process (testlib, Kattis, plain).
-//!
-//! Kinds that run in-process (native plugins, WebAssembly) implement the
-//! same trait and need none of the descriptor hooks.
+//! - [`exec`]: an external interactor process (testlib, Kattis, plain);
+//! - [`plugin`]: a module in the judge's process, a native plugin or a
+//!   WebAssembly module, behind one event ABI; it needs none of the
+//!   descriptor hooks.
 
 pub mod closed;
 pub mod exec;
 pub mod file;
+pub mod plugin;
 pub mod protocol;
 
 use std::os::fd::OwnedFd;
@@ -24,6 +25,7 @@ use crate::driver::StdinPipe;
 use crate::verdict::Judgement;
 
 pub use exec::{ExecResponder, ExecSpec};
+pub use plugin::{PluginKind, PluginSpec};
 pub use protocol::Protocol;
 
 /// One of the program's output streams.

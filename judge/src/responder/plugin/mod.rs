@@ -1,0 +1,391 @@
+//! In-process responders: a native plugin (a shared library) or a
+//! WebAssembly module, both speaking the event ABI of [`abi`].
+//!
+//! [`PluginResponder`] turns the loop's events into ABI calls and the
+//! replies into bytes for the program's stdin and a verdict; it enforces
+//! what the ABI promises the judge (output and message caps, readable
+//! replies, a verdict at the end, a CPU budget). What a call costs and how
+//! memory is reached differ per kind, behind [`Guest`].
+
+pub mod abi;
+pub mod native;
+pub mod wasm;
+
+use std::path::PathBuf;
+
+use super::{
+    Finished, Io, ProgramExit, Responder, ResponderError, ResponderReport, Result, Stream,
+};
+use crate::limits::ResponderLimits;
+use crate::verdict::{Judgement, Verdict};
+use abi::Reply;
+
+/// Which loader runs the module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PluginKind {
+    /// A shared library loaded with dlopen: trusted, the organiser's code.
+    Native,
+    /// A WebAssembly module (binary or text) in wasmtime: untrusted, with
+    /// memory and time capped.
+    Wasm,
+}
+
+impl PluginKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            PluginKind::Native => "native",
+            PluginKind::Wasm => "wasm",
+        }
+    }
+}
+
+/// A responder module and what it is given.
+#[derive(Debug, Clone)]
+pub struct PluginSpec {
+    pub kind: PluginKind,
+    pub path: PathBuf,
+    /// Words passed to `judge_new` (after the module's path).
+    pub args: Vec<String>,
+    /// The test's input and answer files, whose contents `judge_new` gets.
+    pub input: Option<PathBuf>,
+    pub answer: Option<PathBuf>,
+    pub limits: ResponderLimits,
+}
+
+/// A failed call: the responder broke the contract or its limits.
+pub type GuestResult<T> = std::result::Result<T, String>;
+
+/// One loaded module with one session's state: the ABI's calls.
+pub trait Guest {
+    fn new_state(&mut self, args: &[u8], input: &[u8], answer: &[u8]) -> GuestResult<()>;
+    fn start(&mut self) -> GuestResult<Reply<'_>>;
+    fn on_output(&mut self, stream: u32, bytes: &[u8]) -> GuestResult<Reply<'_>>;
+    fn on_exit(&mut self, exit_code: i32, signal: i32) -> GuestResult<Reply<'_>>;
+    /// Release the state (`judge_free`); errors are of no interest any more.
+    fn free(&mut self);
+    /// Give up calls after `budget_ns` more of time inside them, where the
+    /// kind can interrupt a call (WebAssembly can, native code cannot).
+    fn set_budget(&mut self, _budget_ns: u64) {}
+    /// Memory the module holds, where the kind can tell.
+    fn memory_bytes(&self) -> Option<u64> {
+        None
+    }
+}
+
+/// The [`Responder`] for both in-process kinds.
+pub struct PluginResponder {
+    spec: PluginSpec,
+    guest: Option<Box<dyn Guest>>,
+    /// Bytes of a reply the stdin queue could not take yet.
+    pending: Vec<u8>,
+    pending_at: usize,
+    close_after_pending: bool,
+    sent: u64,
+    exit: Option<ProgramExit>,
+    stdout_closed: bool,
+    stderr_closed: bool,
+    finished: Option<Finished>,
+    /// A call failed: no more calls.
+    broken: bool,
+    cpu_ns: u64,
+    calls: u64,
+}
+
+impl PluginResponder {
+    pub fn new(spec: PluginSpec) -> Self {
+        PluginResponder {
+            spec,
+            guest: None,
+            pending: Vec::new(),
+            pending_at: 0,
+            close_after_pending: false,
+            sent: 0,
+            exit: None,
+            stdout_closed: false,
+            stderr_closed: false,
+            finished: None,
+            broken: false,
+            cpu_ns: 0,
+            calls: 0,
+        }
+    }
+
+    fn budget_left(&self) -> u64 {
+        (self.spec.limits.cpu_time.as_nanos() as u64).saturating_sub(self.cpu_ns)
+    }
+
+    /// Run one call, charge its CPU time, and act on its reply.
+    fn call(
+        &mut self,
+        io: &mut Io<'_>,
+        what: &str,
+        f: impl FnOnce(&mut dyn Guest) -> GuestResult<Reply<'_>>,
+    ) -> Result<()> {
+        if self.broken || self.finished.is_some() {
+            return Ok(());
+        }
+        let budget = self.budget_left();
+        let Some(guest) = self.guest.as_deref_mut() else {
+            return Ok(());
+        };
+        guest.set_budget(budget);
+        let before = thread_cpu_ns();
+        let result = f(guest);
+        let spent = thread_cpu_ns().saturating_sub(before);
+        self.cpu_ns += spent;
+        self.calls += 1;
+        let limits = &self.spec.limits;
+        let outcome = match result {
+            Err(e) => Err(format!("{what}: {e}")),
+            Ok(_) if self.cpu_ns > limits.cpu_time.as_nanos() as u64 => Err(format!(
+                "{what}: used more than {:?} of CPU time in all",
+                limits.cpu_time
+            )),
+            Ok(reply) => take_reply(reply, limits.output, self.sent),
+        };
+        let taken = match outcome {
+            Ok(t) => t,
+            Err(e) => {
+                self.broken = true;
+                return Err(ResponderError(e));
+            }
+        };
+        self.sent += taken.send.len() as u64;
+        let n = io.send(&taken.send);
+        if n < taken.send.len() {
+            self.pending.extend_from_slice(&taken.send[n..]);
+        }
+        if taken.close_stdin || taken.judgement.is_some() {
+            // A responder with a verdict has ended its side of the
+            // conversation, as an interactor process does by exiting.
+            self.close_after_pending = true;
+        }
+        if let Some(judgement) = taken.judgement {
+            self.finished = Some(Finished {
+                judgement,
+                at_ns: io.now_ns(),
+            });
+        }
+        self.flush(io);
+        Ok(())
+    }
+
+    fn flush(&mut self, io: &mut Io<'_>) {
+        if !io.stdin_open() {
+            // The program closed its stdin: what is left can never be
+            // delivered, and holding it would stop us reading its output.
+            self.pending.clear();
+            self.pending_at = 0;
+            return;
+        }
+        if self.pending_at < self.pending.len() {
+            self.pending_at += io.send(&self.pending[self.pending_at..]);
+            if self.pending_at < self.pending.len() {
+                return;
+            }
+            self.pending.clear();
+            self.pending_at = 0;
+        }
+        if self.close_after_pending {
+            io.close_stdin();
+        }
+    }
+
+    /// The program is over and every byte of its output was delivered:
+    /// the responder's last word.
+    fn maybe_exit(&mut self, io: &mut Io<'_>) -> Result<()> {
+        let Some(exit) = self.exit else {
+            return Ok(());
+        };
+        if !(self.stdout_closed && self.stderr_closed) || self.finished.is_some() || self.broken {
+            return Ok(());
+        }
+        let code = exit.exit_code.unwrap_or(-1);
+        let signal = exit.signal.unwrap_or(0);
+        self.call(io, "judge_on_exit", |g| g.on_exit(code, signal))?;
+        if self.finished.is_none() && !self.broken {
+            self.broken = true;
+            return Err(ResponderError(
+                "judge_on_exit gave no verdict (JUDGE_CONTINUE at the program's exit)".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What a reply asks for, checked and copied out of the module's memory.
+struct Taken {
+    send: Vec<u8>,
+    close_stdin: bool,
+    judgement: Option<Judgement>,
+}
+
+fn take_reply(r: Reply<'_>, output_limit: u64, sent: u64) -> std::result::Result<Taken, String> {
+    if sent + r.send.len() as u64 > output_limit {
+        return Err(format!(
+            "the reply sends {} bytes, past the responder's output limit of {output_limit} bytes ({sent} sent before)",
+            r.send.len()
+        ));
+    }
+    let verdict = match r.verdict {
+        abi::CONTINUE => None,
+        abi::AC => Some(Verdict::AC),
+        abi::WA => Some(Verdict::WA),
+        abi::PE => Some(Verdict::PE),
+        abi::FAIL => Some(Verdict::JE),
+        v => {
+            return Err(format!(
+                "the reply's verdict {v} is not one of the ABI's (0-4)"
+            ))
+        }
+    };
+    if r.flags & !(abi::CLOSE_STDIN | abi::POINTS) != 0 {
+        return Err(format!(
+            "the reply's flags {:#x} are not the ABI's",
+            r.flags
+        ));
+    }
+    let judgement = verdict.map(|v| {
+        let cut = &r.message[..r.message.len().min(abi::MESSAGE_MAX)];
+        let mut message = String::from_utf8_lossy(cut).trim().to_string();
+        if message.is_empty() {
+            message = match v {
+                Verdict::AC => "the responder accepted the output".into(),
+                Verdict::JE => "the responder failed".into(),
+                _ => "the responder rejected the output".into(),
+            };
+        } else if v == Verdict::JE {
+            message = format!("the responder failed: {message}");
+        }
+        let points = (r.flags & abi::POINTS != 0 && r.points.is_finite()).then_some(r.points);
+        Judgement {
+            verdict: v,
+            message,
+            points,
+        }
+    });
+    Ok(Taken {
+        send: r.send.to_vec(),
+        close_stdin: r.flags & abi::CLOSE_STDIN != 0,
+        judgement,
+    })
+}
+
+fn read_file(what: &str, path: &Option<PathBuf>) -> Result<Vec<u8>> {
+    match path {
+        None => Ok(Vec::new()),
+        Some(p) => std::fs::read(p)
+            .map_err(|e| ResponderError(format!("reading the {what} file {}: {e}", p.display()))),
+    }
+}
+
+fn thread_cpu_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: a valid clock id and out-pointer.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+impl Responder for PluginResponder {
+    fn kind(&self) -> &'static str {
+        self.spec.kind.name()
+    }
+
+    /// Load the module and make the session's state before the program
+    /// starts: a module that cannot be loaded is JE at once.
+    fn prepare(&mut self) -> Result<Option<super::DirectStdio>> {
+        let input = read_file("input", &self.spec.input)?;
+        let answer = read_file("answer", &self.spec.answer)?;
+        let load = |e: String| {
+            ResponderError(format!(
+                "{} responder {}: {e}",
+                self.spec.kind.name(),
+                self.spec.path.display()
+            ))
+        };
+        let mut guest: Box<dyn Guest> = match self.spec.kind {
+            PluginKind::Native => {
+                Box::new(native::NativeGuest::load(&self.spec.path).map_err(load)?)
+            }
+            PluginKind::Wasm => {
+                Box::new(wasm::WasmGuest::load(&self.spec.path, &self.spec.limits).map_err(load)?)
+            }
+        };
+        guest.set_budget(self.budget_left());
+        let before = thread_cpu_ns();
+        let made = guest.new_state(&abi::args_block(&self.spec.args), &input, &answer);
+        self.cpu_ns += thread_cpu_ns().saturating_sub(before);
+        made.map_err(|e| load(format!("judge_new: {e}")))?;
+        self.guest = Some(guest);
+        Ok(None)
+    }
+
+    fn wants_output(&self) -> bool {
+        true
+    }
+
+    fn accepts_output(&self) -> bool {
+        self.pending_at >= self.pending.len()
+    }
+
+    fn start(&mut self, io: &mut Io<'_>) -> Result<()> {
+        self.call(io, "judge_start", |g| g.start())
+    }
+
+    fn on_output(&mut self, stream: Stream, bytes: &[u8], io: &mut Io<'_>) -> Result<()> {
+        let s = match stream {
+            Stream::Stdout => abi::STDOUT,
+            Stream::Stderr => abi::STDERR,
+        };
+        self.call(io, "judge_on_output", |g| g.on_output(s, bytes))
+    }
+
+    fn on_output_closed(&mut self, stream: Stream, io: &mut Io<'_>) -> Result<()> {
+        match stream {
+            Stream::Stdout => self.stdout_closed = true,
+            Stream::Stderr => self.stderr_closed = true,
+        }
+        self.maybe_exit(io)
+    }
+
+    fn on_stdin_space(&mut self, io: &mut Io<'_>) -> Result<()> {
+        self.flush(io);
+        Ok(())
+    }
+
+    fn on_program_exit(&mut self, exit: ProgramExit, io: &mut Io<'_>) -> Result<()> {
+        self.exit = Some(exit);
+        self.maybe_exit(io)
+    }
+
+    fn finished(&self) -> Option<&Finished> {
+        self.finished.as_ref()
+    }
+
+    fn finish(&mut self) -> ResponderReport {
+        let memory_kib = self
+            .guest
+            .as_ref()
+            .and_then(|g| g.memory_bytes())
+            .map(|b| b / 1024);
+        if let Some(mut g) = self.guest.take() {
+            if !self.broken {
+                g.free();
+            }
+        }
+        let j = self.finished.as_ref().map(|f| &f.judgement);
+        ResponderReport {
+            kind: self.kind(),
+            verdict: j.map(|j| j.verdict),
+            message: j.map(|j| j.message.clone()),
+            points: j.and_then(|j| j.points),
+            cpu_time_ms: Some(self.cpu_ns / 1_000_000),
+            memory_kib,
+            output_bytes: Some(self.sent),
+            ..Default::default()
+        }
+    }
+}

@@ -1,0 +1,366 @@
+//! WebAssembly responders in wasmtime. Untrusted: the module imports
+//! nothing (no file system, no network, no clock), its linear memory is
+//! capped, and every call is interrupted once the responder's time budget
+//! is spent (epoch interruption: a process-wide ticker advances the epoch,
+//! each call gets a deadline in ticks). A trap, a stray pointer or an
+//! exhausted budget ends the session with JE.
+//!
+//! Compiling is the expensive part, so each module is compiled once per
+//! process and pre-linked ([`InstancePre`]); a session costs one
+//! instantiation.
+
+use std::collections::HashMap;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use wasmtime::{
+    Config, Engine, InstancePre, Linker, Memory, Module, ResourceLimiter, Store, Trap, TypedFunc,
+};
+
+use super::abi::{self, Reply};
+use super::{Guest, GuestResult};
+use crate::limits::ResponderLimits;
+
+/// How often the epoch advances: the granularity of the time budget.
+const TICK: Duration = Duration::from_millis(5);
+
+/// Size of `struct judge_reply` on wasm32.
+const REPLY_LEN: usize = 32;
+
+/// What the store knows: the memory cap and whether it was hit.
+struct Data {
+    memory_max: usize,
+    memory_hit: bool,
+    memory_peak: usize,
+}
+
+impl ResourceLimiter for Data {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.memory_max {
+            // An error traps: the module cannot carry on with a failed
+            // allocation and be charged nothing for it.
+            self.memory_hit = true;
+            return Err(wasmtime::format_err!("memory limit reached"));
+        }
+        self.memory_peak = self.memory_peak.max(desired);
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= 1 << 20)
+    }
+}
+
+/// The process's engine, with its epoch ticker.
+fn engine() -> GuestResult<&'static Engine> {
+    static ENGINE: OnceLock<Result<Engine, String>> = OnceLock::new();
+    ENGINE
+        .get_or_init(|| {
+            let mut config = Config::new();
+            config.epoch_interruption(true);
+            let engine = Engine::new(&config).map_err(|e| format!("starting wasmtime: {e}"))?;
+            let ticking = engine.clone();
+            std::thread::Builder::new()
+                .name("judge-wasm-epoch".into())
+                .spawn(move || loop {
+                    std::thread::sleep(TICK);
+                    ticking.increment_epoch();
+                })
+                .map_err(|e| format!("starting the epoch ticker: {e}"))?;
+            Ok(engine)
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+/// A module file as it was when compiled: a changed file is compiled again.
+#[derive(Hash, PartialEq, Eq)]
+struct FileId {
+    path: PathBuf,
+    dev: u64,
+    ino: u64,
+    size: u64,
+    mtime_ns: i64,
+}
+
+fn compiled(path: &Path) -> GuestResult<InstancePre<Data>> {
+    static CACHE: Mutex<Option<HashMap<FileId, InstancePre<Data>>>> = Mutex::new(None);
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    let id = FileId {
+        path: path.to_path_buf(),
+        dev: meta.dev(),
+        ino: meta.ino(),
+        size: meta.size(),
+        mtime_ns: meta.mtime() * 1_000_000_000 + meta.mtime_nsec(),
+    };
+    if let Some(pre) = CACHE
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get_or_insert_with(HashMap::new)
+        .get(&id)
+    {
+        return Ok(pre.clone());
+    }
+    let engine = engine()?;
+    // Binary or text (.wat): wasmtime tells them apart by content.
+    let module = Module::from_file(engine, path)
+        .map_err(|e| format!("not a WebAssembly module: {}", first_line(&e)))?;
+    if let Some(i) = module.imports().next() {
+        return Err(format!(
+            "imports {}::{}, but a responder may import nothing (ABI version {})",
+            i.module(),
+            i.name(),
+            abi::VERSION
+        ));
+    }
+    let pre = Linker::new(engine)
+        .instantiate_pre(&module)
+        .map_err(|e| first_line(&e))?;
+    CACHE
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get_or_insert_with(HashMap::new)
+        .insert(id, pre.clone());
+    Ok(pre)
+}
+
+fn first_line(e: &wasmtime::Error) -> String {
+    let s = format!("{e:#}");
+    s.lines().next().unwrap_or("").to_string()
+}
+
+/// The ABI's exports, typed.
+struct Exports {
+    buffer: TypedFunc<i32, i32>,
+    new: TypedFunc<(i32, i32, i32, i32, i32, i32), i32>,
+    start: TypedFunc<i32, i32>,
+    on_output: TypedFunc<(i32, i32, i32, i32), i32>,
+    on_exit: TypedFunc<(i32, i32, i32), i32>,
+    free: TypedFunc<i32, ()>,
+}
+
+pub struct WasmGuest {
+    store: Store<Data>,
+    memory: Memory,
+    exports: Exports,
+    state: i32,
+    made: bool,
+}
+
+impl WasmGuest {
+    pub fn load(path: &Path, limits: &ResponderLimits) -> GuestResult<WasmGuest> {
+        let pre = compiled(path)?;
+        let engine = engine()?;
+        let mut store = Store::new(
+            engine,
+            Data {
+                memory_max: usize::try_from(limits.memory).unwrap_or(usize::MAX),
+                memory_hit: false,
+                memory_peak: 0,
+            },
+        );
+        store.limiter(|d| d as &mut dyn ResourceLimiter);
+        store.set_epoch_deadline(ticks(limits.cpu_time.as_nanos() as u64));
+        let instance = pre.instantiate(&mut store).map_err(|e| {
+            if store.data().memory_hit {
+                format!(
+                    "its initial memory is larger than the responder's memory limit of {} bytes",
+                    limits.memory
+                )
+            } else {
+                format!("cannot be instantiated: {}", first_line(&e))
+            }
+        })?;
+        let memory = instance
+            .get_memory(&mut store, "memory")
+            .ok_or("exports no memory named \"memory\"")?;
+        let mut typed = |name: &str| {
+            instance
+                .get_export(&mut store, name)
+                .and_then(|e| e.into_func())
+                .ok_or_else(|| {
+                    format!(
+                        "does not export {name}: not a judge responder (ABI version {})",
+                        abi::VERSION
+                    )
+                })
+        };
+        let funcs: Vec<_> = abi::EXPORTS
+            .iter()
+            .map(|n| typed(n))
+            .collect::<GuestResult<_>>()?;
+        let wrong =
+            |name: &'static str| move |_| format!("exports {name} with the wrong signature");
+        let version = funcs[0]
+            .typed::<(), i32>(&store)
+            .map_err(wrong("judge_abi_version"))?;
+        let v = version
+            .call(&mut store, ())
+            .map_err(|e| format!("judge_abi_version: {}", first_line(&e)))? as u32;
+        if v != abi::VERSION {
+            return Err(format!(
+                "speaks responder ABI version {v}, this judge speaks version {}",
+                abi::VERSION
+            ));
+        }
+        let exports = Exports {
+            buffer: funcs[1].typed(&store).map_err(wrong("judge_buffer"))?,
+            new: funcs[2].typed(&store).map_err(wrong("judge_new"))?,
+            start: funcs[3].typed(&store).map_err(wrong("judge_start"))?,
+            on_output: funcs[4].typed(&store).map_err(wrong("judge_on_output"))?,
+            on_exit: funcs[5].typed(&store).map_err(wrong("judge_on_exit"))?,
+            free: funcs[6].typed(&store).map_err(wrong("judge_free"))?,
+        };
+        Ok(WasmGuest {
+            store,
+            memory,
+            exports,
+            state: 0,
+            made: false,
+        })
+    }
+
+    /// Why a call failed, in the responder's terms.
+    fn failed(&self, e: wasmtime::Error) -> String {
+        if self.store.data().memory_hit {
+            return format!(
+                "exceeded the responder's memory limit of {} bytes",
+                self.store.data().memory_max
+            );
+        }
+        match e.downcast_ref::<Trap>() {
+            Some(Trap::Interrupt) => "ran past the responder's time limit".into(),
+            Some(t) => format!("trapped: {t}"),
+            None => first_line(&e),
+        }
+    }
+
+    /// Copy `bytes` into a region the module lends for the call.
+    fn lend(&mut self, bytes: &[u8]) -> GuestResult<i32> {
+        let len = i32::try_from(bytes.len()).map_err(|_| "a chunk too large for wasm32")?;
+        let at = self
+            .exports
+            .buffer
+            .call(&mut self.store, len)
+            .map_err(|e| format!("judge_buffer: {}", self.failed(e)))?;
+        let start = at as u32 as usize;
+        let data = self.memory.data_mut(&mut self.store);
+        let region = data
+            .get_mut(start..start + bytes.len())
+            .filter(|_| at != 0 || bytes.is_empty())
+            .ok_or_else(|| {
+                format!("judge_buffer({len}) returned {start:#x}, not a region of its memory")
+            })?;
+        region.copy_from_slice(bytes);
+        Ok(at)
+    }
+
+    fn reply(&self, at: i32) -> GuestResult<Reply<'_>> {
+        if at == 0 {
+            return Ok(Reply::default());
+        }
+        let data = self.memory.data(&self.store);
+        let start = at as u32 as usize;
+        let raw = data
+            .get(start..start + REPLY_LEN)
+            .ok_or_else(|| format!("the reply at {start:#x} lies outside the module's memory"))?;
+        let u32_at = |i: usize| u32::from_le_bytes(raw[i..i + 4].try_into().unwrap());
+        let region = |ptr: u32, len: u32, what: &str| -> GuestResult<&[u8]> {
+            let (p, n) = (ptr as usize, len as usize);
+            data.get(p..p + n).ok_or_else(|| {
+                format!("the reply's {what} ({n} bytes at {p:#x}) lies outside the module's memory")
+            })
+        };
+        Ok(Reply {
+            send: region(u32_at(0), u32_at(4), "send")?,
+            message: region(u32_at(8), u32_at(12), "message")?,
+            verdict: u32_at(16),
+            flags: u32_at(20),
+            points: f64::from_le_bytes(raw[24..32].try_into().unwrap()),
+        })
+    }
+}
+
+/// A budget in epoch ticks, rounded up, never zero.
+fn ticks(budget_ns: u64) -> u64 {
+    budget_ns / TICK.as_nanos() as u64 + 1
+}
+
+impl Guest for WasmGuest {
+    fn new_state(&mut self, args: &[u8], input: &[u8], answer: &[u8]) -> GuestResult<()> {
+        let all = [args, input, answer].concat();
+        let at = self.lend(&all)?;
+        let (a, i) = (args.len() as i32, input.len() as i32);
+        let s = self
+            .exports
+            .new
+            .call(
+                &mut self.store,
+                (at, a, at + a, i, at + a + i, answer.len() as i32),
+            )
+            .map_err(|e| self.failed(e))?;
+        if s == 0 {
+            return Err("returned NULL (the responder could not start)".into());
+        }
+        self.state = s;
+        self.made = true;
+        Ok(())
+    }
+
+    fn start(&mut self) -> GuestResult<Reply<'_>> {
+        let r = self
+            .exports
+            .start
+            .call(&mut self.store, self.state)
+            .map_err(|e| self.failed(e))?;
+        self.reply(r)
+    }
+
+    fn on_output(&mut self, stream: u32, bytes: &[u8]) -> GuestResult<Reply<'_>> {
+        let at = self.lend(bytes)?;
+        let r = self
+            .exports
+            .on_output
+            .call(
+                &mut self.store,
+                (self.state, stream as i32, at, bytes.len() as i32),
+            )
+            .map_err(|e| self.failed(e))?;
+        self.reply(r)
+    }
+
+    fn on_exit(&mut self, exit_code: i32, signal: i32) -> GuestResult<Reply<'_>> {
+        let r = self
+            .exports
+            .on_exit
+            .call(&mut self.store, (self.state, exit_code, signal))
+            .map_err(|e| self.failed(e))?;
+        self.reply(r)
+    }
+
+    fn free(&mut self) {
+        if std::mem::take(&mut self.made) {
+            let _ = self.exports.free.call(&mut self.store, self.state);
+        }
+    }
+
+    fn set_budget(&mut self, budget_ns: u64) {
+        self.store.set_epoch_deadline(ticks(budget_ns));
+    }
+
+    fn memory_bytes(&self) -> Option<u64> {
+        Some(self.store.data().memory_peak as u64)
+    }
+}
