@@ -13,6 +13,8 @@ mod hostile;
 mod interactive;
 /// CPU, wall, memory, output and process limits, with their figures.
 mod limits;
+/// Native plugins and WebAssembly modules: the ABI, the SDK, hostile modules.
+mod responders;
 /// The unprivileged path: the judge run by an ordinary user.
 mod rootless;
 /// One test per verdict the program can earn on its own.

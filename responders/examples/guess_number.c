@@ -34,7 +34,8 @@ struct game {
 #ifdef __wasm__
 /* One instance per session: a static state is the module's own. */
 static struct game the_game;
-static unsigned char scratch[1 << 16];
+/* Chunks and the test's input are copied here: 64 KiB and 1 MiB. */
+static unsigned char scratch[1 << 20];
 static struct game *new_game(void) { return &the_game; }
 static void free_game(struct game *g) { (void)g; }
 JUDGE_EXPORT void *judge_buffer(size_t len) { return len <= sizeof scratch ? scratch : 0; }

@@ -26,17 +26,20 @@
  *
  * Every call returns a reply (NULL means "nothing to say"). Its memory
  * belongs to the responder and must stay valid until the next call. Output
- * chunks are cut wherever the pipe delivered them: a line may arrive in
- * pieces, or several lines in one chunk.
+ * chunks are cut wherever the pipe delivered them, and at JUDGE_CHUNK_MAX
+ * bytes: a line may arrive in pieces, or several lines in one chunk.
  *
  * WebAssembly hosts cannot pass their own pointers: they ask for memory with
  * judge_buffer(n) (one region of at least n bytes, which the responder may
- * reuse for the next call) and copy arguments and chunks into it; a native
+ * reuse for the next call; NULL when it has none that large) and copy the
+ * arguments of judge_new (args, input and answer, in that order, in one
+ * region) and each chunk into it; a native
  * host passes its own memory and never calls judge_buffer. Either way, the
  * bytes are valid only during the call: copy what you keep.
  *
  * Limits (see docs/responder-abi.md): the bytes a responder sends in all
- * count against --responder-output-limit; a reply's message is cut at 4 KiB;
+ * count against --responder-output-limit, and one reply sends at most 64 MiB;
+ * a reply's message is cut at 4 KiB;
  * a WebAssembly responder has --responder-memory-limit of linear memory and
  * --responder-time-limit of time inside its calls, and past either the
  * session ends with JE. A reply the judge cannot read (an unknown verdict,
@@ -49,6 +52,9 @@
 #include <stdint.h>
 
 #define JUDGE_ABI_VERSION 1u
+
+/* The largest chunk judge_on_output receives. */
+#define JUDGE_CHUNK_MAX 65536u
 
 /* Which of the program's streams a chunk came from. */
 #define JUDGE_STDOUT 1u

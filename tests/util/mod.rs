@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+pub mod responders;
+
 pub fn judge_bin() -> &'static str {
     static CLEAN: std::sync::Once = std::sync::Once::new();
     // Whatever the harness that started `cargo test` left open (a terminal

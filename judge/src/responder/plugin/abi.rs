@@ -17,8 +17,18 @@ pub const FAIL: u32 = 4;
 pub const CLOSE_STDIN: u32 = 1;
 pub const POINTS: u32 = 2;
 
+/// The largest chunk of output one `judge_on_output` call carries: larger
+/// reads are handed over in pieces, so that a module's buffer for them can
+/// be static.
+pub const CHUNK_MAX: usize = 64 * 1024;
+
 /// A reply's message beyond this is cut: a verdict is a sentence.
 pub const MESSAGE_MAX: usize = 4096;
+
+/// One reply sends at most this much: the judge copies a reply out of
+/// the responder's memory, and no exchange needs more (the input of a
+/// non-interactive test, sent at the start, is the largest).
+pub const REPLY_MAX: usize = 64 << 20;
 
 /// The exported functions, by name.
 pub const EXPORTS: [&str; 7] = [

@@ -221,6 +221,13 @@ struct Taken {
 }
 
 fn take_reply(r: Reply<'_>, output_limit: u64, sent: u64) -> std::result::Result<Taken, String> {
+    if r.send.len() > abi::REPLY_MAX {
+        return Err(format!(
+            "the reply sends {} bytes at once; the ABI allows {} per reply",
+            r.send.len(),
+            abi::REPLY_MAX
+        ));
+    }
     if sent + r.send.len() as u64 > output_limit {
         return Err(format!(
             "the reply sends {} bytes, past the responder's output limit of {output_limit} bytes ({sent} sent before)",
@@ -340,7 +347,10 @@ impl Responder for PluginResponder {
             Stream::Stdout => abi::STDOUT,
             Stream::Stderr => abi::STDERR,
         };
-        self.call(io, "judge_on_output", |g| g.on_output(s, bytes))
+        for piece in bytes.chunks(abi::CHUNK_MAX) {
+            self.call(io, "judge_on_output", |g| g.on_output(s, piece))?;
+        }
+        Ok(())
     }
 
     fn on_output_closed(&mut self, stream: Stream, io: &mut Io<'_>) -> Result<()> {

@@ -242,7 +242,10 @@ impl WasmGuest {
         }
         match e.downcast_ref::<Trap>() {
             Some(Trap::Interrupt) => "ran past the responder's time limit".into(),
-            Some(t) => format!("trapped: {t}"),
+            Some(t) => {
+                let t = t.to_string();
+                format!("trapped: {}", t.strip_prefix("wasm trap: ").unwrap_or(&t))
+            }
             None => first_line(&e),
         }
     }

@@ -1,0 +1,321 @@
+use std::path::Path;
+use std::process::Command;
+use std::sync::OnceLock;
+
+use crate::util::responders::{c_native, c_wasm, example, fixture, once, rust, Target};
+use crate::util::{brief, repo, run};
+
+fn guess_input() -> String {
+    repo()
+        .join("examples/guess-number/input.txt")
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// A C program of examples/guess-number, compiled once.
+fn guess_prog(name: &'static str) -> String {
+    static DIR: OnceLock<std::path::PathBuf> = OnceLock::new();
+    let dir = DIR.get_or_init(|| {
+        let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join("guess-number");
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    });
+    once(name, || {
+        let out = dir.join(name);
+        let st = Command::new("gcc")
+            .args(["-O2", "-o"])
+            .arg(&out)
+            .arg(repo().join(format!("examples/guess-number/{name}.c")))
+            .status()
+            .unwrap();
+        assert!(st.success(), "gcc {name}.c");
+        out.to_string_lossy().into_owned()
+    })
+}
+
+/// The guess-the-number interactor in each of the three kinds.
+fn guess_responders() -> Vec<(&'static str, String)> {
+    let src = example("guess_number.c");
+    vec![
+        ("exec", format!("exec:{}", guess_prog("interactor"))),
+        (
+            "native",
+            format!("native:{}", once("guess.so", || c_native(&src))),
+        ),
+        (
+            "wasm",
+            format!("wasm:{}", once("guess.wasm", || c_wasm(&src))),
+        ),
+    ]
+}
+
+#[test]
+fn guess_the_number_is_judged_alike_by_every_kind() {
+    let sh = |script: &str| vec!["/bin/sh".to_string(), "-c".into(), script.into()];
+    let solutions: Vec<(&str, Vec<String>, &str)> = vec![
+        ("binary search", vec![guess_prog("solution")], "AC"),
+        ("linear search: 31 queries", vec![guess_prog("wrong")], "WA"),
+        ("a guess out of range", sh("echo 0; read x"), "WA"),
+        ("garbage", sh("echo hello; read x"), "PE"),
+        ("never flushes", vec![guess_prog("noflush")], "ILE"),
+        ("exits before guessing", sh("exit 0"), "PE"),
+        (
+            "floods one endless line",
+            sh("head -c 50000000 /dev/zero"),
+            "PE",
+        ),
+    ];
+    let kinds = guess_responders();
+    let mut table = String::new();
+    let mut wrong = Vec::new();
+    for (label, program, expected) in &solutions {
+        for (kind, responder) in &kinds {
+            let v = run()
+                .args(["--responder", responder, "--input", &guess_input()])
+                .args(["--wall-limit", "1"])
+                .program(program.clone())
+                .json();
+            let got = v["verdict"].as_str().unwrap().to_string();
+            table.push_str(&format!("{label:28} {kind:7} {got:4} {}\n", v["message"]));
+            if got != *expected {
+                wrong.push(format!(
+                    "{label} / {kind}: expected {expected}, {}",
+                    brief(&v)
+                ));
+            }
+            // The interactor's own verdict is the one that fired wherever
+            // the program did not fail on its own.
+            if *expected != "ILE" {
+                assert_eq!(
+                    v["responder"]["verdict"],
+                    *expected,
+                    "{label} / {kind}: {}",
+                    brief(&v)
+                );
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}\n{table}", wrong.join("\n"));
+}
+
+#[test]
+fn native_and_wasm_builds_of_one_source_say_the_same() {
+    let kinds = guess_responders();
+    for program in [guess_prog("solution"), guess_prog("wrong")] {
+        let results: Vec<_> = kinds[1..]
+            .iter()
+            .map(|(_, r)| {
+                run()
+                    .args(["--responder", r, "--input", &guess_input()])
+                    .program([program.clone()])
+                    .json()
+            })
+            .collect();
+        for key in ["verdict", "message", "stdin_bytes", "stdout_bytes"] {
+            assert_eq!(results[0][key], results[1][key], "{key}");
+        }
+        assert_eq!(
+            results[0]["responder"]["output_bytes"],
+            results[1]["responder"]["output_bytes"]
+        );
+    }
+    let v = run()
+        .args(["--responder", &kinds[2].1, "--input", &guess_input()])
+        .program([guess_prog("solution")])
+        .json();
+    assert_eq!(v["message"], "found 123456789 in 29 queries");
+    assert_eq!(v["responder"]["kind"], "wasm");
+    // 29 answers: 28 of "higher\n"/"lower\n" and "correct\n".
+    assert_eq!(v["stdin_bytes"], v["responder"]["output_bytes"]);
+}
+
+/// Run `program` against a hostile responder: JE, quickly, with a message
+/// that names what went wrong.
+fn hostile(responder: &str, extra: &[&str], says: &str) {
+    let done = run()
+        .args(["--responder", responder])
+        .args(extra.iter().copied())
+        .arg("--json")
+        .program(["/bin/sh", "-c", "echo hello; read x"])
+        .exec();
+    let v = done.json();
+    assert_eq!(v["verdict"], "JE", "{responder}: {}", brief(&v));
+    let msg = v["message"].as_str().unwrap();
+    assert!(
+        msg.contains(says),
+        "{responder}: expected {says:?} in {msg:?}"
+    );
+    assert!(
+        done.elapsed.as_secs() < 10,
+        "{responder}: took {:?}",
+        done.elapsed
+    );
+}
+
+#[test]
+fn hostile_wasm_modules_are_je() {
+    let wat = |n: &str| format!("wasm:{}", fixture(n).display());
+    hostile(
+        &wat("loop.wat"),
+        &["--responder-time-limit", "1"],
+        "ran past the responder's time limit",
+    );
+    hostile(
+        &wat("grow.wat"),
+        &["--responder-memory-limit", "16M"],
+        "exceeded the responder's memory limit of 16777216 bytes",
+    );
+    hostile(
+        &wat("trap.wat"),
+        &[],
+        "trapped: wasm `unreachable` instruction executed",
+    );
+    hostile(
+        &wat("version2.wat"),
+        &[],
+        "speaks responder ABI version 2, this judge speaks version 1",
+    );
+    hostile(
+        &wat("wild_reply.wat"),
+        &[],
+        "lies outside the module's memory",
+    );
+    hostile(
+        &wat("bad_verdict.wat"),
+        &[],
+        "the reply's verdict 99 is not one of the ABI's",
+    );
+    hostile(
+        &wat("imports.wat"),
+        &[],
+        "imports wasi_snapshot_preview1::fd_write, but a responder may import nothing",
+    );
+    hostile(
+        &wat("huge_memory.wat"),
+        &["--responder-memory-limit", "64M"],
+        "its initial memory is larger than the responder's memory limit",
+    );
+    hostile(&wat("not_a_module.wasm"), &[], "not a WebAssembly module");
+}
+
+#[test]
+fn hostile_native_plugins_are_je() {
+    let panics = once("panic.so", || {
+        rust(&fixture("panic.rs"), "panics", Target::Native)
+    });
+    hostile(
+        &format!("native:{panics}"),
+        &[],
+        "the responder panicked: cannot handle 6 bytes",
+    );
+    let big = once("big_reply.so", || c_native(&fixture("big_reply.c")));
+    hostile(
+        &format!("native:{big}"),
+        &[],
+        "the reply sends 104857600 bytes at once",
+    );
+    hostile(
+        &format!("native:{}", fixture("not_a_module.wasm").display()),
+        &[],
+        "not a loadable shared library",
+    );
+}
+
+#[test]
+fn a_missing_module_is_a_usage_error() {
+    for kind in ["native", "wasm"] {
+        let done = run()
+            .args(["--responder", &format!("{kind}:/nonexistent/module")])
+            .program(["/bin/true"])
+            .exec();
+        assert_eq!(done.status, 2, "{kind}: {}", done.stderr);
+        assert!(
+            done.stderr
+                .contains("cannot read the responder module /nonexistent/module"),
+            "{}",
+            done.stderr
+        );
+    }
+}
+
+/// A Python program that plays `rounds` of ping-pong with an echo.
+fn ping_pong(rounds: u32) -> Vec<String> {
+    vec![
+        "python3".into(),
+        "-c".into(),
+        format!(
+            "import sys\nfor i in range({rounds}):\n    print('ping', i, flush=True)\n    assert sys.stdin.readline() == 'ping %d\\n' % i\n"
+        ),
+    ]
+}
+
+#[test]
+fn the_sdk_echo_builds_for_both_kinds() {
+    let src = example("echo/src/lib.rs");
+    let native = once("echo.so", || rust(&src, "echo_responder", Target::Native));
+    let wasm = once("echo.wasm", || rust(&src, "echo_responder", Target::Wasm));
+    // 1000 lines "ping I\n": 10 of 7 bytes, 90 of 8, 900 of 9.
+    let bytes = 10 * 7 + 90 * 8 + 900 * 9;
+    for r in [format!("native:{native}"), format!("wasm:{wasm}")] {
+        let v = run()
+            .args(["--responder", &r])
+            .program(ping_pong(1000))
+            .json();
+        assert_eq!(v["verdict"], "AC", "{r}: {}", brief(&v));
+        assert_eq!(v["message"], format!("echoed {bytes} bytes"));
+        assert_eq!(v["stdin_bytes"], bytes);
+        assert_eq!(v["stdout_bytes"], bytes);
+    }
+}
+
+#[test]
+fn the_sdk_checker_compares_tokens() {
+    let src = example("checker/src/lib.rs");
+    let native = once("checker.so", || {
+        rust(&src, "checker_responder", Target::Native)
+    });
+    let wasm = once("checker.wasm", || {
+        rust(&src, "checker_responder", Target::Wasm)
+    });
+    let dir = crate::util::temp_dir("checker");
+    std::fs::write(dir.join("in"), "3 4\n").unwrap();
+    std::fs::write(dir.join("ans"), "7\n12\n").unwrap();
+    let (input, answer) = (dir.join("in"), dir.join("ans"));
+    let sum_and_product = "a,b=map(int,input().split()); print(a+b); print(a*b)";
+    let cases: [(&str, &str, &str); 4] = [
+        (sum_and_product, "AC", "2 tokens match"),
+        (
+            "a,b=map(int,input().split()); print(a+b); print(a-b)",
+            "WA",
+            "token 2: expected \"12\", got \"-1\"",
+        ),
+        (
+            "a,b=map(int,input().split()); print(a+b)",
+            "WA",
+            "the output ended after 1 of 2 tokens",
+        ),
+        (
+            "print('7 12 13')",
+            "WA",
+            "extra output: token 3 (\"13\") after the 2 expected",
+        ),
+    ];
+    for r in [format!("native:{native}"), format!("wasm:{wasm}")] {
+        for (code, verdict, message) in cases {
+            let v = run()
+                .args(["--responder", &r])
+                .args([
+                    "--input",
+                    input.to_str().unwrap(),
+                    "--answer",
+                    answer.to_str().unwrap(),
+                ])
+                .program(["python3", "-c", code])
+                .json();
+            assert_eq!(v["verdict"], verdict, "{r} {code}: {}", brief(&v));
+            assert_eq!(v["message"], message, "{r} {code}");
+            assert_eq!(v["stdin_bytes"], 4, "the checker feeds the input");
+        }
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
