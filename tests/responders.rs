@@ -319,3 +319,48 @@ fn the_sdk_checker_compares_tokens() {
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The listing that follows `<!-- worked-example: LANG -->` in
+/// docs/responder-abi.md.
+fn worked_example(lang: &str) -> String {
+    let doc = std::fs::read_to_string(repo().join("docs/responder-abi.md")).unwrap();
+    let marker = format!("<!-- worked-example: {lang} -->");
+    let after = &doc[doc.find(&marker).expect("the marker is in the doc") + marker.len()..];
+    let body = &after[after.find('\n').unwrap() + 1..];
+    let body = &body[body.find('\n').unwrap() + 1..]; // past the opening fence
+    body[..body.find("\n```").unwrap() + 1].to_string()
+}
+
+#[test]
+fn the_worked_examples_of_the_abi_doc_build_and_judge() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("worked-example");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (c_src, rust_src) = (dir.join("sum.c"), dir.join("sum.rs"));
+    std::fs::write(&c_src, worked_example("c")).unwrap();
+    std::fs::write(&rust_src, worked_example("rust")).unwrap();
+    let input = dir.join("in.txt");
+    std::fs::write(&input, "3 4\n").unwrap();
+    let modules = [
+        format!("native:{}", c_native(&c_src)),
+        format!("wasm:{}", c_wasm(&c_src)),
+        format!("native:{}", rust(&rust_src, "sum", Target::Native)),
+        format!("wasm:{}", rust(&rust_src, "sum", Target::Wasm)),
+    ];
+    let cases = [
+        ("read a b; echo $((a+b))", "AC", "the sum is right"),
+        ("read a b; echo $((a*b))", "WA", "the sum is wrong"),
+        ("read a b; echo seven", "PE", "expected one integer"),
+        ("read a b", "PE", "the program ended without answering"),
+    ];
+    for m in &modules {
+        for (script, verdict, message) in cases {
+            let v = run()
+                .args(["--responder", m, "--input", input.to_str().unwrap()])
+                .program(["/bin/sh", "-c", script])
+                .json();
+            assert_eq!(v["verdict"], verdict, "{m} {script}: {}", brief(&v));
+            assert_eq!(v["message"], message, "{m} {script}");
+            assert_eq!(v["stdin_bytes"], 4, "{m}: the question \"3 4\\n\"");
+        }
+    }
+}
