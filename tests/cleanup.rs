@@ -245,3 +245,40 @@ fn pooled_groups_start_from_zero_and_end_empty() {
     }
     assert!(busy.is_empty(), "{busy:?}");
 }
+
+/// An embedder with threads of its own (a thread pool, the WebAssembly
+/// epoch ticker) starting jailed sessions: the child of clone must not use
+/// glibc calls that wait on the parent's other threads (setgroups,
+/// setresuid...), which once hung the session forever.
+#[test]
+fn sessions_started_among_busy_threads_never_hang() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{mpsc, Arc};
+    let stop = Arc::new(AtomicBool::new(false));
+    let churn = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::spawn(|| {}).join().unwrap();
+            }
+        })
+    };
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for _ in 0..150 {
+            let r = judge::Session::new("/bin/true", Vec::<String>::new())
+                .cpus(judge::CpuPlacement::Any)
+                .run()
+                .expect("a jailed session");
+            assert_eq!(r.verdict, judge::Verdict::AC, "{}", r.message);
+        }
+        tx.send(()).unwrap();
+    });
+    let finished = rx.recv_timeout(std::time::Duration::from_secs(90));
+    stop.store(true, Ordering::Relaxed);
+    churn.join().unwrap();
+    assert!(
+        finished.is_ok(),
+        "150 jailed sessions did not finish in 90 s: one hung"
+    );
+}

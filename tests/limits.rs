@@ -63,3 +63,15 @@ fn report_names_the_mechanisms() {
     }
     assert_eq!(v["limits"]["wall_time"]["measured_by"], "loop");
 }
+
+/// The descriptor limit is the program's: the judge's own set-up (the
+/// seccomp listener it receives) happens before it applies.
+#[test]
+fn a_low_open_files_limit_still_starts_the_program() {
+    let v = run()
+        .args(["--open-files", "8"])
+        .program(["/bin/sh", "-c", "ulimit -n"])
+        .json();
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
+    assert_eq!(v["stdout"], "8\n");
+}

@@ -25,7 +25,9 @@
  *   judge_free(state)              always, last
  *
  * Every call returns a reply (NULL means "nothing to say"). Its memory
- * belongs to the responder and must stay valid until the next call. Output
+ * belongs to the responder and must stay valid until the next call (the
+ * judge reads it before anything else happens, so a reply may also point
+ * into the bytes the call was given: an echo sends them back as they are). Output
  * chunks are cut wherever the pipe delivered them, and at JUDGE_CHUNK_MAX
  * bytes: a line may arrive in pieces, or several lines in one chunk.
  *

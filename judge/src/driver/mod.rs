@@ -818,7 +818,7 @@ impl Driver {
             failure: self.failure.take(),
             warnings,
             refused: std::mem::take(&mut self.refused),
-            kept: self.tree.kept.take(),
+            kept: self.tree.keep_workdir(),
         })
     }
 }

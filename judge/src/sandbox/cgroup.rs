@@ -413,6 +413,14 @@ impl Cgroup {
                 match fs::create_dir(&dir) {
                     Ok(()) => {}
                     Err(e) if pooled && e.kind() == io::ErrorKind::AlreadyExists => {}
+                    // A fresh name taken: left by a judge that was killed
+                    // and whose pid this process now has (names carry the
+                    // pid, and the sweep takes a live pid for a live judge).
+                    // Empty, it goes; in use, it is not ours to take.
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                        fs::remove_dir(&dir).map_err(|_| e)?;
+                        fs::create_dir(&dir)?;
+                    }
                     Err(e) => return Err(e),
                 }
                 cg.dirs.push((dir.clone(), pooled));

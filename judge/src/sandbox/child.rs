@@ -86,6 +86,9 @@ pub struct Plan<'a> {
     pub n_rlimits: usize,
     /// Read end: one byte from the parent means "go", EOF means "give up".
     pub go: i32,
+    /// The write end of the same pipe, which init inherits and must close
+    /// for EOF to reach it should the judge die before saying "go".
+    pub go_writer: i32,
     /// Init's end of a SOCK_SEQPACKET pair: first the program's pidfd,
     /// then the exit report of the program.
     pub report: i32,
@@ -184,6 +187,16 @@ pub unsafe fn init_main(plan: &Plan<'_>) -> ! {
         0,
         0,
     );
+    // The embedding process may ignore SIGCHLD (init's wait4 would lose
+    // the program's status) or block SIGUSR1 (hold mode's kill signal):
+    // init starts from a clean state, whatever it inherited.
+    libc::signal(libc::SIGCHLD, libc::SIG_DFL);
+    let mut unblock: libc::sigset_t = std::mem::zeroed();
+    libc::sigemptyset(&mut unblock);
+    libc::sigaddset(&mut unblock, libc::SIGUSR1);
+    libc::sigaddset(&mut unblock, libc::SIGCHLD);
+    libc::sigprocmask(libc::SIG_UNBLOCK, &unblock, std::ptr::null_mut());
+    libc::close(plan.go_writer);
     let mut go = 0u8;
     if read_exact(plan.go, std::slice::from_mut(&mut go)) != 1 {
         libc::_exit(1);
@@ -220,7 +233,11 @@ pub unsafe fn init_main(plan: &Plan<'_>) -> ! {
     }
     // The judge learns of the program's exit the moment it happens through
     // this pidfd, without waiting for init to be scheduled and report.
-    send_fd(plan.report, pidfd, FD_PIDFD);
+    if send_fd(plan.report, pidfd, FD_PIDFD) != 1 {
+        // The program is already running: it must not outlive the failure.
+        libc::kill(pid, libc::SIGKILL);
+        fail(plan.exec_status, Stage::Init, 1);
+    }
     libc::close(pidfd);
 
     // Keep only the report pipe: the program's stdio must reach EOF when the
@@ -306,8 +323,11 @@ unsafe fn program_main(plan: &Plan<'_>) -> ! {
             fail(st, Stage::Affinity, 0);
         }
     }
+    // RLIMIT_NOFILE waits until the filters are installed: the listener
+    // they create takes a descriptor above every one inherited from the
+    // judge, which a low limit would refuse.
     for (resource, limit) in &plan.rlimits[..plan.n_rlimits] {
-        if libc::setrlimit(*resource, limit) == -1 {
+        if *resource != libc::RLIMIT_NOFILE && libc::setrlimit(*resource, limit) == -1 {
             fail(st, Stage::Rlimits, 0);
         }
     }
@@ -315,7 +335,8 @@ unsafe fn program_main(plan: &Plan<'_>) -> ! {
         fail(st, Stage::Chdir, 0);
     }
     for (target, &fd) in plan.stdio.iter().enumerate() {
-        // The parent moved every descriptor above 2, so this cannot clobber.
+        // The parent moved every descriptor the child uses above 2, so this
+        // cannot clobber one.
         if libc::dup2(fd, target as i32) == -1 {
             fail(st, Stage::Stdio, 0);
         }
@@ -349,9 +370,12 @@ unsafe fn program_main(plan: &Plan<'_>) -> ! {
         );
     }
     if let Some((uid, gid)) = plan.identity {
-        if libc::setgroups(0, std::ptr::null()) != 0
-            || libc::setresgid(gid, gid, gid) != 0
-            || libc::setresuid(uid, uid, uid) != 0
+        // Raw system calls, not glibc's wrappers: those broadcast the change
+        // to every thread glibc believes the process has (its list is a
+        // copy of the judge's), waiting on threads that do not exist here.
+        if libc::syscall(libc::SYS_setgroups, 0, std::ptr::null::<libc::gid_t>()) != 0
+            || libc::syscall(libc::SYS_setresgid, gid, gid, gid) != 0
+            || libc::syscall(libc::SYS_setresuid, uid, uid, uid) != 0
         {
             fail(st, Stage::Identity, 0);
         }
@@ -371,11 +395,18 @@ unsafe fn program_main(plan: &Plan<'_>) -> ! {
             fail(st, Stage::Seccomp, i as u16);
         }
         if last {
-            send_fd(plan.report, r, FD_SECCOMP);
+            if send_fd(plan.report, r, FD_SECCOMP) != 1 {
+                fail(st, Stage::Seccomp, i as u16);
+            }
             libc::close(r);
         }
     }
     libc::close(plan.report);
+    for (resource, limit) in &plan.rlimits[..plan.n_rlimits] {
+        if *resource == libc::RLIMIT_NOFILE && libc::setrlimit(*resource, limit) == -1 {
+            fail(st, Stage::Rlimits, 0);
+        }
+    }
     // Nothing of the judge leaks into the program but fds 0, 1, 2.
     libc::syscall(libc::SYS_close_range, 3, !0u32, libc::CLOSE_RANGE_CLOEXEC);
     libc::execve(plan.path, plan.argv, plan.envp);

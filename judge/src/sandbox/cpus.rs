@@ -85,10 +85,10 @@ pub fn claim_one() -> Claim {
     let cpus = allowed();
     // SAFETY: no preconditions.
     let uid = unsafe { libc::geteuid() };
-    let dir = std::env::temp_dir().join(format!("judge-cpu-locks-{uid}"));
-    let _ = std::fs::create_dir_all(&dir);
     let start = std::process::id() as usize % cpus.len().max(1);
-    for i in 0..cpus.len() {
+    let dir = lock_dir(uid);
+    for i in 0..dir.as_ref().map_or(0, |_| cpus.len()) {
+        let dir = dir.as_ref().expect("checked by the loop's bound");
         let cpu = cpus[(start + i) % cpus.len()];
         if let Ok(file) = try_lock(dir.join(format!("cpu{cpu}"))) {
             return Claim {
@@ -103,14 +103,40 @@ pub fn claim_one() -> Claim {
     }
 }
 
-/// An exclusive, non-blocking flock on `path` (created if missing).
+/// Where the claims of `uid` live: a directory only it can write, or none
+/// (then claims are not coordinated). A predictable name in a shared /tmp
+/// could be planted by another user, with FIFOs that block the open or
+/// locks held forever.
+fn lock_dir(uid: u32) -> Option<PathBuf> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+    let dir = if uid == 0 {
+        PathBuf::from("/run/judge/cpus")
+    } else {
+        match std::env::var_os("XDG_RUNTIME_DIR") {
+            Some(d) if !d.is_empty() => PathBuf::from(d).join("judge-cpus"),
+            _ => std::env::temp_dir().join(format!("judge-cpu-locks-{uid}")),
+        }
+    };
+    let _ = std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir);
+    let m = std::fs::symlink_metadata(&dir).ok()?;
+    (m.is_dir() && m.uid() == uid && m.mode() & 0o022 == 0).then_some(dir)
+}
+
+/// An exclusive, non-blocking flock on the regular file `path` (created if
+/// missing); never waits, on the lock or on the open.
 pub(crate) fn try_lock(path: PathBuf) -> io::Result<File> {
     let file = OpenOptions::new()
         .create(true)
         .write(true)
         .truncate(false)
-        .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW)
+        .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW | libc::O_NONBLOCK)
         .open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(io::Error::other("not a regular file"));
+    }
     // SAFETY: flock on a descriptor we own.
     if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == -1 {
         return Err(io::Error::last_os_error());

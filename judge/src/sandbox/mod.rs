@@ -361,10 +361,16 @@ impl Sandbox {
         let stdin = sys::above_stdio(stdin).map_err(setup("moving descriptors"))?;
         let stdout = sys::above_stdio(stdout).map_err(setup("moving descriptors"))?;
         let stderr = sys::above_stdio(stderr).map_err(setup("moving descriptors"))?;
+        // Above 2 as well: the program's set-up dup2s its stdio onto 0-2, and
+        // an embedding process may have closed its own.
+        let above = |fd| sys::above_stdio(fd).map_err(setup("moving descriptors"));
         let (go_r, go_w) = sys::pipe().map_err(setup("creating a pipe"))?;
+        let (go_r, go_w) = (above(go_r)?, above(go_w)?);
         let (report_r, report_w) =
             sys::seqpacket_pair().map_err(setup("creating a socket pair"))?;
+        let report_w = above(report_w)?;
         let (exec_r, exec_w) = sys::pipe().map_err(setup("creating a pipe"))?;
+        let exec_w = above(exec_w)?;
 
         let plan = Plan {
             path: path.as_ptr(),
@@ -378,6 +384,7 @@ impl Sandbox {
             rlimits,
             n_rlimits,
             go: go_r.as_raw_fd(),
+            go_writer: go_w.as_raw_fd(),
             report: report_w.as_raw_fd(),
             exec_status: exec_w.as_raw_fd(),
             netns: shared_net.as_ref().map_or(-1, |f| f.as_raw_fd()),
@@ -431,7 +438,7 @@ impl Sandbox {
             notifier: None,
             network: Network::Host,
             keep_to: jail.and_then(|j| j.keep_workdir.clone()),
-            kept: None,
+            held: None,
             stats_read: false,
         };
         if rootless {
@@ -472,6 +479,10 @@ impl Sandbox {
         // filter's listener. Both were sent before exec returned to us or
         // are about to be.
         let expected = 1 + usize::from(filters.is_some());
+        // Both were queued before the exec status reached EOF: a missing one
+        // is a failure now, not something to wait for (the program may be
+        // blocked on its stdin, and nothing would ever end the wait).
+        sys::set_nonblocking(&tree.report).map_err(setup("configuring the report socket"))?;
         for _ in 0..expected {
             match sys::recv_fd(&tree.report) {
                 Ok(Some((sys::FD_PIDFD, pidfd))) => {
@@ -487,7 +498,6 @@ impl Sandbox {
                 Err(e) => return Err(setup("receiving the program's descriptors")(e)),
             }
         }
-        sys::set_nonblocking(&tree.report).map_err(setup("configuring the report socket"))?;
         Ok(tree)
     }
 }
@@ -536,10 +546,11 @@ pub struct Tree {
     /// Where the system calls refused to the program are reported.
     pub notifier: Option<seccomp::Notifier>,
     pub network: Network,
-    /// Where to copy the work directory when the tree finishes (hold mode).
+    /// Where to copy the work directory when the tree finishes (hold mode);
+    /// taken once the copy is made.
     keep_to: Option<PathBuf>,
-    /// What that copy did, once done.
-    pub kept: Option<Result<keep::Kept, String>>,
+    /// Init's hand-over of the held namespace (hold mode), once asked.
+    held: Option<Result<(), String>>,
     /// The memory figures were handed out (by the first `finish`).
     stats_read: bool,
 }
@@ -669,7 +680,7 @@ impl Tree {
     /// spared (it kills the rest), so the work directory can be copied out.
     pub fn kill(&self) {
         if !self.reaped {
-            let signal = if self.keep_to.is_some() && self.kept.is_none() {
+            let signal = if self.keep_to.is_some() {
                 libc::SIGUSR1
             } else {
                 libc::SIGKILL
@@ -681,30 +692,53 @@ impl Tree {
     /// Kill what is left and wait until nothing of the tree remains; returns
     /// the memory figures of the cgroup, if there was one (on the first call
     /// only: later calls, such as the one in `Drop`, do not read them again).
+    ///
+    /// In hold mode (`--keep-workdir`) init outlives this: it has ended
+    /// every other process and keeps the work directory for
+    /// [`Tree::keep_workdir`], which the session calls once its loop is
+    /// over, so that copying never delays the conversation's clocks.
     pub fn finish(&mut self) -> Option<MemoryStats> {
-        if let Some(dest) = self.keep_to.clone() {
-            if self.kept.is_none() && !self.reaped {
-                self.kill();
-                self.kept = Some(match self.wait_held() {
-                    Ok(()) => keep::copy_out(self.init_pid, WORK_DIR, &dest).map_err(|e| {
-                        format!("copying the work directory to {}: {e}", dest.display())
-                    }),
-                    Err(e) => Err(format!("the work directory could not be kept: {e}")),
-                });
-            }
+        if self.keep_to.is_some() && self.held.is_none() && !self.reaped {
+            self.kill();
+            self.held = Some(self.wait_held().map_err(|e| e.to_string()));
         }
-        self.kill();
-        if !self.reaped {
-            // Init's exit returns only after the kernel has killed and
-            // reaped every process of its namespace.
-            let _ = sys::reap_pidfd(&self.init_pidfd, false);
-            self.reaped = true;
+        if self.keep_to.is_none() {
+            self.end();
         }
         if self.stats_read {
             return None;
         }
         self.stats_read = true;
         self.group.as_ref().and_then(|g| g.memory_stats())
+    }
+
+    /// Copy the held work directory out (hold mode), then end the tree.
+    /// What the copy did, once; `None` when there was nothing to keep.
+    pub fn keep_workdir(&mut self) -> Option<Result<keep::Kept, String>> {
+        let kept = self.keep_to.clone().map(|dest| {
+            self.finish();
+            let r = match self.held.take() {
+                Some(Ok(())) => keep::copy_out(self.init_pid, WORK_DIR, &dest)
+                    .map_err(|e| format!("copying the work directory to {}: {e}", dest.display())),
+                Some(Err(e)) => Err(format!("the work directory could not be kept: {e}")),
+                None => Err("the work directory could not be kept: the tree was gone".into()),
+            };
+            // Once: the hold is over, and a later kill is a SIGKILL.
+            self.keep_to = None;
+            r
+        });
+        self.end();
+        kept
+    }
+
+    /// Kill init and reap it: the kernel has then killed and reaped every
+    /// process of its namespace.
+    fn end(&mut self) {
+        self.kill();
+        if !self.reaped {
+            let _ = sys::reap_pidfd(&self.init_pidfd, false);
+            self.reaped = true;
+        }
     }
 
     /// Wait (briefly) for init to say it holds an empty namespace.
@@ -745,6 +779,9 @@ impl Tree {
 impl Drop for Tree {
     fn drop(&mut self) {
         self.finish();
+        // A session that ended early never asked for its copy: make it now,
+        // as --keep-workdir promised, and end the tree.
+        self.keep_workdir();
     }
 }
 
