@@ -114,7 +114,7 @@ impl PluginResponder {
         (self.spec.limits.cpu_time.as_nanos() as u64).saturating_sub(self.cpu_ns)
     }
 
-    /// Run one call, charge its CPU time, and act on its reply.
+    /// Run one call, charge its time, and act on its reply.
     fn call(
         &mut self,
         io: &mut Io<'_>,
@@ -124,43 +124,49 @@ impl PluginResponder {
         if self.broken || self.finished.is_some() {
             return Ok(());
         }
-        let budget = self.budget_left();
-        let Some(guest) = self.guest.as_deref_mut() else {
+        // Out of `self` for the call, so that its reply (which borrows the
+        // guest's memory) can be sent without a copy.
+        let Some(mut guest) = self.guest.take() else {
             return Ok(());
         };
-        guest.set_budget(budget);
-        let before = thread_cpu_ns();
-        let result = f(guest);
-        let spent = thread_cpu_ns().saturating_sub(before);
-        self.cpu_ns += spent;
+        guest.set_budget(self.budget_left());
+        // Time inside the call, by the monotonic clock (the vDSO; a CPU-time
+        // clock would cost a system call per call): the call runs on this
+        // thread from start to end, so the two differ only by preemption.
+        let before = crate::sandbox::sys::monotonic_ns();
+        let result = f(&mut *guest);
+        self.cpu_ns += crate::sandbox::sys::monotonic_ns().saturating_sub(before);
         self.calls += 1;
         let limits = &self.spec.limits;
         let outcome = match result {
             Err(e) => Err(format!("{what}: {e}")),
             Ok(_) if self.cpu_ns > limits.cpu_time.as_nanos() as u64 => Err(format!(
-                "{what}: used more than {:?} of CPU time in all",
+                "{what}: spent more than {:?} in its calls in all",
                 limits.cpu_time
             )),
-            Ok(reply) => take_reply(reply, limits.output, self.sent),
+            Ok(reply) => check_reply(&reply, limits.output, self.sent).map(|judgement| {
+                self.sent += reply.send.len() as u64;
+                // In order: after what an earlier reply left waiting.
+                let n = if self.pending_at < self.pending.len() {
+                    0
+                } else {
+                    io.send(reply.send)
+                };
+                self.pending.extend_from_slice(&reply.send[n..]);
+                (reply.flags & abi::CLOSE_STDIN != 0, judgement)
+            }),
         };
-        let taken = match outcome {
-            Ok(t) => t,
-            Err(e) => {
-                self.broken = true;
-                return Err(ResponderError(e));
-            }
-        };
-        self.sent += taken.send.len() as u64;
-        let n = io.send(&taken.send);
-        if n < taken.send.len() {
-            self.pending.extend_from_slice(&taken.send[n..]);
-        }
-        if taken.close_stdin || taken.judgement.is_some() {
+        self.guest = Some(guest);
+        let (close_stdin, judgement) = outcome.map_err(|e| {
+            self.broken = true;
+            ResponderError(e)
+        })?;
+        if close_stdin || judgement.is_some() {
             // A responder with a verdict has ended its side of the
             // conversation, as an interactor process does by exiting.
             self.close_after_pending = true;
         }
-        if let Some(judgement) = taken.judgement {
+        if let Some(judgement) = judgement {
             self.finished = Some(Finished {
                 judgement,
                 at_ns: io.now_ns(),
@@ -213,14 +219,12 @@ impl PluginResponder {
     }
 }
 
-/// What a reply asks for, checked and copied out of the module's memory.
-struct Taken {
-    send: Vec<u8>,
-    close_stdin: bool,
-    judgement: Option<Judgement>,
-}
-
-fn take_reply(r: Reply<'_>, output_limit: u64, sent: u64) -> std::result::Result<Taken, String> {
+/// Check a reply against the ABI and the limits; its verdict, if any.
+fn check_reply(
+    r: &Reply<'_>,
+    output_limit: u64,
+    sent: u64,
+) -> std::result::Result<Option<Judgement>, String> {
     if r.send.len() > abi::REPLY_MAX {
         return Err(format!(
             "the reply sends {} bytes at once; the ABI allows {} per reply",
@@ -252,7 +256,7 @@ fn take_reply(r: Reply<'_>, output_limit: u64, sent: u64) -> std::result::Result
             r.flags
         ));
     }
-    let judgement = verdict.map(|v| {
+    Ok(verdict.map(|v| {
         let cut = &r.message[..r.message.len().min(abi::MESSAGE_MAX)];
         let mut message = String::from_utf8_lossy(cut).trim().to_string();
         if message.is_empty() {
@@ -270,12 +274,7 @@ fn take_reply(r: Reply<'_>, output_limit: u64, sent: u64) -> std::result::Result
             message,
             points,
         }
-    });
-    Ok(Taken {
-        send: r.send.to_vec(),
-        close_stdin: r.flags & abi::CLOSE_STDIN != 0,
-        judgement,
-    })
+    }))
 }
 
 fn read_file(what: &str, path: &Option<PathBuf>) -> Result<Vec<u8>> {
@@ -284,16 +283,6 @@ fn read_file(what: &str, path: &Option<PathBuf>) -> Result<Vec<u8>> {
         Some(p) => std::fs::read(p)
             .map_err(|e| ResponderError(format!("reading the {what} file {}: {e}", p.display()))),
     }
-}
-
-fn thread_cpu_ns() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: a valid clock id and out-pointer.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
 impl Responder for PluginResponder {
@@ -322,9 +311,9 @@ impl Responder for PluginResponder {
             }
         };
         guest.set_budget(self.budget_left());
-        let before = thread_cpu_ns();
+        let before = crate::sandbox::sys::monotonic_ns();
         let made = guest.new_state(&abi::args_block(&self.spec.args), &input, &answer);
-        self.cpu_ns += thread_cpu_ns().saturating_sub(before);
+        self.cpu_ns += crate::sandbox::sys::monotonic_ns().saturating_sub(before);
         made.map_err(|e| load(format!("judge_new: {e}")))?;
         self.guest = Some(guest);
         Ok(None)
