@@ -5,7 +5,7 @@
 //! `--responder native:FILE.so`) and as a WebAssembly module (target
 //! `wasm32-unknown-unknown`, `--responder wasm:FILE.wasm`).
 //!
-//! ```ignore
+//! ```
 //! use judge_responder::{export_responder, Init, Reply, Responder, Stream};
 //!
 //! struct Echo;
