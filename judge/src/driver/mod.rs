@@ -137,6 +137,8 @@ struct Driver {
     stdout_direct: bool,
     stdin: StdinPipe,
     stdin_direct: bool,
+    /// The program's stdin is registered for writability.
+    stdin_watched: bool,
     cfg: Config,
     started_ns: u64,
     wall_deadline_ns: u64,
@@ -166,12 +168,16 @@ impl Driver {
         for (file, token, interest) in [
             (p.stdout.as_ref(), PROGRAM_STDOUT, Interest::READABLE),
             (p.stderr.as_ref(), PROGRAM_STDERR, Interest::READABLE),
-            (p.stdin.as_ref(), PROGRAM_STDIN, Interest::WRITABLE),
         ] {
             if let Some(f) = file {
                 crate::sandbox::sys::set_nonblocking(f)?;
                 registry.register(&mut SourceFd(&f.as_raw_fd()), token, interest)?;
             }
+        }
+        // The program's stdin is watched only while bytes wait for room
+        // (see `watch_stdin`).
+        if let Some(f) = p.stdin.as_ref() {
+            crate::sandbox::sys::set_nonblocking(f)?;
         }
         registry.register(
             &mut SourceFd(&p.tree.exit_fd()),
@@ -201,6 +207,7 @@ impl Driver {
             stdout_direct,
             stdin: StdinPipe::new(p.stdin, STDIN_QUEUE, journal),
             stdin_direct,
+            stdin_watched: false,
             started_ns,
             wall_deadline_ns: started_ns + limits.wall_time.as_nanos() as u64,
             cpu_watch: CpuWatch::new(started_ns, limits.cpu_time.as_nanos() as u64, p.parallelism),
@@ -241,6 +248,7 @@ impl Driver {
             if self.settled(responder) {
                 break;
             }
+            self.watch_stdin();
             let timeout = self.timeout(responder);
             match self.poll.poll(&mut events, timeout) {
                 Ok(()) => {}
@@ -297,6 +305,38 @@ impl Driver {
             self.check_clock(responder);
         }
         self.finish(responder)
+    }
+
+    /// Watch the program's stdin for room only while bytes wait for it.
+    /// Watched all the time, every read the program makes would wake our
+    /// epoll for nothing (in a ping-pong, once per round); registering
+    /// reports a pipe that already has room at once, so no edge is lost.
+    fn watch_stdin(&mut self) {
+        let fd = self.stdin.raw_fd();
+        let want = fd.is_some() && self.stdin.queued() > 0;
+        if want == self.stdin_watched {
+            return;
+        }
+        let registry = self.poll.registry();
+        match fd {
+            // Closing the descriptor removed it from the epoll set.
+            None => self.stdin_watched = false,
+            Some(fd) => {
+                let mut src = SourceFd(&fd);
+                let r = if want {
+                    registry.register(&mut src, PROGRAM_STDIN, Interest::WRITABLE)
+                } else {
+                    registry.deregister(&mut src)
+                };
+                match r {
+                    Ok(()) => self.stdin_watched = want,
+                    Err(e) if self.failure.is_none() => {
+                        self.failure = Some(format!("watching the program's stdin: {e}"));
+                    }
+                    Err(_) => {}
+                }
+            }
+        }
     }
 
     /// The verdict is settled, or nothing more can happen.
