@@ -196,6 +196,11 @@ fn hostile_wasm_modules_are_je() {
         "its initial memory is larger than the responder's memory limit",
     );
     hostile(&wat("not_a_module.wasm"), &[], "not a WebAssembly module");
+    hostile(
+        &wat("start_loop.wat"),
+        &["--responder-time-limit", "1"],
+        "cannot be instantiated: ran past the responder's time limit",
+    );
 }
 
 #[test]

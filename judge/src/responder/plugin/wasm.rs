@@ -136,6 +136,20 @@ fn compiled(path: &Path) -> GuestResult<InstancePre<Data>> {
     Ok(pre)
 }
 
+/// A failed call or start function, in the responder's terms: the trap
+/// if there is one (the error's first line is only "error while
+/// executing at wasm backtrace:").
+fn trap_message(e: &wasmtime::Error) -> String {
+    match e.downcast_ref::<Trap>() {
+        Some(Trap::Interrupt) => "ran past the responder's time limit".into(),
+        Some(t) => {
+            let t = t.to_string();
+            format!("trapped: {}", t.strip_prefix("wasm trap: ").unwrap_or(&t))
+        }
+        None => first_line(e),
+    }
+}
+
 fn first_line(e: &wasmtime::Error) -> String {
     let s = format!("{e:#}");
     s.lines().next().unwrap_or("").to_string()
@@ -180,7 +194,7 @@ impl WasmGuest {
                     limits.memory
                 )
             } else {
-                format!("cannot be instantiated: {}", first_line(&e))
+                format!("cannot be instantiated: {}", trap_message(&e))
             }
         })?;
         let memory = instance
@@ -240,14 +254,7 @@ impl WasmGuest {
                 self.store.data().memory_max
             );
         }
-        match e.downcast_ref::<Trap>() {
-            Some(Trap::Interrupt) => "ran past the responder's time limit".into(),
-            Some(t) => {
-                let t = t.to_string();
-                format!("trapped: {}", t.strip_prefix("wasm trap: ").unwrap_or(&t))
-            }
-            None => first_line(&e),
-        }
+        trap_message(&e)
     }
 
     /// Copy `bytes` into a region the module lends for the call.
