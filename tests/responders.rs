@@ -369,3 +369,23 @@ fn the_worked_examples_of_the_abi_doc_build_and_judge() {
         }
     }
 }
+
+/// A module whose reply is still waiting for room in the program's stdin
+/// when the program exits: the rest is dropped, the program's last output
+/// is read, and the module's verdict at the exit counts. (It once hung the
+/// session: output was left unread behind the waiting reply.)
+#[test]
+fn a_reply_left_waiting_at_the_programs_exit_does_not_hang() {
+    let done = run()
+        .args([
+            "--responder",
+            &format!("wasm:{}", fixture("flood_then_accept.wat").display()),
+        ])
+        .arg("--json")
+        .program(["/bin/sh", "-c", "echo bye; exit 0"])
+        .exec();
+    let v = done.json();
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
+    assert_eq!(v["stdout"], "bye\n");
+    assert!(done.elapsed.as_secs() < 10, "took {:?}", done.elapsed);
+}

@@ -342,7 +342,9 @@ pub mod glue {
     /// As [`start`]; the slot is gone afterwards.
     pub unsafe fn free<R: Responder>(slot: *mut Slot<R>) {
         if !slot.is_null() {
-            drop(Box::from_raw(slot));
+            // A panic in the responder's Drop must not unwind into the judge.
+            let slot = Box::from_raw(slot);
+            let _ = catch_unwind(AssertUnwindSafe(move || drop(slot)));
         }
     }
 }

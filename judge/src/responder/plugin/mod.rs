@@ -356,6 +356,9 @@ impl Responder for PluginResponder {
     }
 
     fn on_program_exit(&mut self, exit: ProgramExit, io: &mut Io<'_>) -> Result<()> {
+        // Its stdin is gone: drop what waited for room, or the rest of its
+        // output would stay unread behind it (`accepts_output`).
+        self.flush(io);
         self.exit = Some(exit);
         self.maybe_exit(io)
     }
