@@ -495,8 +495,8 @@ fn interactor_paused_when_the_program_ends_still_judges() {
     assert_eq!(v["message"], "ok done");
 }
 
-/// The interactor rejects and leaves; the program, reading end of file, exits
-/// 1. The interactor finished first (its output ended before the program's
+/// The interactor rejects and leaves; the program, reading end of file,
+/// exits with 1. The interactor finished first (its output ended before the program's
 /// reaction to it): WA under kattis and testlib, RE under cms. Repeated,
 /// since the two exits race in the scheduler.
 #[test]

@@ -193,7 +193,17 @@ fn hostile_wasm_modules_are_je() {
     hostile(
         &wat("huge_memory.wat"),
         &["--responder-memory-limit", "64M"],
-        "its initial memory is larger than the responder's memory limit",
+        "its initial memory and tables are larger than the responder's memory limit",
+    );
+    hostile(
+        &wat("tables.wat"),
+        &["--responder-memory-limit", "64M"],
+        "exceeded the responder's memory limit of 67108864 bytes",
+    );
+    hostile(
+        &wat("multi_memory.wat"),
+        &["--responder-memory-limit", "64M"],
+        "not a WebAssembly module: failed to parse WebAssembly module: multiple memories",
     );
     hostile(&wat("not_a_module.wasm"), &[], "not a WebAssembly module");
     hostile(
@@ -212,6 +222,11 @@ fn hostile_native_plugins_are_je() {
         &format!("native:{panics}"),
         &[],
         "the responder panicked: cannot handle 6 bytes",
+    );
+    hostile(
+        &format!("native:{panics} refuse"),
+        &[],
+        "the responder failed: could not start: told to refuse",
     );
     let big = once("big_reply.so", || c_native(&fixture("big_reply.c")));
     hostile(
@@ -388,4 +403,26 @@ fn a_reply_left_waiting_at_the_programs_exit_does_not_hang() {
     assert_eq!(v["verdict"], "AC", "{}", brief(&v));
     assert_eq!(v["stdout"], "bye\n");
     assert!(done.elapsed.as_secs() < 10, "took {:?}", done.elapsed);
+}
+
+/// A module that sends more than the stdin queue holds before the program
+/// has read anything, to a program that writes everything it reads: the
+/// program's output must keep being read while the reply waits, or both
+/// sides block forever (it was ILE).
+#[test]
+fn a_program_echoing_a_large_reply_is_read_while_the_reply_waits() {
+    let v = run()
+        .args([
+            "--responder",
+            &format!("wasm:{}", fixture("flood_then_accept.wat").display()),
+        ])
+        .program(["/bin/sh", "-c", "head -c 10485760 | tr '\\000' x"])
+        .json();
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
+    assert_eq!(v["stdin_bytes"], 10 << 20);
+    assert_eq!(v["stdout_bytes"], 10 << 20);
+    // The bytes sent are the module's memory from address 0: zeros but for
+    // two of its data bytes (the reply's 0xa0 and the verdict's 0x01).
+    let out = v["stdout"].as_str().unwrap();
+    assert_eq!(out.bytes().filter(|&b| b == b'x').count(), (10 << 20) - 2);
 }

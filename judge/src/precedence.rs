@@ -427,10 +427,17 @@ mod tests {
     use Verdict::*;
 
     /// (policy, program failure and time, responder verdict and time) -> verdict
+    type Row = (
+        Precedence,
+        Option<(Option<Verdict>, u64)>,
+        Option<(Verdict, u64)>,
+        Verdict,
+    );
+
     #[test]
     fn table() {
         #[rustfmt::skip]
-        let rows: &[(Precedence, Option<(Option<Verdict>, u64)>, Option<(Verdict, u64)>, Verdict)] = &[
+        let rows: &[Row] = &[
             // interactor WA first, program TLE later
             (Kattis,  Some((Some(TLE), 2)), Some((WA, 1)), WA),
             (Testlib, Some((Some(TLE), 2)), Some((WA, 1)), WA),

@@ -22,7 +22,7 @@
  *   judge_on_exit(state, ...)      once the program has exited and all its
  *                                  output was delivered (unless a verdict came
  *                                  earlier); must give a verdict
- *   judge_free(state)              always, last
+ *   judge_free(state)              always, last (also after a failed call)
  *
  * Every call returns a reply (NULL means "nothing to say"). Its memory
  * belongs to the responder and must stay valid until the next call (the

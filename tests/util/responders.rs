@@ -166,8 +166,8 @@ pub fn rust(src: &Path, name: &str, target: Target) -> String {
 pub fn once(key: &'static str, build: impl FnOnce() -> String) -> String {
     use std::collections::HashMap;
     use std::sync::Mutex;
-    static BUILT: Mutex<Option<HashMap<&'static str, std::sync::Arc<OnceLock<String>>>>> =
-        Mutex::new(None);
+    type Builds = HashMap<&'static str, std::sync::Arc<OnceLock<String>>>;
+    static BUILT: Mutex<Option<Builds>> = Mutex::new(None);
     let cell = BUILT
         .lock()
         .unwrap()

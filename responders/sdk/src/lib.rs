@@ -29,7 +29,10 @@
 //!
 //! A panic inside the responder does not cross into the judge: it becomes
 //! a `JUDGE_FAIL` reply (JE) with the panic's message, and every later call
-//! answers the same.
+//! answers the same. (That holds for native builds. On `wasm32-unknown-unknown`
+//! Rust aborts on a panic, which is a trap: still JE, but with the trap's
+//! message, not the panic's.) An `Err` from [`Responder::new`] is reported
+//! the same way, with its message, at the judge's first call.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -161,6 +164,15 @@ pub struct Slot<R> {
     failure: Option<String>,
 }
 
+/// Drop `x`, swallowing a panic in its Drop: nothing may unwind into the
+/// host. A second panic's payload is leaked, since dropping it could panic
+/// once more.
+fn drop_quietly<T>(x: T) {
+    if let Err(again) = catch_unwind(AssertUnwindSafe(move || drop(x))) {
+        std::mem::forget(again);
+    }
+}
+
 fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = p.downcast_ref::<&str>() {
         (*s).to_string()
@@ -185,7 +197,8 @@ impl<R: Responder> Slot<R> {
             }));
             if let Err(p) = caught {
                 self.failure = Some(format!("the responder panicked: {}", panic_message(&*p)));
-                self.responder = None;
+                // No more calls: drop it now, and its Drop may panic too.
+                drop_quietly((p, self.responder.take()));
             }
         }
         if let Some(why) = &self.failure {
@@ -254,8 +267,10 @@ pub mod glue {
         }
     }
 
-    /// judge_new: the responder in a heap slot, or null when it refuses to
-    /// start (or panics doing so).
+    /// judge_new: the responder in a heap slot. One that refuses to start
+    /// (or panics doing so) still gets a slot, holding why, so that the
+    /// judge's first call reports it as the responder's failure: a bare
+    /// NULL would lose the message.
     ///
     /// # Safety
     /// The pointers and lengths describe readable memory (the ABI).
@@ -267,34 +282,44 @@ pub mod glue {
         answer: *const u8,
         answer_len: usize,
     ) -> *mut Slot<R> {
+        // Each word ends with a NUL: an empty word keeps its position.
         let args = slice(args, args_len);
-        let words: Vec<&str> = args
-            .split(|&b| b == 0)
-            .filter(|w| !w.is_empty())
-            .map(|w| std::str::from_utf8(w).unwrap_or(""))
-            .collect();
+        let args = args.strip_suffix(&[0]).unwrap_or(args);
+        let words: Vec<&str> = if args_len == 0 {
+            Vec::new()
+        } else {
+            args.split(|&b| b == 0)
+                .map(|w| std::str::from_utf8(w).unwrap_or(""))
+                .collect()
+        };
         let init = Init {
             args: &words,
             input: slice(input, input_len),
             answer: slice(answer, answer_len),
         };
-        match catch_unwind(AssertUnwindSafe(|| R::new(init))) {
-            Ok(Ok(r)) => Box::into_raw(Box::new(Slot {
-                responder: Some(r),
-                reply: Reply::default(),
-                raw: RawReply {
-                    send: std::ptr::null(),
-                    send_len: 0,
-                    message: std::ptr::null(),
-                    message_len: 0,
-                    verdict: 0,
-                    flags: 0,
-                    points: 0.0,
-                },
-                failure: None,
-            })),
-            _ => std::ptr::null_mut(),
-        }
+        let (responder, failure) = match catch_unwind(AssertUnwindSafe(|| R::new(init))) {
+            Ok(Ok(r)) => (Some(r), None),
+            Ok(Err(why)) => (None, Some(format!("could not start: {why}"))),
+            Err(p) => {
+                let why = format!("the responder panicked: {}", panic_message(&*p));
+                drop_quietly(p);
+                (None, Some(why))
+            }
+        };
+        Box::into_raw(Box::new(Slot {
+            responder,
+            reply: Reply::default(),
+            raw: RawReply {
+                send: std::ptr::null(),
+                send_len: 0,
+                message: std::ptr::null(),
+                message_len: 0,
+                verdict: 0,
+                flags: 0,
+                points: 0.0,
+            },
+            failure,
+        }))
     }
 
     /// # Safety
@@ -343,8 +368,7 @@ pub mod glue {
     pub unsafe fn free<R: Responder>(slot: *mut Slot<R>) {
         if !slot.is_null() {
             // A panic in the responder's Drop must not unwind into the judge.
-            let slot = Box::from_raw(slot);
-            let _ = catch_unwind(AssertUnwindSafe(move || drop(slot)));
+            drop_quietly(Box::from_raw(slot));
         }
     }
 }

@@ -323,8 +323,12 @@ impl Responder for PluginResponder {
         true
     }
 
+    /// Always: a reply cannot be taken back, and stopping to read the
+    /// program while one waits deadlocks any program that writes before
+    /// it reads (a checker feeding 10 MiB to `cat`). What waits is bounded
+    /// by the responder's output limit, which every reply is charged to.
     fn accepts_output(&self) -> bool {
-        self.pending_at >= self.pending.len()
+        true
     }
 
     fn start(&mut self, io: &mut Io<'_>) -> Result<()> {
@@ -356,8 +360,7 @@ impl Responder for PluginResponder {
     }
 
     fn on_program_exit(&mut self, exit: ProgramExit, io: &mut Io<'_>) -> Result<()> {
-        // Its stdin is gone: drop what waited for room, or the rest of its
-        // output would stay unread behind it (`accepts_output`).
+        // Its stdin is gone: what waited for room can never be delivered.
         self.flush(io);
         self.exit = Some(exit);
         self.maybe_exit(io)
@@ -373,10 +376,12 @@ impl Responder for PluginResponder {
             .as_ref()
             .and_then(|g| g.memory_bytes())
             .map(|b| b / 1024);
+        // Also after a failed call, as the ABI promises: a native module
+        // may hold what only its judge_free releases (a wasm instance goes
+        // with its store anyway, and gets what is left of its budget).
         if let Some(mut g) = self.guest.take() {
-            if !self.broken {
-                g.free();
-            }
+            g.set_budget(self.budget_left());
+            g.free();
         }
         let j = self.finished.as_ref().map(|f| &f.judgement);
         ResponderReport {

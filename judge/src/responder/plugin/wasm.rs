@@ -30,36 +30,67 @@ const TICK: Duration = Duration::from_millis(5);
 const REPLY_LEN: usize = 32;
 
 /// What the store knows: the memory cap and whether it was hit.
+///
+/// The cap covers everything the module can make the host allocate: its
+/// linear memory and its tables (a `funcref` slot is a pointer here).
+/// One total, not a cap per memory or table, or a module would multiply
+/// it by declaring more of them.
 struct Data {
     memory_max: usize,
     memory_hit: bool,
+    /// Bytes of linear memory and tables now, and at most.
+    memory_now: usize,
     memory_peak: usize,
 }
 
-impl ResourceLimiter for Data {
-    fn memory_growing(
+/// Host bytes per table element.
+const TABLE_SLOT: usize = std::mem::size_of::<usize>();
+
+impl Data {
+    fn grow(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
-        _maximum: Option<usize>,
+        maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        if desired > self.memory_max {
+        if maximum.is_some_and(|m| desired > m) {
+            // Fails by the module's own declaration: not ours to count.
+            return Ok(false);
+        }
+        let total = self
+            .memory_now
+            .saturating_sub(current)
+            .saturating_add(desired);
+        if total > self.memory_max {
             // An error traps: the module cannot carry on with a failed
             // allocation and be charged nothing for it.
             self.memory_hit = true;
             return Err(wasmtime::format_err!("memory limit reached"));
         }
-        self.memory_peak = self.memory_peak.max(desired);
+        self.memory_now = total;
+        self.memory_peak = self.memory_peak.max(total);
         Ok(true)
+    }
+}
+
+impl ResourceLimiter for Data {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        self.grow(current, desired, maximum)
     }
 
     fn table_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
-        _maximum: Option<usize>,
+        maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        Ok(desired <= 1 << 20)
+        let bytes = |n: usize| n.saturating_mul(TABLE_SLOT);
+        self.grow(bytes(current), bytes(desired), maximum.map(bytes))
     }
 }
 
@@ -70,6 +101,9 @@ fn engine() -> GuestResult<&'static Engine> {
         .get_or_init(|| {
             let mut config = Config::new();
             config.epoch_interruption(true);
+            // The ABI has one memory, the exported one: more would only be
+            // a way around the accounting.
+            config.wasm_multi_memory(false);
             let engine = Engine::new(&config).map_err(|e| format!("starting wasmtime: {e}"))?;
             let ticking = engine.clone();
             std::thread::Builder::new()
@@ -182,6 +216,7 @@ impl WasmGuest {
             Data {
                 memory_max: usize::try_from(limits.memory).unwrap_or(usize::MAX),
                 memory_hit: false,
+                memory_now: 0,
                 memory_peak: 0,
             },
         );
@@ -190,7 +225,7 @@ impl WasmGuest {
         let instance = pre.instantiate(&mut store).map_err(|e| {
             if store.data().memory_hit {
                 format!(
-                    "its initial memory is larger than the responder's memory limit of {} bytes",
+                    "its initial memory and tables are larger than the responder's memory limit of {} bytes",
                     limits.memory
                 )
             } else {
@@ -318,7 +353,16 @@ impl Guest for WasmGuest {
             .new
             .call(
                 &mut self.store,
-                (at, a, at + a, i, at + a + i, answer.len() as i32),
+                // Wrapping: a module may lend any address, and a region
+                // past the top was already refused by `lend`.
+                (
+                    at,
+                    a,
+                    at.wrapping_add(a),
+                    i,
+                    at.wrapping_add(a).wrapping_add(i),
+                    answer.len() as i32,
+                ),
             )
             .map_err(|e| self.failed(e))?;
         if s == 0 {
