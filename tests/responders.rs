@@ -196,6 +196,11 @@ fn hostile_wasm_modules_are_je() {
         "its initial memory and tables are larger than the responder's memory limit",
     );
     hostile(
+        &wat("nan_points.wat"),
+        &[],
+        "the reply's points (NaN) are not a finite number",
+    );
+    hostile(
         &wat("tables.wat"),
         &["--responder-memory-limit", "64M"],
         "exceeded the responder's memory limit of 67108864 bytes",

@@ -314,8 +314,17 @@ pub fn fixtures_dir() -> String {
 }
 
 /// The judge's own peak RSS as it reports it (VmHWM of its process).
-pub fn judge_rss(v: &Value) -> u64 {
-    v["judge_max_rss_kib"].as_u64().unwrap()
+/// How much more memory the judge held at its peak in this session than
+/// in an idle one (`/bin/true`), in KiB. The idle figure, some 15 MiB for
+/// a debug build, moves with the binary's size; the growth is what a
+/// session's data costs.
+pub fn judge_rss_growth(v: &Value) -> i64 {
+    static IDLE: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    let idle = *IDLE.get_or_init(|| {
+        let v = run().program(["/bin/true"]).json();
+        v["judge_max_rss_kib"].as_i64().unwrap()
+    });
+    v["judge_max_rss_kib"].as_i64().unwrap() - idle
 }
 
 /// The system's python3: programs run with a clean PATH, where version

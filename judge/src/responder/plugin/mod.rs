@@ -256,6 +256,12 @@ fn check_reply(
             r.flags
         ));
     }
+    if r.flags & abi::POINTS != 0 && !r.points.is_finite() {
+        return Err(format!(
+            "the reply's points ({}) are not a finite number",
+            r.points
+        ));
+    }
     Ok(verdict.map(|v| {
         let cut = &r.message[..r.message.len().min(abi::MESSAGE_MAX)];
         let mut message = String::from_utf8_lossy(cut).trim().to_string();
@@ -268,7 +274,7 @@ fn check_reply(
         } else if v == Verdict::JE {
             message = format!("the responder failed: {message}");
         }
-        let points = (r.flags & abi::POINTS != 0 && r.points.is_finite()).then_some(r.points);
+        let points = (r.flags & abi::POINTS != 0).then_some(r.points);
         Judgement {
             verdict: v,
             message,
@@ -302,18 +308,27 @@ impl Responder for PluginResponder {
                 self.spec.path.display()
             ))
         };
-        let mut guest: Box<dyn Guest> = match self.spec.kind {
+        // Loading runs the module's code too (a wasm start function,
+        // judge_abi_version, a native library's constructors): charged to
+        // its budget like its calls. Compiling is not: it is ours, and
+        // done once per process.
+        let now = crate::sandbox::sys::monotonic_ns;
+        let (mut guest, before): (Box<dyn Guest>, u64) = match self.spec.kind {
             PluginKind::Native => {
-                Box::new(native::NativeGuest::load(&self.spec.path).map_err(load)?)
+                let before = now();
+                let g = native::NativeGuest::load(&self.spec.path).map_err(load)?;
+                (Box::new(g), before)
             }
             PluginKind::Wasm => {
-                Box::new(wasm::WasmGuest::load(&self.spec.path, &self.spec.limits).map_err(load)?)
+                let module = wasm::compiled(&self.spec.path).map_err(load)?;
+                let before = now();
+                let g = wasm::WasmGuest::load(module, &self.spec.limits).map_err(load)?;
+                (Box::new(g), before)
             }
         };
         guest.set_budget(self.budget_left());
-        let before = crate::sandbox::sys::monotonic_ns();
         let made = guest.new_state(&abi::args_block(&self.spec.args), &input, &answer);
-        self.cpu_ns += crate::sandbox::sys::monotonic_ns().saturating_sub(before);
+        self.cpu_ns += now().saturating_sub(before);
         made.map_err(|e| load(format!("judge_new: {e}")))?;
         self.guest = Some(guest);
         Ok(None)

@@ -129,7 +129,15 @@ struct FileId {
     mtime_ns: i64,
 }
 
-fn compiled(path: &Path) -> GuestResult<InstancePre<Data>> {
+/// A module compiled for this process: cached, so that judging a thousand
+/// tests compiles it once.
+pub struct Compiled(InstancePre<Data>);
+
+pub fn compiled(path: &Path) -> GuestResult<Compiled> {
+    compile_cached(path).map(Compiled)
+}
+
+fn compile_cached(path: &Path) -> GuestResult<InstancePre<Data>> {
     static CACHE: Mutex<Option<HashMap<FileId, InstancePre<Data>>>> = Mutex::new(None);
     let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
     let id = FileId {
@@ -208,8 +216,10 @@ pub struct WasmGuest {
 }
 
 impl WasmGuest {
-    pub fn load(path: &Path, limits: &ResponderLimits) -> GuestResult<WasmGuest> {
-        let pre = compiled(path)?;
+    /// Instantiate a session's module: run its start function and check
+    /// its exports and ABI version.
+    pub fn load(module: Compiled, limits: &ResponderLimits) -> GuestResult<WasmGuest> {
+        let pre = module.0;
         let engine = engine()?;
         let mut store = Store::new(
             engine,
