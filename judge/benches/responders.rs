@@ -286,17 +286,18 @@ fn ping_pong(fx: &Fixtures, reps: usize, cpu: usize, any: &str) -> Vec<(String, 
 
 /// Instantiation per session of a compiled module, through the library.
 fn instantiation(fx: &Fixtures) -> Vec<(String, bool)> {
-    use judge::responder::plugin::wasm::WasmGuest;
+    use judge::responder::plugin::wasm::{compiled, WasmGuest};
     let n = env_num("BENCH_INSTANCES", 2000).max(1) as usize;
     println!();
     println!("== 2. WebAssembly: compile once, instantiate per session ({n} instances) ==");
     let limits = judge::ResponderLimits::following(&judge::Limits::default());
     let t = Instant::now();
-    drop(WasmGuest::load(&fx.wasm, &limits).expect("loading the echo module"));
+    let load = || WasmGuest::load(compiled(&fx.wasm)?, &limits);
+    drop(load().expect("loading the echo module"));
     let compile_ms = t.elapsed().as_secs_f64() * 1e3;
     let t = Instant::now();
     for _ in 0..n {
-        drop(WasmGuest::load(&fx.wasm, &limits).expect("instantiating"));
+        drop(load().expect("instantiating"));
     }
     let us = t.elapsed().as_secs_f64() * 1e6 / n as f64;
     println!("  first load (compile + instantiate): {compile_ms:.1} ms");
