@@ -427,3 +427,51 @@ if __name__ == "__main__":
         .json();
     assert_eq!(v["stdout"], "999\n", "{}", brief(&v));
 }
+
+/// Run by a judge that has a controlling terminal (a pty, as in an
+/// interactive shell), the program has none and cannot open one, is in a
+/// process group of the sandbox's own (so a Ctrl-C at the terminal is the
+/// judge's alone), and leads no session (so it can never take a terminal).
+#[test]
+fn the_judges_terminal_is_out_of_reach() {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: plain libc calls on descriptors this test owns.
+    let slave = unsafe {
+        let master = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY);
+        assert!(master >= 0 && libc::grantpt(master) == 0 && libc::unlockpt(master) == 0);
+        let name = std::ffi::CStr::from_ptr(libc::ptsname(master)).to_owned();
+        let slave = libc::open(name.as_ptr(), libc::O_RDWR | libc::O_NOCTTY);
+        assert!(slave >= 0);
+        slave
+    };
+    let script = "if (: <>/dev/tty) 2>/dev/null; then echo tty; else echo no-tty; fi; \
+                  cut -d' ' -f5,6 /proc/self/stat";
+    for isolation in ["full", "none"] {
+        let mut cmd = run()
+            .args(["--isolation", isolation, "--json"])
+            .program(["/bin/sh", "-c", script])
+            .command();
+        // SAFETY: async-signal-safe calls between fork and exec.
+        unsafe {
+            cmd.pre_exec(move || {
+                if libc::setsid() == -1 || libc::ioctl(slave, libc::TIOCSCTTY, 0) == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let v = exec_command(cmd).json();
+        assert_eq!(v["verdict"], "AC", "{isolation}: {}", brief(&v));
+        let out = v["stdout"].as_str().unwrap();
+        if isolation == "full" {
+            // Its own /proc: process group 1 (init's), session 0 (led from
+            // outside the namespace, by the judge, not by itself).
+            assert_eq!(out, "no-tty\n1 0\n");
+        } else {
+            // The host's /proc: the judge leads the session, and its
+            // group (the judge's pid) is not the program's.
+            let ids: Vec<&str> = out.lines().nth(1).unwrap().split(' ').collect();
+            assert!(out.starts_with("no-tty\n") && ids[0] != ids[1], "{out}");
+        }
+    }
+}

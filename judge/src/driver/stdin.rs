@@ -73,8 +73,13 @@ impl StdinPipe {
         let rest = &bytes[taken..];
         let n = rest.len().min(self.space());
         if n > 0 {
-            if self.at > 0 && self.at == self.queue.len() {
-                self.queue.clear();
+            // Drop what was written from the front once it outweighs what
+            // waits: the queue stays within twice its cap, and each byte
+            // is moved at most once on average. (Left in place, it grew by
+            // everything that ever passed through while the pipe was never
+            // emptied, some 15 MiB per 200 MiB streamed.)
+            if self.at > 0 && self.at >= self.queued() {
+                self.queue.drain(..self.at);
                 self.at = 0;
             }
             self.queue.extend_from_slice(&rest[..n]);
@@ -164,5 +169,49 @@ impl StdinPipe {
     pub fn raw_fd(&self) -> Option<i32> {
         use std::os::fd::AsRawFd;
         self.fd.as_ref().map(|f| f.as_raw_fd())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+    use std::os::fd::FromRawFd;
+
+    /// A reader that always leaves some bytes behind never empties the
+    /// queue; what it took must still leave the judge's memory.
+    #[test]
+    fn the_queue_stays_bounded_while_never_emptied() {
+        let mut fds = [0; 2];
+        // SAFETY: a fresh pipe; both ends are owned by the Files below.
+        assert_eq!(
+            unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK) },
+            0
+        );
+        let (mut reader, writer) =
+            unsafe { (File::from_raw_fd(fds[0]), File::from_raw_fd(fds[1])) };
+        let cap = 16384;
+        let mut q = StdinPipe::new(Some(writer), cap, false);
+        let chunk = [7u8; 1000];
+        // More than a page, so that the pipe takes some (it frees whole
+        // pages), and less than the queue holds.
+        let mut buf = vec![0u8; 5000];
+        let mut total = 0;
+        while total < 64 << 20 {
+            while q.space() > 0 {
+                total += q.push(&chunk[..chunk.len().min(q.space())]);
+            }
+            // The pipe is full and the queue too: the program reads less
+            // than was queued, the pipe takes it, and the rest waits.
+            let n = reader.read(&mut buf).unwrap();
+            assert!(n > 0);
+            q.on_writable();
+            assert!(q.queued() > 0);
+            assert!(
+                q.queue.capacity() <= 3 * cap,
+                "{} bytes held",
+                q.queue.capacity()
+            );
+        }
     }
 }

@@ -52,7 +52,7 @@ impl Stage {
     pub fn describe(self) -> &'static str {
         match self {
             Stage::Init => "starting the sandbox's init",
-            Stage::Session => "creating a session",
+            Stage::Session => "leaving the judge's process group",
             Stage::Cgroup => "joining the control group",
             Stage::Affinity => "setting the CPU affinity",
             Stage::Rlimits => "setting resource limits",
@@ -203,6 +203,27 @@ pub unsafe fn init_main(plan: &Plan<'_>) -> ! {
     }
     libc::close(plan.go);
 
+    // Off the judge's terminal and out of its process group, so that the
+    // tree can neither use the terminal nor get its job-control signals (a
+    // Ctrl-C is the judge's to handle). Not a session of its own: setsid
+    // would also give the tree its own scheduler autogroup, and waking a
+    // task of another group costs a ping-pong round about 10%. A process
+    // that is not a session leader cannot take a terminal again, and the
+    // program inherits both from init. Dropped before the new root, whose
+    // /dev has no tty to open.
+    let tty = libc::open(
+        c"/dev/tty".as_ptr(),
+        libc::O_RDWR | libc::O_NOCTTY | libc::O_NONBLOCK | libc::O_CLOEXEC,
+    );
+    if tty >= 0 {
+        // ENOTTY when it is not ours: then there is nothing to drop.
+        libc::ioctl(tty, libc::TIOCNOTTY);
+        libc::close(tty);
+    }
+    if libc::setpgid(0, 0) == -1 {
+        fail(plan.exec_status, Stage::Session, 0);
+    }
+
     if plan.netns >= 0 && libc::setns(plan.netns, libc::CLONE_NEWNET) != 0 {
         fail(plan.exec_status, Stage::Network, 0);
     }
@@ -306,11 +327,6 @@ unsafe fn hold(report: i32) -> ! {
 unsafe fn program_main(plan: &Plan<'_>) -> ! {
     let st = plan.exec_status;
 
-    // Its own session: no controlling terminal, and signals aimed at the
-    // judge's process group never reach it.
-    if libc::setsid() == -1 {
-        fail(st, Stage::Session, 0);
-    }
     // Join the tree's control groups ("0" means the calling process) before
     // anything else runs, so that every byte and every fork is accounted.
     for &fd in &plan.cgroup_procs[..plan.n_cgroups] {
