@@ -184,8 +184,19 @@ fn sigkill_to_the_judge_still_kills_the_tree() {
         left = processes_with(&tok);
     }
     assert!(left.is_empty(), "survivors: {left:?}");
-    // Its cgroups could not be removed by itself; the next judge sweeps them.
+    // Its cgroups could not be removed by itself; the next judge sweeps
+    // them, once they are empty: a process whose command line is gone may
+    // still be exiting, and a group with a task in it cannot be removed.
     let killed = child.id();
+    for _ in 0..100 {
+        let busy = cgroups_of(killed).iter().any(|g| {
+            std::fs::read_to_string(g.join("cgroup.procs")).is_ok_and(|p| !p.trim().is_empty())
+        });
+        if !busy {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
     run().program(["/bin/true"]).json();
     assert!(
         cgroups_of(killed).is_empty(),

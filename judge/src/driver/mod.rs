@@ -256,7 +256,9 @@ impl Driver {
                 Err(e) => return Err(e),
             }
             for event in events.iter() {
-                let now = monotonic_ns();
+                // Read where an arm needs it: a reading per event would be
+                // a good share of the loop's own cost per ping-pong round.
+                let now = monotonic_ns;
                 match event.token() {
                     PROGRAM_STDOUT => {
                         self.stdout.hangup |= event.is_read_closed() || event.is_error();
@@ -267,7 +269,8 @@ impl Driver {
                         self.read_stream(Stream::Stderr, responder)
                     }
                     PROGRAM_STDIN => {
-                        if self.stdin.on_writable() {
+                        let now = now();
+                        if self.stdin.on_writable(now) {
                             let r = responder.on_stdin_space(&mut Self::io(
                                 &self.poll,
                                 &mut self.stdin,
@@ -278,7 +281,7 @@ impl Driver {
                     }
                     PROGRAM_EXIT => self.on_program_exit(responder),
                     PROGRAM_PIDFD => {
-                        self.exit_seen_ns.get_or_insert(now);
+                        self.exit_seen_ns.get_or_insert_with(now);
                         if let Some(fd) = self.tree.program_pidfd() {
                             let _ = self.poll.registry().deregister(&mut SourceFd(&fd));
                         }
@@ -295,7 +298,7 @@ impl Driver {
                         let r = responder.on_ready(
                             token,
                             closed,
-                            &mut Self::io(&self.poll, &mut self.stdin, now),
+                            &mut Self::io(&self.poll, &mut self.stdin, now()),
                         );
                         self.note(r);
                     }
@@ -719,6 +722,7 @@ impl Driver {
 
     fn check_clock(&mut self, responder: &mut dyn Responder) {
         let now = monotonic_ns();
+
         if self.ended.is_none() {
             if now >= self.cpu_watch.next_ns() {
                 let used = self.tree.cpu_ns().unwrap_or(0);

@@ -21,7 +21,9 @@ pub struct StdinPipe {
     pub broken: bool,
     /// Chunks written since the driver last looked, for the transcript.
     journal: Option<Vec<Vec<u8>>>,
-    /// CLOCK_MONOTONIC of the last successful write.
+    /// CLOCK_MONOTONIC of the last successful write, as the loop's clock
+    /// read it for the event that wrote (a reading per write would cost a
+    /// ping-pong round more than the precision is worth).
     pub last_write_ns: u64,
 }
 
@@ -59,13 +61,14 @@ impl StdinPipe {
     }
 
     /// Take up to `space()` bytes; write at once what the pipe accepts.
-    pub fn push(&mut self, bytes: &[u8]) -> usize {
+    /// `now_ns`: the loop's clock for this event.
+    pub fn push(&mut self, bytes: &[u8], now_ns: u64) -> usize {
         if !self.is_open() {
             return 0;
         }
         let mut taken = 0;
         if self.queued() == 0 {
-            taken = self.write_now(bytes);
+            taken = self.write_now(bytes, now_ns);
             if self.fd.is_none() {
                 return bytes.len(); // EPIPE: accepted and dropped
             }
@@ -89,13 +92,13 @@ impl StdinPipe {
 
     /// The pipe became writable: flush what is queued. Returns true if room
     /// was made in the queue.
-    pub fn on_writable(&mut self) -> bool {
+    pub fn on_writable(&mut self, now_ns: u64) -> bool {
         if self.queued() == 0 {
             self.maybe_close();
             return false;
         }
         let pending = std::mem::take(&mut self.queue);
-        let n = self.write_now(&pending[self.at..]);
+        let n = self.write_now(&pending[self.at..], now_ns);
         self.queue = pending;
         self.at += n;
         if self.at == self.queue.len() {
@@ -134,7 +137,7 @@ impl StdinPipe {
         }
     }
 
-    fn write_now(&mut self, bytes: &[u8]) -> usize {
+    fn write_now(&mut self, bytes: &[u8], now_ns: u64) -> usize {
         let fd = match self.fd.as_mut() {
             Some(f) => f,
             None => return 0,
@@ -158,7 +161,7 @@ impl StdinPipe {
         }
         if done > 0 {
             self.written += done as u64;
-            self.last_write_ns = crate::sandbox::sys::monotonic_ns();
+            self.last_write_ns = now_ns;
             if let Some(j) = self.journal.as_mut() {
                 j.push(bytes[..done].to_vec());
             }
@@ -199,13 +202,13 @@ mod tests {
         let mut total = 0;
         while total < 64 << 20 {
             while q.space() > 0 {
-                total += q.push(&chunk[..chunk.len().min(q.space())]);
+                total += q.push(&chunk[..chunk.len().min(q.space())], 0);
             }
             // The pipe is full and the queue too: the program reads less
             // than was queued, the pipe takes it, and the rest waits.
             let n = reader.read(&mut buf).unwrap();
             assert!(n > 0);
-            q.on_writable();
+            q.on_writable(0);
             assert!(q.queued() > 0);
             assert!(
                 q.queue.capacity() <= 3 * cap,

@@ -61,7 +61,7 @@ impl Io<'_> {
     /// fewer than offered when the queue is full (wait for
     /// [`Responder::on_stdin_space`]), none once stdin is closed.
     pub fn send(&mut self, bytes: &[u8]) -> usize {
-        self.stdin.push(bytes)
+        self.stdin.push(bytes, self.now_ns)
     }
 
     /// Bytes the stdin queue takes right now.
