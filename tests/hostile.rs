@@ -429,49 +429,46 @@ if __name__ == "__main__":
 }
 
 /// Run by a judge that has a controlling terminal (a pty, as in an
-/// interactive shell), the program has none and cannot open one, is in a
-/// process group of the sandbox's own (so a Ctrl-C at the terminal is the
-/// judge's alone), and leads no session (so it can never take a terminal).
+/// interactive shell), the program has none (field 7 of its stat, the
+/// terminal, is 0), is in a process group of the sandbox's own (so a
+/// Ctrl-C at the terminal is the judge's alone), and leads no session (so
+/// it can never take a terminal). Where /dev/tty cannot be used to drop
+/// the terminal (here masked by /dev/null), init makes a session of its own
+/// instead: still no terminal.
 #[test]
 fn the_judges_terminal_is_out_of_reach() {
-    use std::os::unix::process::CommandExt;
-    // SAFETY: plain libc calls on descriptors this test owns.
-    let slave = unsafe {
-        let master = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY);
-        assert!(master >= 0 && libc::grantpt(master) == 0 && libc::unlockpt(master) == 0);
-        let name = std::ffi::CStr::from_ptr(libc::ptsname(master)).to_owned();
-        let slave = libc::open(name.as_ptr(), libc::O_RDWR | libc::O_NOCTTY);
-        assert!(slave >= 0);
-        slave
-    };
-    let script = "if (: <>/dev/tty) 2>/dev/null; then echo tty; else echo no-tty; fi; \
-                  cut -d' ' -f5,6 /proc/self/stat";
-    for isolation in ["full", "none"] {
+    let cases = [
+        ("full", Terminal::Plain, Some("1 0 0")),
+        ("none", Terminal::Plain, None),
+        ("full", Terminal::DevTtyMasked, Some("1 1 0")),
+        ("none", Terminal::DevTtyMasked, None),
+    ];
+    for (isolation, terminal, expected) in cases {
         let mut cmd = run()
             .args(["--isolation", isolation, "--json"])
-            .program(["/bin/sh", "-c", script])
+            .program(["/bin/sh", "-c", TERMINAL_PROBE])
             .command();
-        // SAFETY: async-signal-safe calls between fork and exec.
-        unsafe {
-            cmd.pre_exec(move || {
-                if libc::setsid() == -1 || libc::ioctl(slave, libc::TIOCSCTTY, 0) == -1 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
+        with_terminal(&mut cmd, terminal);
         let v = exec_command(cmd).json();
-        assert_eq!(v["verdict"], "AC", "{isolation}: {}", brief(&v));
-        let out = v["stdout"].as_str().unwrap();
-        if isolation == "full" {
-            // Its own /proc: process group 1 (init's), session 0 (led from
-            // outside the namespace, by the judge, not by itself).
-            assert_eq!(out, "no-tty\n1 0\n");
-        } else {
-            // The host's /proc: the judge leads the session, and its
-            // group (the judge's pid) is not the program's.
-            let ids: Vec<&str> = out.lines().nth(1).unwrap().split(' ').collect();
-            assert!(out.starts_with("no-tty\n") && ids[0] != ids[1], "{out}");
+        assert_eq!(
+            v["verdict"],
+            "AC",
+            "{isolation} {terminal:?}: {}",
+            brief(&v)
+        );
+        let out = v["stdout"].as_str().unwrap().trim();
+        match expected {
+            Some(e) => assert_eq!(out, e, "{isolation} {terminal:?}"),
+            None => {
+                // The host's /proc: no terminal, and a group that is not
+                // the session's (the judge's, or init's own session).
+                let ids: Vec<&str> = out.split(' ').collect();
+                assert_eq!(ids[2], "0", "{isolation} {terminal:?}: {out}");
+                assert!(
+                    terminal == Terminal::DevTtyMasked || ids[0] != ids[1],
+                    "{out}"
+                );
+            }
         }
     }
 }

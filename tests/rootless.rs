@@ -93,6 +93,10 @@ fn shared(name: &str) -> String {
 }
 
 fn as_user(run: Run) -> Done {
+    exec_command(user_command(run))
+}
+
+fn user_command(run: Run) -> Command {
     let user = user().unwrap();
     let inner = run.command();
     let mut c = Command::new("setpriv");
@@ -107,7 +111,7 @@ fn as_user(run: Run) -> Done {
     c.arg(shared("judge"));
     c.args(inner.get_args());
     c.current_dir(shared_dir());
-    exec_command(c)
+    c
 }
 
 #[test]
@@ -297,4 +301,36 @@ fn rootless_keep_workdir_does_not_follow_a_swapped_box() {
         "{warned:?}"
     );
     assert!(std::fs::read_dir(&dest).map_or(true, |mut r| r.next().is_none()));
+}
+
+/// Rootless, the judge's terminal is dropped as with root; a terminal in
+/// exclusive mode (which only root may open again, so /dev/tty cannot be
+/// used to let go of it) makes init take a session of its own instead.
+#[test]
+fn rootless_programs_have_no_terminal() {
+    if user().is_none() {
+        return;
+    }
+    for (terminal, expected) in [(Terminal::Plain, "1 0 0"), (Terminal::Exclusive, "1 1 0")] {
+        let mut c = user_command(
+            run()
+                .arg("--json")
+                .program(["/bin/sh", "-c", TERMINAL_PROBE]),
+        );
+        with_terminal(&mut c, terminal);
+        let d = exec_command(c);
+        let v = d.json();
+        assert_eq!(
+            v["verdict"],
+            "AC",
+            "{terminal:?}: {}\n{}",
+            brief(&v),
+            d.stderr
+        );
+        assert_eq!(
+            v["stdout"].as_str().unwrap().trim(),
+            expected,
+            "{terminal:?}"
+        );
+    }
 }

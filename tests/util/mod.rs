@@ -349,3 +349,65 @@ pub fn brief(v: &Value) -> Value {
     }
     v
 }
+
+/// Prints the process group, session and controlling terminal (fields 5
+/// to 7 of /proc/self/stat) of a process of the program.
+pub const TERMINAL_PROBE: &str = "cut -d' ' -f5-7 /proc/self/stat";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Terminal {
+    /// A pty, as an interactive shell has.
+    Plain,
+    /// The same in exclusive mode (TIOCEXCL): only root may open it again.
+    Exclusive,
+    /// The same, with /dev/tty covered by /dev/null in a mount namespace of
+    /// the judge's own.
+    DevTtyMasked,
+}
+
+/// Start `cmd` as the leader of a new session whose controlling terminal
+/// is a fresh pty.
+pub fn with_terminal(cmd: &mut Command, terminal: Terminal) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: plain libc calls on descriptors this function owns; the
+    // pre_exec closure makes async-signal-safe calls only.
+    unsafe {
+        let master = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY);
+        assert!(master >= 0 && libc::grantpt(master) == 0 && libc::unlockpt(master) == 0);
+        let name = std::ffi::CStr::from_ptr(libc::ptsname(master)).to_owned();
+        let slave = libc::open(name.as_ptr(), libc::O_RDWR | libc::O_NOCTTY);
+        assert!(slave >= 0);
+        if terminal == Terminal::Exclusive {
+            assert_eq!(libc::ioctl(slave, libc::TIOCEXCL), 0);
+        }
+        // The master stays open (leaked) so the terminal does not hang up.
+        cmd.pre_exec(move || {
+            let err = || Err(std::io::Error::last_os_error());
+            if libc::setsid() == -1 || libc::ioctl(slave, libc::TIOCSCTTY, 0) == -1 {
+                return err();
+            }
+            if terminal == Terminal::DevTtyMasked {
+                let none = std::ptr::null::<libc::c_char>();
+                if libc::unshare(libc::CLONE_NEWNS) == -1
+                    || libc::mount(
+                        none,
+                        c"/".as_ptr(),
+                        none,
+                        libc::MS_REC | libc::MS_PRIVATE,
+                        std::ptr::null(),
+                    ) == -1
+                    || libc::mount(
+                        c"/dev/null".as_ptr(),
+                        c"/dev/tty".as_ptr(),
+                        none,
+                        libc::MS_BIND,
+                        std::ptr::null(),
+                    ) == -1
+                {
+                    return err();
+                }
+            }
+            Ok(())
+        });
+    }
+}

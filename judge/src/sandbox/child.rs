@@ -210,17 +210,27 @@ pub unsafe fn init_main(plan: &Plan<'_>) -> ! {
     // task of another group costs a ping-pong round about 10%. A process
     // that is not a session leader cannot take a terminal again, and the
     // program inherits both from init. Dropped before the new root, whose
-    // /dev has no tty to open.
+    // /dev has no tty to open. Where the terminal cannot be dropped that
+    // way (no /dev/tty node, a terminal in exclusive mode, a failed
+    // ioctl), a session of its own after all: never a terminal kept.
     let tty = libc::open(
         c"/dev/tty".as_ptr(),
         libc::O_RDWR | libc::O_NOCTTY | libc::O_NONBLOCK | libc::O_CLOEXEC,
     );
-    if tty >= 0 {
-        // ENOTTY when it is not ours: then there is nothing to drop.
-        libc::ioctl(tty, libc::TIOCNOTTY);
+    let detached = if tty >= 0 {
+        let ok = libc::ioctl(tty, libc::TIOCNOTTY) == 0;
         libc::close(tty);
-    }
-    if libc::setpgid(0, 0) == -1 {
+        ok
+    } else {
+        // ENXIO: there is no controlling terminal to drop.
+        *libc::__errno_location() == libc::ENXIO
+    };
+    let grouped = if detached {
+        libc::setpgid(0, 0)
+    } else {
+        libc::setsid()
+    };
+    if grouped == -1 {
         fail(plan.exec_status, Stage::Session, 0);
     }
 

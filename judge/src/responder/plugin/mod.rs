@@ -72,6 +72,11 @@ pub trait Guest {
     }
 }
 
+/// Bytes of replies that may wait for room in the program's stdin before
+/// the program's output is left unread (backpressure). One reply may add
+/// up to [`abi::REPLY_MAX`] on top, so the judge holds at most twice this.
+const PENDING_MAX: usize = 64 << 20;
+
 /// The [`Responder`] for both in-process kinds.
 pub struct PluginResponder {
     spec: PluginSpec,
@@ -89,7 +94,6 @@ pub struct PluginResponder {
     broken: bool,
     cpu_ns: u64,
     calls: u64,
-    last_call_end_ns: u64,
 }
 
 impl PluginResponder {
@@ -108,8 +112,18 @@ impl PluginResponder {
             broken: false,
             cpu_ns: 0,
             calls: 0,
-            last_call_end_ns: 0,
         }
+    }
+
+    /// Over the time budget after `what`: the responder's failure.
+    fn check_budget(&self, what: &str) -> GuestResult<()> {
+        let limit = self.spec.limits.cpu_time;
+        if self.cpu_ns > limit.as_nanos() as u64 {
+            return Err(format!(
+                "{what}: spent more than {limit:?} in its calls in all"
+            ));
+        }
+        Ok(())
     }
 
     fn budget_left(&self) -> u64 {
@@ -135,22 +149,16 @@ impl PluginResponder {
         // Time inside the call, by the monotonic clock (the vDSO; a CPU-time
         // clock would cost a system call per call): the call runs on this
         // thread from start to end, so the two differ only by preemption.
-        // It starts at the event's reading, or at the end of the call before
-        // within the same event: one clock reading per call, and what it
-        // adds (the loop's own sub-microsecond dispatch) is charged too.
-        let before = io.now_ns().max(self.last_call_end_ns);
+        let before = crate::sandbox::sys::monotonic_ns();
         let result = f(&mut *guest);
-        let after = crate::sandbox::sys::monotonic_ns();
-        self.last_call_end_ns = after;
-        self.cpu_ns += after.saturating_sub(before);
+        self.cpu_ns += crate::sandbox::sys::monotonic_ns().saturating_sub(before);
         self.calls += 1;
         let limits = &self.spec.limits;
+        let result = result
+            .map_err(|e| format!("{what}: {e}"))
+            .and_then(|reply| self.check_budget(what).map(|()| reply));
         let outcome = match result {
-            Err(e) => Err(format!("{what}: {e}")),
-            Ok(_) if self.cpu_ns > limits.cpu_time.as_nanos() as u64 => Err(format!(
-                "{what}: spent more than {:?} in its calls in all",
-                limits.cpu_time
-            )),
+            Err(e) => Err(e),
             Ok(reply) => check_reply(&reply, limits.output, self.sent).map(|judgement| {
                 self.sent += reply.send.len() as u64;
                 // In order: after what an earlier reply left waiting.
@@ -159,6 +167,12 @@ impl PluginResponder {
                 } else {
                     io.send(reply.send)
                 };
+                if self.pending_at > 0 && self.pending_at >= self.pending.len() - self.pending_at {
+                    // Drop what was delivered from the front once it outweighs
+                    // what waits, or the buffer keeps all that ever passed.
+                    self.pending.drain(..self.pending_at);
+                    self.pending_at = 0;
+                }
                 self.pending.extend_from_slice(&reply.send[n..]);
                 (reply.flags & abi::CLOSE_STDIN != 0, judgement)
             }),
@@ -333,10 +347,14 @@ impl Responder for PluginResponder {
                 (Box::new(g), before)
             }
         };
+        self.cpu_ns += now().saturating_sub(before);
+        self.check_budget("loading").map_err(load)?;
         guest.set_budget(self.budget_left());
+        let before = now();
         let made = guest.new_state(&abi::args_block(&self.spec.args), &input, &answer);
         self.cpu_ns += now().saturating_sub(before);
         made.map_err(|e| load(format!("judge_new: {e}")))?;
+        self.check_budget("judge_new").map_err(load)?;
         self.guest = Some(guest);
         Ok(None)
     }
@@ -345,12 +363,14 @@ impl Responder for PluginResponder {
         true
     }
 
-    /// Always: a reply cannot be taken back, and stopping to read the
-    /// program while one waits deadlocks any program that writes before
-    /// it reads (a checker feeding 10 MiB to `cat`). What waits is bounded
-    /// by the responder's output limit, which every reply is charged to.
+    /// While less than [`PENDING_MAX`] waits for the program's stdin. A
+    /// reply cannot be taken back, and stopping to read the program at the
+    /// first byte that waits deadlocks every program that writes before it
+    /// reads (a checker feeding 10 MiB to `cat`); never stopping would let
+    /// a program that does not read, and a module that answers every byte,
+    /// grow the judge up to the responder's output limit.
     fn accepts_output(&self) -> bool {
-        true
+        self.pending.len() - self.pending_at < PENDING_MAX
     }
 
     fn start(&mut self, io: &mut Io<'_>) -> Result<()> {

@@ -41,6 +41,10 @@ struct Data {
     /// Bytes of linear memory and tables now, and at most.
     memory_now: usize,
     memory_peak: usize,
+    /// The figures before the last approved growth: a growth the limiter
+    /// approved can still fail (the host's allocation), and then it must
+    /// not count.
+    before_grow: (usize, usize),
 }
 
 /// Host bytes per table element.
@@ -67,9 +71,15 @@ impl Data {
             self.memory_hit = true;
             return Err(wasmtime::format_err!("memory limit reached"));
         }
+        self.before_grow = (self.memory_now, self.memory_peak);
         self.memory_now = total;
         self.memory_peak = self.memory_peak.max(total);
         Ok(true)
+    }
+
+    fn grow_failed(&mut self) -> wasmtime::Result<()> {
+        (self.memory_now, self.memory_peak) = self.before_grow;
+        Ok(())
     }
 }
 
@@ -91,6 +101,14 @@ impl ResourceLimiter for Data {
     ) -> wasmtime::Result<bool> {
         let bytes = |n: usize| n.saturating_mul(TABLE_SLOT);
         self.grow(bytes(current), bytes(desired), maximum.map(bytes))
+    }
+
+    fn memory_grow_failed(&mut self, _error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.grow_failed()
+    }
+
+    fn table_grow_failed(&mut self, _error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.grow_failed()
     }
 }
 
@@ -228,6 +246,7 @@ impl WasmGuest {
                 memory_hit: false,
                 memory_now: 0,
                 memory_peak: 0,
+                before_grow: (0, 0),
             },
         );
         store.limiter(|d| d as &mut dyn ResourceLimiter);
