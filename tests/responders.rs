@@ -431,3 +431,70 @@ fn a_program_echoing_a_large_reply_is_read_while_the_reply_waits() {
     let out = v["stdout"].as_str().unwrap();
     assert_eq!(out.bytes().filter(|&b| b == b'x').count(), (10 << 20) - 2);
 }
+
+/// A module whose verdict at the program's exit is `verdict` (1 AC, 2 WA).
+fn verdict_module(verdict: u8) -> String {
+    format!(
+        r#"(module
+  (memory (export "memory") 1)
+  (func (export "judge_abi_version") (result i32) (i32.const 1))
+  (func (export "judge_buffer") (param i32) (result i32) (i32.const 4096))
+  (func (export "judge_new") (param i32 i32 i32 i32 i32 i32) (result i32) (i32.const 1))
+  (func (export "judge_start") (param i32) (result i32) (i32.const 0))
+  (func (export "judge_on_output") (param i32 i32 i32 i32) (result i32) (i32.const 0))
+  (func (export "judge_on_exit") (param i32 i32 i32) (result i32) (i32.const 2048))
+  (func (export "judge_free") (param i32))
+  (data (i32.const 2064) "\{verdict:02x}\00\00\00"))"#
+    )
+}
+
+/// A `judge run` per test compiles a module once: later processes load it
+/// from the on-disk cache, a changed module is compiled again (and judged
+/// as it now is), and a cache directory others could write is not used.
+#[test]
+fn compiled_modules_are_kept_on_disk_across_runs() {
+    let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join("module-cache");
+    let _ = std::fs::remove_dir_all(&base);
+    let (cache, module) = (base.join("cache"), base.join("m.wat"));
+    std::fs::create_dir_all(&base).unwrap();
+    let judged = |cache: &Path| {
+        let v = run()
+            .env("JUDGE_CACHE_DIR", cache.to_str().unwrap())
+            .args(["--responder", &format!("wasm:{}", module.display())])
+            .program(["/bin/true"])
+            .arg("--json")
+            .exec()
+            .json();
+        (
+            v["verdict"].as_str().unwrap().to_string(),
+            v["responder"]["module"].as_str().unwrap().to_string(),
+        )
+    };
+    let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
+    std::fs::write(&module, verdict_module(1)).unwrap();
+    assert_eq!(judged(&cache), pair("AC", "compiled"));
+    assert_eq!(judged(&cache), pair("AC", "disk"));
+    assert_eq!(judged(&cache), pair("AC", "disk"));
+    std::fs::write(&module, verdict_module(2)).unwrap();
+    assert_eq!(judged(&cache), pair("WA", "compiled"));
+    assert_eq!(judged(&cache), pair("WA", "disk"));
+    // The first version's entry is still there, and still matches it.
+    std::fs::write(&module, verdict_module(1)).unwrap();
+    assert_eq!(judged(&cache), pair("AC", "disk"));
+
+    let open = base.join("open");
+    std::fs::create_dir_all(&open).unwrap();
+    Command::new("chmod")
+        .arg("0777")
+        .arg(&open)
+        .status()
+        .unwrap();
+    assert_eq!(judged(&open), pair("AC", "compiled"));
+    assert_eq!(judged(&open), pair("AC", "compiled"));
+    assert_eq!(
+        std::fs::read_dir(&open).unwrap().count(),
+        0,
+        "nothing written"
+    );
+    assert_eq!(judged(Path::new("")), pair("AC", "compiled"));
+}

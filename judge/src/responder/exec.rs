@@ -751,6 +751,7 @@ impl Responder for ExecResponder {
             memory_kib: self.memory_kib,
             output_bytes: (!self.spec.direct).then_some(self.output_bytes),
             stderr: Some(String::from_utf8_lossy(&self.stderr).into_owned()),
+            module: None,
         };
         self.tree = None;
         self.workdir = None;

@@ -130,6 +130,9 @@ pub struct ResponderReport {
     pub output_bytes: Option<u64>,
     /// Its stderr, up to its cap.
     pub stderr: Option<String>,
+    /// A WebAssembly module's compiled code: `"compiled"` now, from the
+    /// on-disk cache (`"disk"`) or earlier in this process (`"process"`).
+    pub module: Option<&'static str>,
 }
 
 /// What answers the program. See the module docs.

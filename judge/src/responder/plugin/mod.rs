@@ -8,6 +8,7 @@
 //! memory is reached differ per kind, behind [`Guest`].
 
 pub mod abi;
+pub mod module_cache;
 pub mod native;
 pub mod wasm;
 
@@ -68,6 +69,10 @@ pub trait Guest {
     fn set_budget(&mut self, _budget_ns: u64) {}
     /// Memory the module holds, where the kind can tell.
     fn memory_bytes(&self) -> Option<u64> {
+        None
+    }
+    /// Where its compiled code came from, where the kind compiles.
+    fn module_origin(&self) -> Option<&'static str> {
         None
     }
 }
@@ -418,6 +423,7 @@ impl Responder for PluginResponder {
             .as_ref()
             .and_then(|g| g.memory_bytes())
             .map(|b| b / 1024);
+        let module = self.guest.as_ref().and_then(|g| g.module_origin());
         // Also after a failed call, as the ABI promises: a native module
         // may hold what only its judge_free releases (a wasm instance goes
         // with its store anyway, and gets what is left of its budget).
@@ -434,6 +440,7 @@ impl Responder for PluginResponder {
             cpu_time_ms: Some(self.cpu_ns / 1_000_000),
             memory_kib,
             output_bytes: Some(self.sent),
+            module,
             ..Default::default()
         }
     }

@@ -20,6 +20,7 @@ use wasmtime::{
 };
 
 use super::abi::{self, Reply};
+use super::module_cache;
 use super::{Guest, GuestResult};
 use crate::limits::ResponderLimits;
 
@@ -147,15 +148,37 @@ struct FileId {
     mtime_ns: i64,
 }
 
-/// A module compiled for this process: cached, so that judging a thousand
-/// tests compiles it once.
-pub struct Compiled(InstancePre<Data>);
+/// A module compiled for this process, and where its code came from.
+pub struct Compiled(InstancePre<Data>, Origin);
 
-pub fn compiled(path: &Path) -> GuestResult<Compiled> {
-    compile_cached(path).map(Compiled)
+/// Where a session's compiled module came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Compiled earlier in this process.
+    Process,
+    /// Loaded from the on-disk cache ([`super::module_cache`]).
+    Disk,
+    /// Compiled now.
+    Compiled,
 }
 
-fn compile_cached(path: &Path) -> GuestResult<InstancePre<Data>> {
+impl Origin {
+    pub fn name(self) -> &'static str {
+        match self {
+            Origin::Process => "process",
+            Origin::Disk => "disk",
+            Origin::Compiled => "compiled",
+        }
+    }
+}
+
+/// The module at `path`, compiled once per process and, across processes,
+/// kept on disk: judging a thousand tests compiles it once.
+pub fn compiled(path: &Path) -> GuestResult<Compiled> {
+    compile_cached(path).map(|(pre, origin)| Compiled(pre, origin))
+}
+
+fn compile_cached(path: &Path) -> GuestResult<(InstancePre<Data>, Origin)> {
     static CACHE: Mutex<Option<HashMap<FileId, InstancePre<Data>>>> = Mutex::new(None);
     let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
     let id = FileId {
@@ -171,12 +194,23 @@ fn compile_cached(path: &Path) -> GuestResult<InstancePre<Data>> {
         .get_or_insert_with(HashMap::new)
         .get(&id)
     {
-        return Ok(pre.clone());
+        return Ok((pre.clone(), Origin::Process));
     }
     let engine = engine()?;
-    // Binary or text (.wat): wasmtime tells them apart by content.
-    let module = Module::from_file(engine, path)
-        .map_err(|e| format!("not a WebAssembly module: {}", first_line(&e)))?;
+    let source = std::fs::read(path).map_err(|e| e.to_string())?;
+    let disk = module_cache::dir(engine);
+    let (module, origin) = match disk
+        .as_deref()
+        .and_then(|d| module_cache::load(engine, d, &source))
+    {
+        Some(m) => (m, Origin::Disk),
+        // Binary or text (.wat): wasmtime tells them apart by content.
+        None => (
+            Module::new(engine, &source)
+                .map_err(|e| format!("not a WebAssembly module: {}", first_line(&e)))?,
+            Origin::Compiled,
+        ),
+    };
     if let Some(i) = module.imports().next() {
         return Err(format!(
             "imports {}::{}, but a responder may import nothing (ABI version {})",
@@ -188,12 +222,15 @@ fn compile_cached(path: &Path) -> GuestResult<InstancePre<Data>> {
     let pre = Linker::new(engine)
         .instantiate_pre(&module)
         .map_err(|e| first_line(&e))?;
+    if let (Some(d), Origin::Compiled) = (&disk, origin) {
+        module_cache::store(d, &source, &module);
+    }
     CACHE
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .get_or_insert_with(HashMap::new)
         .insert(id, pre.clone());
-    Ok(pre)
+    Ok((pre, origin))
 }
 
 /// A failed call or start function, in the responder's terms: the trap
@@ -231,13 +268,14 @@ pub struct WasmGuest {
     exports: Exports,
     state: i32,
     made: bool,
+    origin: Origin,
 }
 
 impl WasmGuest {
     /// Instantiate a session's module: run its start function and check
     /// its exports and ABI version.
     pub fn load(module: Compiled, limits: &ResponderLimits) -> GuestResult<WasmGuest> {
-        let pre = module.0;
+        let Compiled(pre, origin) = module;
         let engine = engine()?;
         let mut store = Store::new(
             engine,
@@ -307,6 +345,7 @@ impl WasmGuest {
             exports,
             state: 0,
             made: false,
+            origin,
         })
     }
 
@@ -445,5 +484,9 @@ impl Guest for WasmGuest {
 
     fn memory_bytes(&self) -> Option<u64> {
         Some(self.store.data().memory_peak as u64)
+    }
+
+    fn module_origin(&self) -> Option<&'static str> {
+        Some(self.origin.name())
     }
 }
