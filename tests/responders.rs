@@ -211,6 +211,13 @@ fn hostile_wasm_modules_are_je() {
         "not a WebAssembly module: failed to parse WebAssembly module: multiple memories",
     );
     hostile(&wat("not_a_module.wasm"), &[], "not a WebAssembly module");
+    let huge = Path::new(env!("CARGO_TARGET_TMPDIR")).join("huge.wasm");
+    std::fs::write(&huge, vec![0u8; 17 << 20]).unwrap();
+    hostile(
+        &format!("wasm:{}", huge.display()),
+        &[],
+        "is 17825792 bytes; a responder module may have at most 16777216",
+    );
     hostile(
         &wat("start_loop.wat"),
         &["--responder-time-limit", "1"],

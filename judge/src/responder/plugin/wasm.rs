@@ -27,6 +27,11 @@ use crate::limits::ResponderLimits;
 /// How often the epoch advances: the granularity of the time budget.
 const TICK: Duration = Duration::from_millis(5);
 
+/// The largest module file compiled. Compiling runs in the judge, outside
+/// any time budget, for a time that grows with the module: this bounds it
+/// (a checker or interactor compiled to wasm is well under a megabyte).
+const MODULE_MAX: u64 = 16 << 20;
+
 /// Size of `struct judge_reply` on wasm32.
 const REPLY_LEN: usize = 32;
 
@@ -195,6 +200,12 @@ fn compile_cached(path: &Path) -> GuestResult<(InstancePre<Data>, Origin)> {
         .get(&id)
     {
         return Ok((pre.clone(), Origin::Process));
+    }
+    if meta.size() > MODULE_MAX {
+        return Err(format!(
+            "is {} bytes; a responder module may have at most {MODULE_MAX} (compiling cannot be interrupted)",
+            meta.size()
+        ));
     }
     let engine = engine()?;
     let source = std::fs::read(path).map_err(|e| e.to_string())?;
