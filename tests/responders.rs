@@ -3,7 +3,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use crate::util::responders::{c_native, c_wasm, example, fixture, once, rust, Target};
-use crate::util::{brief, repo, run};
+use crate::util::{brief, ms, prog, repo, run};
 
 fn guess_input() -> String {
     repo()
@@ -216,12 +216,59 @@ fn hostile_wasm_modules_are_je() {
     hostile(
         &format!("wasm:{}", huge.display()),
         &[],
-        "is 17825792 bytes; a responder module may have at most 16777216",
+        "is over 16777216 bytes, the most a responder module may have",
+    );
+    // Neither read without end nor waited on.
+    hostile("wasm:/dev/zero", &[], "is not a regular file");
+    let fifo = Path::new(env!("CARGO_TARGET_TMPDIR")).join("module.fifo");
+    let _ = std::fs::remove_file(&fifo);
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    hostile(
+        &format!("wasm:{}", fifo.display()),
+        &[],
+        "is not a regular file",
     );
     hostile(
         &wat("start_loop.wat"),
         &["--responder-time-limit", "1"],
         "cannot be instantiated: ran past the responder's time limit",
+    );
+}
+
+/// The loop reads the program's reply right after an in-process responder
+/// answered; it must still look at the clock between answers, or a slow
+/// responder would carry the session past its wall limit.
+#[test]
+fn a_slow_responder_does_not_delay_the_wall_limit() {
+    let slow = once("slow_echo.so", || c_native(&fixture("slow_echo.c")));
+    let v = run()
+        .args(["--responder", &format!("native:{slow}")])
+        .args(["--time-limit", "5", "--wall-limit", "0.3"])
+        .args(["--responder-time-limit", "10"])
+        .program([prog("echo_lines")])
+        .json();
+    assert_eq!(v["verdict"], "ILE", "{}", brief(&v));
+    let wall = ms(&v["wall_time_ms"]);
+    // One answer (10 ms) may be under way when the limit passes.
+    assert!((300..=330).contains(&wall), "wall {wall} ms: {}", brief(&v));
+    // Woken by that late answer, it is running when killed: it was still
+    // waiting at the limit all the same.
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("it was waiting for the responder, whose answer came only after the limit"),
+        "{}",
+        brief(&v)
+    );
+    assert!(
+        v["stdin_bytes"].as_u64().unwrap() >= 5 * 20,
+        "{}",
+        brief(&v)
     );
 }
 
@@ -489,19 +536,106 @@ fn compiled_modules_are_kept_on_disk_across_runs() {
     std::fs::write(&module, verdict_module(1)).unwrap();
     assert_eq!(judged(&cache), pair("AC", "disk"));
 
+    // The one entry of the current module (there are two: versions 1 and 2).
+    let entry = || {
+        let sub = std::fs::read_dir(&cache)
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        let source = std::fs::read(&module).unwrap();
+        std::fs::read_dir(sub)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| {
+                let bytes = std::fs::read(p).unwrap();
+                bytes.len() > 32 + source.len() && bytes[32..32 + source.len()] == source[..]
+            })
+            .expect("an entry holding the module's source")
+    };
+    // A stored source that differs from the module's (a hash collision,
+    // planted or not) is a miss, whatever the code beside it.
+    let planted = entry();
+    let mut bytes = std::fs::read(&planted).unwrap();
+    let last = 32 + std::fs::read(&module).unwrap().len() - 2;
+    bytes[last] ^= 1;
+    std::fs::write(&planted, &bytes).unwrap();
+    assert_eq!(judged(&cache), pair("AC", "compiled"));
+    assert_eq!(judged(&cache), pair("AC", "disk"));
+    // A torn entry (a judge killed while writing, a full disk) is a miss.
+    let torn = entry();
+    let len = std::fs::metadata(&torn).unwrap().len();
+    std::fs::File::options()
+        .write(true)
+        .open(&torn)
+        .unwrap()
+        .set_len(len - 100)
+        .unwrap();
+    assert_eq!(judged(&cache), pair("AC", "compiled"));
+    assert_eq!(judged(&cache), pair("AC", "disk"));
+
+    // Directories someone else could change are not used, nor written.
+    let refused = |dir: &Path, why: &str| {
+        assert_eq!(judged(dir), pair("AC", "compiled"), "{why}");
+        assert_eq!(judged(dir), pair("AC", "compiled"), "{why}");
+    };
+    let chmod = |mode: &str, dir: &Path| {
+        assert!(Command::new("chmod")
+            .arg(mode)
+            .arg(dir)
+            .status()
+            .unwrap()
+            .success());
+    };
     let open = base.join("open");
     std::fs::create_dir_all(&open).unwrap();
-    Command::new("chmod")
-        .arg("0777")
-        .arg(&open)
-        .status()
-        .unwrap();
-    assert_eq!(judged(&open), pair("AC", "compiled"));
-    assert_eq!(judged(&open), pair("AC", "compiled"));
+    chmod("0777", &open);
+    refused(&open, "a world-writable directory");
+    refused(&open.join("below"), "below a world-writable directory");
     assert_eq!(
         std::fs::read_dir(&open).unwrap().count(),
         0,
         "nothing written"
     );
+    let sticky = base.join("sticky");
+    std::fs::create_dir_all(&sticky).unwrap();
+    chmod("1777", &sticky);
+    assert_eq!(
+        judged(&sticky.join("c")),
+        pair("AC", "compiled"),
+        "like /tmp"
+    );
+    assert_eq!(judged(&sticky.join("c")), pair("AC", "disk"), "like /tmp");
+    let real = base.join("real");
+    std::fs::create_dir_all(&real).unwrap();
+    chmod("0700", &real);
+    let link = base.join("link");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    refused(&link, "a symbolic link");
+    refused(&link.join("below"), "below a symbolic link");
+    assert_eq!(
+        std::fs::read_dir(&real).unwrap().count(),
+        0,
+        "nothing written"
+    );
+    // SAFETY: no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        let foreign = base.join("foreign");
+        std::fs::create_dir_all(&foreign).unwrap();
+        chmod("0755", &foreign);
+        assert!(Command::new("chown")
+            .arg("65534:65534")
+            .arg(&foreign)
+            .status()
+            .unwrap()
+            .success());
+        refused(&foreign, "another user's directory");
+        assert_eq!(
+            std::fs::read_dir(&foreign).unwrap().count(),
+            0,
+            "nothing written"
+        );
+    }
     assert_eq!(judged(Path::new("")), pair("AC", "compiled"));
 }

@@ -270,7 +270,7 @@ impl Session {
                     .map_err(|e| Error::Usage(format!("responder: {e}")))?;
                 for (what, p) in [("input", &spec.input), ("answer", &spec.answer)] {
                     if let Some(p) = p {
-                        File::open(p).map_err(|e| {
+                        readable(p).map_err(|e| {
                             Error::Usage(format!(
                                 "cannot read the {what} file {}: {e}",
                                 p.display()
@@ -290,7 +290,7 @@ impl Session {
                     ("answer", spec.answer.as_ref()),
                 ] {
                     if let Some(p) = p {
-                        File::open(p).map_err(|e| {
+                        readable(p).map_err(|e| {
                             Error::Usage(format!("cannot read the {what} {}: {e}", p.display()))
                         })?;
                     }
@@ -723,4 +723,14 @@ impl Drop for SignalGuard {
             libc::pthread_sigmask(libc::SIG_SETMASK, &self.old, std::ptr::null_mut());
         }
     }
+}
+
+/// Whether `path` can be opened for reading, without waiting on a FIFO.
+fn readable(path: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
+        .map(drop)
 }

@@ -146,6 +146,9 @@ struct Driver {
     last_output_ns: u64,
     blocked_reading: Option<bool>,
     running_at_wall: bool,
+    /// An in-process responder answered the program after its wall
+    /// deadline had passed (see read_stream).
+    answered_late: bool,
     /// When the loop first saw the program's main process gone (its pidfd,
     /// or end of file on its output while it was exiting). Events reach the
     /// loop in the order they happened, so these times order the two sides
@@ -214,6 +217,7 @@ impl Driver {
             last_output_ns: 0,
             blocked_reading: None,
             running_at_wall: false,
+            answered_late: false,
             exit_seen_ns: None,
             tree: p.tree,
             cfg,
@@ -375,6 +379,17 @@ impl Driver {
         if self.ready_to_read(responder) {
             return Some(Duration::ZERO);
         }
+        let next = self.next_deadline_ns(responder);
+        if next == u64::MAX {
+            return None;
+        }
+        // Round up to whole milliseconds' worth of precision is not needed:
+        // epoll_pwait2 is not used by mio, so this is ms resolution anyway.
+        Some(Duration::from_nanos(next.saturating_sub(monotonic_ns())))
+    }
+
+    /// The nearest moment the clock must be looked at (`u64::MAX`: none).
+    fn next_deadline_ns(&self, responder: &dyn Responder) -> u64 {
         let mut next = u64::MAX;
         if self.ended.is_none() {
             next = next
@@ -384,12 +399,7 @@ impl Driver {
         if let Some(d) = responder.deadline() {
             next = next.min(d);
         }
-        if next == u64::MAX {
-            return None;
-        }
-        // Round up to whole milliseconds' worth of precision is not needed:
-        // epoll_pwait2 is not used by mio, so this is ms resolution anyway.
-        Some(Duration::from_nanos(next.saturating_sub(monotonic_ns())))
+        next
     }
 
     fn note(&mut self, r: crate::responder::Result<()>) {
@@ -501,8 +511,22 @@ impl Driver {
                     // on our CPU ran as soon as that write woke it, and has
                     // likely replied already; reading now saves the wait
                     // (a third of the judge's system calls per round).
+                    // Only while no deadline has passed: a slow responder
+                    // answering round after round must not keep the loop
+                    // from its clock.
                     let answered = self.stdin.written > written_before;
-                    if within < self.buf.len() / 2 && !hangup && !answered {
+                    if answered {
+                        let after = monotonic_ns();
+                        if self.ended.is_none() && after >= self.wall_deadline_ns {
+                            // The program was woken by an answer it waited
+                            // for past the limit: its state now says so,
+                            // not what it was doing at the limit.
+                            self.answered_late = true;
+                        }
+                        if after >= self.next_deadline_ns(responder) {
+                            return;
+                        }
+                    } else if within < self.buf.len() / 2 && !hangup {
                         return;
                     }
                 }
@@ -671,6 +695,7 @@ impl Driver {
             waiting_after_input: self.stdin.last_write_ns >= self.last_output_ns,
             blocked_reading: self.blocked_reading,
             running_at_wall: self.running_at_wall,
+            answered_late: self.answered_late,
             maxrss_kib: report.map(|r| r.maxrss_kib),
             forbidden: self.refused.first().map(|(n, _)| n.clone()),
         };
@@ -744,7 +769,8 @@ impl Driver {
                     KillReason::CpuLimit
                 } else {
                     self.blocked_reading = self.tree.blocked_reading_stdin();
-                    self.running_at_wall = self.tree.program_state() == Some('R');
+                    self.running_at_wall =
+                        !self.answered_late && self.tree.program_state() == Some('R');
                     KillReason::WallLimit
                 };
                 self.kill_program(reason, responder);

@@ -12,7 +12,10 @@ pub mod module_cache;
 pub mod native;
 pub mod wasm;
 
-use std::path::PathBuf;
+use std::fs::File;
+use std::io::Read;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
 
 use super::{
     Finished, Io, ProgramExit, Responder, ResponderError, ResponderReport, Result, Stream,
@@ -310,11 +313,31 @@ fn check_reply(
 }
 
 fn read_file(what: &str, path: &Option<PathBuf>) -> Result<Vec<u8>> {
-    match path {
-        None => Ok(Vec::new()),
-        Some(p) => std::fs::read(p)
-            .map_err(|e| ResponderError(format!("reading the {what} file {}: {e}", p.display()))),
+    let Some(p) = path else {
+        return Ok(Vec::new());
+    };
+    let read = |p: &Path| {
+        let mut bytes = Vec::new();
+        open_regular(p)?.read_to_end(&mut bytes)?;
+        Ok::<_, std::io::Error>(bytes)
+    };
+    read(p).map_err(|e| ResponderError(format!("reading the {what} file {}: {e}", p.display())))
+}
+
+/// `path` opened for reading if it is a regular file. A device would be
+/// read without end and a FIFO waited on: neither is a module or a test.
+pub(crate) fn open_regular(path: &Path) -> std::io::Result<File> {
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "is not a regular file",
+        ));
     }
+    Ok(file)
 }
 
 impl Responder for PluginResponder {

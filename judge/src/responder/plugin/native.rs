@@ -118,6 +118,7 @@ fn dl_error() -> String {
 }
 
 fn open(path: &Path) -> GuestResult<Entries> {
+    super::open_regular(path).map_err(|e| e.to_string())?;
     let c = CString::new(path.as_os_str().as_bytes()).map_err(|e| e.to_string())?;
     // SAFETY: loading runs the library's constructors: trusted code.
     let handle = unsafe { libc::dlopen(c.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL) };

@@ -10,6 +10,7 @@
 //! instantiation.
 
 use std::collections::HashMap;
+use std::io::Read;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
@@ -185,7 +186,10 @@ pub fn compiled(path: &Path) -> GuestResult<Compiled> {
 
 fn compile_cached(path: &Path) -> GuestResult<(InstancePre<Data>, Origin)> {
     static CACHE: Mutex<Option<HashMap<FileId, InstancePre<Data>>>> = Mutex::new(None);
-    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    // One open file for the identity and the bytes: a path swapped between
+    // a stat and a read would cache one file's code under another's id.
+    let mut file = super::open_regular(path).map_err(|e| e.to_string())?;
+    let meta = file.metadata().map_err(|e| e.to_string())?;
     let id = FileId {
         path: path.to_path_buf(),
         dev: meta.dev(),
@@ -201,19 +205,20 @@ fn compile_cached(path: &Path) -> GuestResult<(InstancePre<Data>, Origin)> {
     {
         return Ok((pre.clone(), Origin::Process));
     }
-    if meta.size() > MODULE_MAX {
+    // The size as read, not as stated: a file may grow while we read it.
+    let mut source = Vec::new();
+    (&mut file)
+        .take(MODULE_MAX + 1)
+        .read_to_end(&mut source)
+        .map_err(|e| e.to_string())?;
+    if source.len() as u64 > MODULE_MAX {
         return Err(format!(
-            "is {} bytes; a responder module may have at most {MODULE_MAX} (compiling cannot be interrupted)",
-            meta.size()
+            "is over {MODULE_MAX} bytes, the most a responder module may have (compiling cannot be interrupted)"
         ));
     }
     let engine = engine()?;
-    let source = std::fs::read(path).map_err(|e| e.to_string())?;
-    let disk = module_cache::dir(engine);
-    let (module, origin) = match disk
-        .as_deref()
-        .and_then(|d| module_cache::load(engine, d, &source))
-    {
+    let disk = module_cache::open(engine);
+    let (module, origin) = match disk.as_ref().and_then(|c| c.load(engine, &source)) {
         Some(m) => (m, Origin::Disk),
         // Binary or text (.wat): wasmtime tells them apart by content.
         None => (
@@ -233,8 +238,8 @@ fn compile_cached(path: &Path) -> GuestResult<(InstancePre<Data>, Origin)> {
     let pre = Linker::new(engine)
         .instantiate_pre(&module)
         .map_err(|e| first_line(&e))?;
-    if let (Some(d), Origin::Compiled) = (&disk, origin) {
-        module_cache::store(d, &source, &module);
+    if let (Some(cache), Origin::Compiled) = (&disk, origin) {
+        cache.store(&source, &module);
     }
     CACHE
         .lock()
