@@ -17,5 +17,7 @@ mod limits;
 mod responders;
 /// The unprivileged path: the judge run by an ordinary user.
 mod rootless;
+/// `judge serve`: sessions one after another in one process.
+mod serve;
 /// One test per verdict the program can earn on its own.
 mod verdicts;

@@ -76,6 +76,41 @@ fn library_sessions(n: usize) {
     }
 }
 
+/// A grader that cannot link the library: one `judge serve`, asked for
+/// `n` full-isolation sessions of /bin/true one after another (each
+/// request waits for its answer). Returns the seconds from the first
+/// request to the last answer.
+fn served_sessions(n: usize) -> f64 {
+    use std::io::{BufRead, BufReader, Write};
+    let mut server = Command::new(JUDGE)
+        .arg("serve")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawning judge serve");
+    let mut requests = server.stdin.take().unwrap();
+    let mut answers = BufReader::new(server.stdout.take().unwrap());
+    let mut line = String::new();
+    let mut ask = || {
+        requests
+            .write_all(b"[\"--cpus\", \"any\", \"--\", \"/bin/true\"]\n")
+            .unwrap();
+        line.clear();
+        answers.read_line(&mut line).unwrap();
+        assert!(line.contains("\"verdict\":\"AC\""), "{line}");
+    };
+    // Started and warm, as a grader's server would be.
+    ask();
+    let t = Instant::now();
+    for _ in 0..n {
+        ask();
+    }
+    let secs = t.elapsed().as_secs_f64();
+    drop(requests);
+    assert!(server.wait().unwrap().success());
+    secs
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("--library-worker") {
@@ -297,6 +332,43 @@ fn session_overhead(k: &Knobs, any: &str) {
             spread(&lib_rates, |x| format!("{x:.0}"))
         ),
         if median(&lib_rates) >= 300.0 {
+            "PASS"
+        } else {
+            "MISS"
+        }
+    );
+
+    let mut served = Vec::new();
+    for _ in 0..k.reps {
+        served.push(served_sessions(k.sessions) * 1e3 / k.sessions as f64);
+    }
+    println!(
+        "  {:<44} {:<18} {:>24} {:>8}",
+        "judge serve, full, one request at a time",
+        any,
+        format!("{} {}", fmt3(median(&served)), spread(&served, fmt3)),
+        format!("{:.2}x", median(&served) / base)
+    );
+    let mut served_rates = Vec::new();
+    for _ in 0..k.reps {
+        let t = Instant::now();
+        std::thread::scope(|sc| {
+            for _ in 0..2 {
+                sc.spawn(|| served_sessions(k.sessions / 2));
+            }
+        });
+        served_rates.push((k.sessions / 2 * 2) as f64 / t.elapsed().as_secs_f64());
+    }
+    println!(
+        "  {:<44} {:<18} {:>24} {:>8}",
+        "sessions/s, two judge serve in parallel",
+        any,
+        format!(
+            "{:.0} {}",
+            median(&served_rates),
+            spread(&served_rates, |x| format!("{x:.0}"))
+        ),
+        if median(&served_rates) >= 300.0 {
             "PASS"
         } else {
             "MISS"

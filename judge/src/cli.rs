@@ -31,6 +31,13 @@ pub enum Command {
     /// Say what this host supports (namespaces, cgroups, seccomp, file
     /// systems), what `judge run` will use, and how to enable what is missing.
     Doctor,
+    /// Judge sessions one after another in this process, for graders that
+    /// cannot link the library: each line on stdin is a JSON array of the
+    /// arguments of `judge run` (`["--time-limit", "1", "--", "./a.out"]`),
+    /// answered by one line on stdout, the object `judge run --json`
+    /// prints, or `{"error": "...", "exit_status": 2}` for a request that
+    /// is not one. Ends at the end of stdin.
+    Serve,
 }
 
 #[derive(Debug, Args)]
@@ -369,6 +376,13 @@ impl RunArgs {
         rl.processes = self.responder_processes;
         rl
     }
+}
+
+/// A clap error in one line: its first, without the usage block after it.
+pub fn first_line(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let line = text.lines().next().unwrap_or("error: invalid arguments");
+    line.trim_start_matches("error: ").to_string()
 }
 
 /// Split a command line as a POSIX shell would, quotes and backslashes

@@ -5,6 +5,7 @@
 
 mod cli;
 mod doctor;
+mod serve;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -27,57 +28,80 @@ fn main() -> ExitCode {
                 eprint!("{}", e.render());
                 return ExitCode::from(2);
             }
-            // One line: clap's first, without the usage block after it.
-            let text = e.render().to_string();
-            let line = text.lines().next().unwrap_or("error: invalid arguments");
-            eprintln!("judge: {}", line.trim_start_matches("error: "));
+            eprintln!("judge: {}", cli::first_line(&e));
             return ExitCode::from(2);
         }
     };
     match cli.command {
         cli::Command::Run(args) => run(*args),
         cli::Command::Doctor => doctor::report(),
+        cli::Command::Serve => serve::serve(),
+    }
+}
+
+/// What became of one `judge run`.
+pub enum Judged {
+    Report(Box<Report>),
+    /// A usage or configuration error: exit status 2.
+    Usage(String),
+    /// The session could not be judged at all: JE.
+    Failed(String),
+}
+
+impl Judged {
+    /// As `--json` prints it; `None` for a usage error.
+    pub fn json(&self) -> Option<serde_json::Value> {
+        match self {
+            Judged::Report(r) => serde_json::to_value(r).ok(),
+            Judged::Usage(_) => None,
+            Judged::Failed(e) => Some(serde_json::json!({
+                "verdict": "JE",
+                "message": format!("the session could not be judged: {e}"),
+                "exit_code": null, "signal": null, "signal_name": null,
+                "cpu_time_ms": null, "wall_time_ms": null, "memory_kib": null,
+                "stdout_bytes": null, "stderr_bytes": null, "stdin_bytes": null,
+                "stdout": "", "stderr": "", "responder": null, "isolation": null,
+            })),
+        }
+    }
+}
+
+pub fn judge(args: &cli::RunArgs) -> Judged {
+    let session = match args.session() {
+        Ok(s) => s,
+        Err(e) => return Judged::Usage(e),
+    };
+    match session.run() {
+        Ok(r) => Judged::Report(Box::new(r)),
+        Err(e @ (Error::Usage(_) | Error::Isolation(_))) => Judged::Usage(e.to_string()),
+        Err(e) => Judged::Failed(e.to_string()),
     }
 }
 
 fn run(args: cli::RunArgs) -> ExitCode {
-    let session = match args.session() {
-        Ok(s) => s,
-        Err(e) => {
+    let judged = judge(&args);
+    let report = match &judged {
+        Judged::Report(r) => r,
+        Judged::Usage(e) => {
             eprintln!("judge: {e}");
             return ExitCode::from(2);
         }
-    };
-    let report = match session.run() {
-        Ok(r) => r,
-        Err(e @ (Error::Usage(_) | Error::Isolation(_))) => {
-            eprintln!("judge: {e}");
-            return ExitCode::from(2);
-        }
-        Err(e) => {
+        Judged::Failed(e) => {
             // Could not judge at all: a judge error, reported as such, and
             // still as one JSON object for callers that parse stdout.
             eprintln!("judge: JE: {e}");
             if args.json {
-                let v = serde_json::json!({
-                    "verdict": "JE",
-                    "message": format!("the session could not be judged: {e}"),
-                    "exit_code": null, "signal": null, "signal_name": null,
-                    "cpu_time_ms": null, "wall_time_ms": null, "memory_kib": null,
-                    "stdout_bytes": null, "stderr_bytes": null, "stdin_bytes": null,
-                    "stdout": "", "stderr": "", "responder": null, "isolation": null,
-                });
-                println!("{v}");
+                println!("{}", judged.json().unwrap_or_default());
             }
             return ExitCode::from(1);
         }
     };
     if args.json {
         let mut out = std::io::stdout().lock();
-        let _ = serde_json::to_writer(&mut out, &report);
+        let _ = serde_json::to_writer(&mut out, report);
         let _ = out.write_all(b"\n");
     } else {
-        eprintln!("{}", summary(&report));
+        eprintln!("{}", summary(report));
     }
     for w in &report.warnings {
         eprintln!("judge: warning: {w}");

@@ -8,6 +8,10 @@ use crate::responder::ResponderReport;
 use crate::sandbox::Mechanism;
 use crate::verdict::Verdict;
 
+/// The rule of a session the judge stopped because it got SIGINT, SIGTERM
+/// or SIGHUP.
+pub const RULE_INTERRUPTED: &str = "the judge was interrupted";
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub verdict: Verdict,
@@ -149,4 +153,11 @@ pub struct Isolation {
     pub memory: Enforcer,
     pub processes: Enforcer,
     pub cpu_accounting: Enforcer,
+}
+
+impl Report {
+    /// The judge stopped the session because it was told to stop.
+    pub fn interrupted(&self) -> bool {
+        self.rule == RULE_INTERRUPTED
+    }
 }

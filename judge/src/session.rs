@@ -477,7 +477,7 @@ impl Session {
                 "the judge was interrupted by {} and stopped the session",
                 precedence::signal_name(sig)
             );
-            decision.rule = "the judge was interrupted".into();
+            decision.rule = crate::report::RULE_INTERRUPTED.into();
         } else if let Some(f) = &outcome.failure {
             decision.verdict = Verdict::JE;
             decision.message = f.clone();
