@@ -2,12 +2,14 @@
 //! namespace) and the program's own set-up, as one ordered checklist.
 //!
 //! Everything here runs in a forked copy of a possibly multi-threaded
-//! process, so it only makes async-signal-safe system calls on data prepared
-//! beforehand by the parent: no allocation, no locks, no panics.
+//! process (init), or in a clone sharing init's memory until exec (the
+//! program's set-up), so it only makes async-signal-safe system calls on
+//! data prepared beforehand by the parent: no allocation, no locks, no
+//! panics.
 
 use super::rootfs::{self, RootPlan};
 use super::seccomp;
-use super::sys::{monotonic_ns, raw_fork_pidfd, send_fd, FD_PIDFD, FD_SECCOMP};
+use super::sys::{monotonic_ns, send_fd, FD_PIDFD, FD_SECCOMP};
 
 /// Steps of the program's set-up, reported to the parent when one fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -254,14 +256,34 @@ pub unsafe fn init_main(plan: &Plan<'_>) -> ! {
         );
     }
 
-    let mut pidfd = -1;
-    let pid = raw_fork_pidfd(&mut pidfd);
-    if pid == 0 {
-        program_main(plan);
+    // The program is started as posix_spawn starts one: sharing init's
+    // memory on a stack of its own, init suspended until it has exec'd.
+    // A fork would copy init's page tables (a copy of the judge's) only for
+    // exec to throw them away: that copy and its teardown were about a
+    // tenth of a session.
+    let stack = libc::mmap(
+        std::ptr::null_mut(),
+        PROGRAM_STACK,
+        libc::PROT_READ | libc::PROT_WRITE,
+        libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_STACK,
+        -1,
+        0,
+    );
+    if stack == libc::MAP_FAILED {
+        fail(plan.exec_status, Stage::Init, 2);
     }
+    let mut pidfd = -1;
+    let pid = libc::clone(
+        program_entry,
+        stack.cast::<u8>().add(PROGRAM_STACK).cast(),
+        libc::CLONE_VM | libc::CLONE_VFORK | libc::CLONE_PIDFD | libc::SIGCHLD,
+        (plan as *const Plan<'_>).cast_mut().cast(),
+        &mut pidfd as *mut libc::c_int,
+    );
     if pid < 0 {
         fail(plan.exec_status, Stage::Init, 0);
     }
+    libc::munmap(stack, PROGRAM_STACK);
     // The judge learns of the program's exit the moment it happens through
     // this pidfd, without waiting for init to be scheduled and report.
     if send_fd(plan.report, pidfd, FD_PIDFD) != 1 {
@@ -333,7 +355,20 @@ unsafe fn hold(report: i32) -> ! {
     }
 }
 
-/// The program's set-up, in order, then exec. Never returns.
+/// The stack the program's set-up runs on, until exec replaces it.
+const PROGRAM_STACK: usize = 256 << 10;
+
+/// Where the program's clone starts: on its own stack, in init's memory
+/// (init is suspended meanwhile), with `arg` pointing at init's plan.
+extern "C" fn program_entry(arg: *mut libc::c_void) -> libc::c_int {
+    // SAFETY: `arg` is the plan init passed to clone, alive while init
+    // waits for this process to exec or exit.
+    unsafe { program_main(&*arg.cast::<Plan<'_>>()) }
+}
+
+/// The program's set-up, in order, then exec. Never returns. It runs in
+/// init's memory: it may change no state init reads afterwards (errno
+/// aside), and leaves by exec or `fail`.
 unsafe fn program_main(plan: &Plan<'_>) -> ! {
     let st = plan.exec_status;
 

@@ -68,27 +68,6 @@ pub unsafe fn fork_with_pidfd(flags: u64) -> io::Result<Option<Forked>> {
     }
 }
 
-/// A fork with a pidfd through the raw system call, for code that runs
-/// after a fork: no allocation, no glibc fork handlers (which take locks a
-/// forked copy of a multi-threaded process may find held). Returns the pid
-/// (0 in the child, -1 on error) and stores the pidfd.
-///
-/// # Safety
-/// As for [`fork_with_pidfd`].
-pub unsafe fn raw_fork_pidfd(pidfd: &mut RawFd) -> libc::pid_t {
-    let mut args = CloneArgs {
-        flags: libc::CLONE_PIDFD as u64,
-        pidfd: pidfd as *mut RawFd as u64,
-        exit_signal: libc::SIGCHLD as u64,
-        ..Default::default()
-    };
-    libc::syscall(
-        libc::SYS_clone3,
-        &mut args as *mut CloneArgs,
-        std::mem::size_of::<CloneArgs>(),
-    ) as libc::pid_t
-}
-
 /// Tags of the descriptors sent over the report socket.
 pub const FD_PIDFD: u8 = b'p';
 pub const FD_SECCOMP: u8 = b's';
