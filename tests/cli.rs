@@ -28,6 +28,14 @@ fn bad_flags_are_one_line_and_exit_2() {
 #[test]
 fn missing_things_are_exit_2() {
     assert!(usage_error(&["--stdin", "/nonexistent/in.txt"]).contains("/nonexistent/in.txt"));
+    // A FIFO nobody writes would hold the loop (and every limit) forever.
+    let fifo = temp_dir("stdin-fifo").join("in.fifo");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    assert!(usage_error(&["--stdin", fifo.to_str().unwrap()]).contains("a FIFO or a socket"));
     assert!(usage_error(&["--responder", "exec:/nonexistent/interactor"]).contains("not found"));
     assert!(
         usage_error(&["--responder", "exec:/bin/true", "--input", "/nonexistent/x"])

@@ -239,37 +239,46 @@ fn hostile_wasm_modules_are_je() {
     );
 }
 
-/// The loop reads the program's reply right after an in-process responder
-/// answered; it must still look at the clock between answers, or a slow
-/// responder would carry the session past its wall limit.
+/// A slow in-process responder is called chunk after chunk (the program's
+/// reply is read again right after an answer; a flood comes in full
+/// reads): the loop must still look at the clock between calls, or the
+/// session would run past its wall limit.
 #[test]
 fn a_slow_responder_does_not_delay_the_wall_limit() {
     let slow = once("slow_echo.so", || c_native(&fixture("slow_echo.c")));
-    let v = run()
-        .args(["--responder", &format!("native:{slow}")])
-        .args(["--time-limit", "5", "--wall-limit", "0.3"])
-        .args(["--responder-time-limit", "10"])
-        .program([prog("echo_lines")])
-        .json();
+    let judged = |args: &str, program: Vec<String>| {
+        run()
+            .args(["--responder", &format!("native:{slow}{args}")])
+            .args(["--time-limit", "5", "--wall-limit", "0.3"])
+            .args(["--responder-time-limit", "10"])
+            .program(program)
+            .json()
+    };
+    // A ping-pong with a responder that takes 10 ms per answer.
+    let v = judged("", vec![prog("echo_lines")]);
     assert_eq!(v["verdict"], "ILE", "{}", brief(&v));
     let wall = ms(&v["wall_time_ms"]);
     // One answer (10 ms) may be under way when the limit passes.
     assert!((300..=330).contains(&wall), "wall {wall} ms: {}", brief(&v));
-    // Woken by that late answer, it is running when killed: it was still
-    // waiting at the limit all the same.
-    assert!(
-        v["message"]
-            .as_str()
-            .unwrap()
-            .ends_with("it was waiting for the responder, whose answer came only after the limit"),
-        "{}",
-        brief(&v)
-    );
     assert!(
         v["stdin_bytes"].as_u64().unwrap() >= 5 * 20,
         "{}",
         brief(&v)
     );
+    // An answer that comes after the limit is not delivered: the program,
+    // which was waiting for it, is judged as found waiting, not woken.
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("it was waiting for input that never came"),
+        "{}",
+        brief(&v)
+    );
+    // A flood read by a responder that takes 10 ms per chunk.
+    let v = judged(" sink", vec![prog("flood")]);
+    let wall = ms(&v["wall_time_ms"]);
+    assert!((300..=330).contains(&wall), "wall {wall} ms: {}", brief(&v));
 }
 
 #[test]
@@ -487,7 +496,7 @@ fn a_program_echoing_a_large_reply_is_read_while_the_reply_waits() {
 }
 
 /// A module whose verdict at the program's exit is `verdict` (1 AC, 2 WA).
-fn verdict_module(verdict: u8) -> String {
+pub fn verdict_module(verdict: u8) -> String {
     format!(
         r#"(module
   (memory (export "memory") 1)
@@ -536,16 +545,17 @@ fn compiled_modules_are_kept_on_disk_across_runs() {
     std::fs::write(&module, verdict_module(1)).unwrap();
     assert_eq!(judged(&cache), pair("AC", "disk"));
 
+    // The cache's one directory (for this engine).
+    let sub = std::fs::read_dir(&cache)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     // The one entry of the current module (there are two: versions 1 and 2).
     let entry = || {
-        let sub = std::fs::read_dir(&cache)
-            .unwrap()
-            .next()
-            .unwrap()
-            .unwrap()
-            .path();
         let source = std::fs::read(&module).unwrap();
-        std::fs::read_dir(sub)
+        std::fs::read_dir(&sub)
             .unwrap()
             .map(|e| e.unwrap().path())
             .find(|p| {
@@ -554,6 +564,17 @@ fn compiled_modules_are_kept_on_disk_across_runs() {
             })
             .expect("an entry holding the module's source")
     };
+    // Temporary files a judge killed while writing left behind go once
+    // they are an hour old; a younger one may be another judge's at work.
+    let (stale, fresh) = (sub.join(".tmp-1-0"), sub.join(".tmp-2-0"));
+    std::fs::write(&stale, "torn").unwrap();
+    std::fs::write(&fresh, "being written").unwrap();
+    assert!(Command::new("touch")
+        .args(["-d", "2 hours ago"])
+        .arg(&stale)
+        .status()
+        .unwrap()
+        .success());
     // A stored source that differs from the module's (a hash collision,
     // planted or not) is a miss, whatever the code beside it.
     let planted = entry();
@@ -563,6 +584,11 @@ fn compiled_modules_are_kept_on_disk_across_runs() {
     std::fs::write(&planted, &bytes).unwrap();
     assert_eq!(judged(&cache), pair("AC", "compiled"));
     assert_eq!(judged(&cache), pair("AC", "disk"));
+    assert!(
+        !stale.exists() && fresh.exists(),
+        "only the stale temporary goes"
+    );
+    std::fs::remove_file(&fresh).unwrap();
     // A torn entry (a judge killed while writing, a full disk) is a miss.
     let torn = entry();
     let len = std::fs::metadata(&torn).unwrap().len();

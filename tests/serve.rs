@@ -33,9 +33,9 @@ impl Server {
         }
     }
 
-    fn send(&mut self, line: &str) {
+    fn send(&mut self, line: impl AsRef<[u8]>) {
         let w = self.requests.as_mut().unwrap();
-        w.write_all(line.as_bytes()).unwrap();
+        w.write_all(line.as_ref()).unwrap();
         w.write_all(b"\n").unwrap();
         w.flush().unwrap();
     }
@@ -48,7 +48,7 @@ impl Server {
     }
 
     fn judge(&mut self, args: &[&str]) -> Value {
-        self.send(&serde_json::to_string(args).unwrap());
+        self.send(serde_json::to_string(args).unwrap());
         self.answer()
     }
 
@@ -115,6 +115,26 @@ fn serve_answers_every_request_in_order() {
     s.send("");
     let v = s.judge(&["--responder", "wasm:/dev/zero", "--", "/bin/true"]);
     assert_eq!(v["verdict"], "JE", "{}", brief(&v));
+    s.send(b"[\"\xff\"]");
+    assert!(s.answer()["error"].as_str().unwrap().contains("JSON array"));
+    s.send("a".repeat((16 << 20) + 10));
+    assert!(s.answer()["error"]
+        .as_str()
+        .unwrap()
+        .contains("at most 16777216 bytes"));
+    // Its own stdin and stdout carry the requests and answers: a request
+    // may neither read the one nor write the other.
+    for (flag, file) in [("--stdin", "/dev/stdin"), ("--transcript", "/dev/stdout")] {
+        let v = s.judge(&[flag, file, "--", "/bin/true"]);
+        assert!(
+            v["error"]
+                .as_str()
+                .unwrap()
+                .contains("the server's own stdin or stdout"),
+            "{v}"
+        );
+    }
+    assert_eq!(s.judge(&["--", "/bin/true"])["verdict"], "AC");
 
     // A long-lived judge keeps nothing of its sessions: descriptors and
     // memory stay where they were after the first few.
@@ -134,6 +154,24 @@ fn serve_answers_every_request_in_order() {
         grown < 1024,
         "the server grew by {grown} KiB over 100 sessions"
     );
+    // Compiled modules are kept, but not all of them (each holds a
+    // descriptor and its code).
+    let dir = temp_dir("serve-modules");
+    let module = |s: &mut Server, i: usize| {
+        let path = dir.join(format!("m{i}.wat"));
+        std::fs::write(&path, crate::responders::verdict_module(1)).unwrap();
+        let v = s.judge(&[
+            "--responder",
+            &format!("wasm:{}", path.display()),
+            "--",
+            "/bin/true",
+        ]);
+        assert_eq!(v["verdict"], "AC", "{}", brief(&v));
+    };
+    (0..20).for_each(|i| module(&mut s, i));
+    let fds = s.open_fds();
+    (20..60).for_each(|i| module(&mut s, i));
+    assert_eq!(s.open_fds(), fds, "descriptors grow with the modules seen");
     assert_eq!(s.finish(), 0);
 }
 
@@ -145,7 +183,7 @@ fn serve_stops_when_told_to() {
     assert_eq!(s.judge(&["--", "/bin/true"])["verdict"], "AC");
     let tok = token("serve-term");
     s.send(
-        &serde_json::to_string(&[
+        serde_json::to_string(&[
             "--wall-limit",
             "60",
             "--",

@@ -88,9 +88,6 @@ pub struct ProgramFacts {
     /// one), not sleeping: it was computing on a machine too busy to give
     /// it the CPU time it wanted.
     pub running_at_wall: bool,
-    /// The responder's answer to its last output came only after the wall
-    /// limit had passed: it was waiting for the responder.
-    pub answered_late: bool,
     /// Peak memory from the exit status when no cgroup measured it.
     pub maxrss_kib: Option<u64>,
     /// The first system call refused to it, by name.
@@ -182,7 +179,6 @@ pub fn program_failure(f: &ProgramFacts) -> Option<(Verdict, String)> {
                 ms(f.wall_limit_ns),
                 ms(f.cpu_ns),
                 match (f.blocked_reading, f.waiting_after_input) {
-                    _ if f.answered_late => "it was waiting for the responder, whose answer came only after the limit",
                     (Some(true), true) => "it was waiting for input, having written nothing since it last received some; did it forget to flush?",
                     (Some(true), false) => "it was waiting for input that never came",
                     _ => "it was waiting, not computing",
@@ -515,7 +511,6 @@ mod tests {
             waiting_after_input: false,
             blocked_reading: None,
             running_at_wall: false,
-            answered_late: false,
             maxrss_kib: None,
             forbidden: None,
         }

@@ -9,27 +9,36 @@
 //! `judge run`, an answer is one JSON object, in request order. Sessions
 //! run one at a time; run several servers for parallel sessions.
 
-use std::io::{BufRead, Write};
+use std::io::{BufRead, Read, Write};
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Parser;
 
 use crate::{cli, Judged};
 
+/// The longest request line: anything longer is answered with an error
+/// and skipped, never held whole.
+const REQUEST_MAX: usize = 16 << 20;
+
 pub fn serve() -> ExitCode {
     let mut out = std::io::stdout().lock();
-    for line in std::io::stdin().lock().lines() {
-        let line = match line {
-            Ok(l) => l,
+    let mut input = std::io::stdin().lock();
+    let mut line = Vec::new();
+    loop {
+        let judged = match next_line(&mut input, &mut line) {
+            Ok(Line::End) => return ExitCode::SUCCESS,
+            Ok(Line::Blank) => continue,
+            Ok(Line::TooLong) => Judged::Usage(format!(
+                "a request may have at most {REQUEST_MAX} bytes; this one was skipped"
+            )),
+            Ok(Line::Request) => answer(&line),
             Err(e) => {
                 eprintln!("judge: reading requests: {e}");
                 return ExitCode::from(2);
             }
         };
-        if line.trim().is_empty() {
-            continue;
-        }
-        let judged = answer(&line);
         let reply = judged.json().unwrap_or_else(|| {
             let Judged::Usage(e) = &judged else {
                 unreachable!("only a usage error has no JSON")
@@ -51,11 +60,57 @@ pub fn serve() -> ExitCode {
             return ExitCode::from(1);
         }
     }
-    ExitCode::SUCCESS
 }
 
-fn answer(line: &str) -> Judged {
-    let words: Vec<String> = match serde_json::from_str(line) {
+enum Line {
+    Request,
+    Blank,
+    TooLong,
+    End,
+}
+
+/// The next line into `line`, without its newline; a line over
+/// [`REQUEST_MAX`] is read to its end and dropped.
+fn next_line(input: &mut impl BufRead, line: &mut Vec<u8>) -> std::io::Result<Line> {
+    line.clear();
+    let n = input
+        .by_ref()
+        .take(REQUEST_MAX as u64 + 1)
+        .read_until(b'\n', line)?;
+    if n == 0 {
+        return Ok(Line::End);
+    }
+    if line.last() == Some(&b'\n') {
+        line.pop();
+    } else if line.len() > REQUEST_MAX {
+        line.clear();
+        loop {
+            let buf = input.fill_buf()?;
+            if buf.is_empty() {
+                break;
+            }
+            match buf.iter().position(|&b| b == b'\n') {
+                Some(i) => {
+                    input.consume(i + 1);
+                    break;
+                }
+                None => {
+                    let all = buf.len();
+                    input.consume(all);
+                }
+            }
+        }
+        return Ok(Line::TooLong);
+    }
+    Ok(if line.iter().all(u8::is_ascii_whitespace) {
+        Line::Blank
+    } else {
+        Line::Request
+    })
+}
+
+fn answer(line: &[u8]) -> Judged {
+    let words: Vec<String> = match serde_json::from_slice(line) {
         Ok(w) => w,
         Err(e) => {
             return Judged::Usage(format!(
@@ -74,6 +129,9 @@ fn answer(line: &str) -> Judged {
     // The answer is the JSON: the program's stdout must not go to ours,
     // which carries the answers.
     args.json = true;
+    if let Some(e) = own_stdio_named(&args) {
+        return Judged::Usage(e);
+    }
     let judged = crate::judge(&args);
     if let Judged::Report(r) = &judged {
         for w in &r.warnings {
@@ -81,4 +139,42 @@ fn answer(line: &str) -> Judged {
         }
     }
     judged
+}
+
+/// A file of the request that is the server's own stdin or stdout
+/// (`/dev/stdin`, `/proc/PID/fd/1`, ...): reading the one would take the
+/// grader's next requests, writing the other would break the answers.
+fn own_stdio_named(args: &cli::RunArgs) -> Option<String> {
+    let id = |m: std::fs::Metadata| (m.dev(), m.ino());
+    // /dev/null as our stdout (a grader that reads only files) is harmless
+    // to share.
+    let null = libc::makedev(1, 3);
+    let own: Vec<_> = ["/proc/self/fd/0", "/proc/self/fd/1"]
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .filter(|m| m.rdev() != null)
+        .map(id)
+        .collect();
+    let files = [
+        ("--stdin", args.stdin.as_deref()),
+        ("--input", args.input.as_deref()),
+        ("--answer", args.answer.as_deref()),
+        ("--transcript", args.transcript.as_deref()),
+    ];
+    let copied = args.file.iter().map(|f| {
+        (
+            "--file",
+            Some(Path::new(f.split_once(':').map_or(f.as_str(), |(s, _)| s))),
+        )
+    });
+    files.into_iter().chain(copied).find_map(|(flag, path)| {
+        let path = path?;
+        let m = std::fs::metadata(path).ok()?;
+        own.contains(&id(m)).then(|| {
+            format!(
+                "{flag} {}: is the server's own stdin or stdout, which carry the requests and answers",
+                path.display()
+            )
+        })
+    })
 }

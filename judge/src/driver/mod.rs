@@ -146,9 +146,6 @@ struct Driver {
     last_output_ns: u64,
     blocked_reading: Option<bool>,
     running_at_wall: bool,
-    /// An in-process responder answered the program after its wall
-    /// deadline had passed (see read_stream).
-    answered_late: bool,
     /// When the loop first saw the program's main process gone (its pidfd,
     /// or end of file on its output while it was exiting). Events reach the
     /// loop in the order they happened, so these times order the two sides
@@ -208,7 +205,8 @@ impl Driver {
             poll,
             stderr: OutStream::new(p.stderr, limits.stderr, cfg.stderr_sink),
             stdout_direct,
-            stdin: StdinPipe::new(p.stdin, STDIN_QUEUE, journal),
+            stdin: StdinPipe::new(p.stdin, STDIN_QUEUE, journal)
+                .write_until(started_ns + limits.wall_time.as_nanos() as u64),
             stdin_direct,
             stdin_watched: false,
             started_ns,
@@ -217,7 +215,6 @@ impl Driver {
             last_output_ns: 0,
             blocked_reading: None,
             running_at_wall: false,
-            answered_late: false,
             exit_seen_ns: None,
             tree: p.tree,
             cfg,
@@ -454,7 +451,12 @@ impl Driver {
                     None => {}
                 }
             }
-            let r = out.read_into(&mut self.buf);
+            let len = if wants {
+                self.buf.len().min(responder.output_chunk_max())
+            } else {
+                self.buf.len()
+            };
+            let r = out.read_into(&mut self.buf[..len]);
             let now = monotonic_ns();
             match r {
                 Ok(Read_::Data { within, over_cap }) => {
@@ -506,27 +508,23 @@ impl Driver {
                         Stream::Stdout => self.stdout.hangup,
                         Stream::Stderr => self.stderr.hangup,
                     };
+                    // A slow responder called chunk after chunk must not
+                    // keep the loop from its clock: past a deadline, the
+                    // rest waits until the clock has been looked at.
+                    if wants && within > 0 && monotonic_ns() >= self.next_deadline_ns(responder) {
+                        match stream {
+                            Stream::Stdout => self.stdout.pending = true,
+                            Stream::Stderr => self.stderr.pending = true,
+                        }
+                        return;
+                    }
                     // Except when the responder just answered into the
                     // program's stdin (an in-process responder): a program
                     // on our CPU ran as soon as that write woke it, and has
                     // likely replied already; reading now saves the wait
                     // (a third of the judge's system calls per round).
-                    // Only while no deadline has passed: a slow responder
-                    // answering round after round must not keep the loop
-                    // from its clock.
                     let answered = self.stdin.written > written_before;
-                    if answered {
-                        let after = monotonic_ns();
-                        if self.ended.is_none() && after >= self.wall_deadline_ns {
-                            // The program was woken by an answer it waited
-                            // for past the limit: its state now says so,
-                            // not what it was doing at the limit.
-                            self.answered_late = true;
-                        }
-                        if after >= self.next_deadline_ns(responder) {
-                            return;
-                        }
-                    } else if within < self.buf.len() / 2 && !hangup {
+                    if within < len / 2 && !hangup && !answered {
                         return;
                     }
                 }
@@ -695,7 +693,6 @@ impl Driver {
             waiting_after_input: self.stdin.last_write_ns >= self.last_output_ns,
             blocked_reading: self.blocked_reading,
             running_at_wall: self.running_at_wall,
-            answered_late: self.answered_late,
             maxrss_kib: report.map(|r| r.maxrss_kib),
             forbidden: self.refused.first().map(|(n, _)| n.clone()),
         };
@@ -769,8 +766,7 @@ impl Driver {
                     KillReason::CpuLimit
                 } else {
                     self.blocked_reading = self.tree.blocked_reading_stdin();
-                    self.running_at_wall =
-                        !self.answered_late && self.tree.program_state() == Some('R');
+                    self.running_at_wall = self.tree.program_state() == Some('R');
                     KillReason::WallLimit
                 };
                 self.kill_program(reason, responder);

@@ -3,6 +3,8 @@
 use std::fs::File;
 use std::io::{self, Write};
 
+use crate::sandbox::sys::monotonic_ns;
+
 /// Bytes for the program's stdin wait here while its pipe is full. The
 /// queue is bounded: a responder that produces faster than the program reads
 /// is told so (`push` takes fewer bytes) and must wait for room.
@@ -25,6 +27,11 @@ pub struct StdinPipe {
     /// read it for the event that wrote (a reading per write would cost a
     /// ping-pong round more than the precision is worth).
     pub last_write_ns: u64,
+    /// From this moment on nothing more is written: the program's wall
+    /// limit has passed, and a program woken by a late answer would look
+    /// busy to the check that tells a waiting program (ILE) from one
+    /// starved of CPU (TLE). What comes later waits in the queue.
+    write_until_ns: u64,
 }
 
 impl StdinPipe {
@@ -42,6 +49,15 @@ impl StdinPipe {
             broken: false,
             journal: journal.then(Vec::new),
             last_write_ns: 0,
+            write_until_ns: u64::MAX,
+        }
+    }
+
+    /// Write nothing from `deadline_ns` on (see `write_until_ns`).
+    pub fn write_until(self, deadline_ns: u64) -> Self {
+        StdinPipe {
+            write_until_ns: deadline_ns,
+            ..self
         }
     }
 
@@ -142,6 +158,9 @@ impl StdinPipe {
             Some(f) => f,
             None => return 0,
         };
+        if self.write_until_ns != u64::MAX && monotonic_ns() >= self.write_until_ns {
+            return 0;
+        }
         let mut done = 0;
         while done < bytes.len() {
             match fd.write(&bytes[done..]) {

@@ -20,10 +20,30 @@ pub struct FileInput {
 const CHUNK: usize = 256 * 1024;
 
 impl FileInput {
+    /// A file or a device; not a FIFO or a socket, whose reads wait for a
+    /// writer while the loop, which reads this file, must not wait.
     pub fn open(path: &Path) -> std::io::Result<Self> {
+        use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+        // Opened without waiting for a FIFO's writer, to be refused.
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+            .open(path)?;
+        let kind = file.metadata()?.file_type();
+        if kind.is_fifo() || kind.is_socket() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "a FIFO or a socket cannot be the program's stdin here (the judge would wait on it); give a file",
+            ));
+        }
+        nix::fcntl::fcntl(
+            &file,
+            nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::empty()),
+        )
+        .map_err(std::io::Error::from)?;
         Ok(FileInput {
             path: path.to_path_buf(),
-            file: Some(File::open(path)?),
+            file: Some(file),
             pending: Vec::new(),
             pending_at: 0,
         })

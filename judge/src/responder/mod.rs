@@ -167,6 +167,14 @@ pub trait Responder {
         false
     }
 
+    /// The most output one `on_output` call takes: the driver reads no more
+    /// at once, and looks at its clock between calls. A responder that
+    /// spends time on each byte says how much it handles per call, so that
+    /// a big read cannot carry the session past its deadlines.
+    fn output_chunk_max(&self) -> usize {
+        usize::MAX
+    }
+
     /// Backpressure: false while the responder cannot take more output; the
     /// driver then stops reading the program's stdout.
     fn accepts_output(&self) -> bool {

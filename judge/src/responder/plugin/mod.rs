@@ -318,11 +318,23 @@ fn read_file(what: &str, path: &Option<PathBuf>) -> Result<Vec<u8>> {
     };
     let read = |p: &Path| {
         let mut bytes = Vec::new();
-        open_regular(p)?.read_to_end(&mut bytes)?;
+        open_regular(p)?
+            .take(TEST_FILE_MAX + 1)
+            .read_to_end(&mut bytes)?;
+        if bytes.len() as u64 > TEST_FILE_MAX {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("is over {TEST_FILE_MAX} bytes, the most a responder is given"),
+            ));
+        }
         Ok::<_, std::io::Error>(bytes)
     };
     read(p).map_err(|e| ResponderError(format!("reading the {what} file {}: {e}", p.display())))
 }
+
+/// The largest input or answer file handed to a module: it is read whole
+/// into the judge's memory (and, for WebAssembly, copied into the module's).
+const TEST_FILE_MAX: u64 = 1 << 30;
 
 /// `path` opened for reading if it is a regular file. A device would be
 /// read without end and a FIFO waited on: neither is a module or a test.
@@ -397,6 +409,10 @@ impl Responder for PluginResponder {
     /// reads (a checker feeding 10 MiB to `cat`); never stopping would let
     /// a program that does not read, and a module that answers every byte,
     /// grow the judge up to the responder's output limit.
+    fn output_chunk_max(&self) -> usize {
+        abi::CHUNK_MAX
+    }
+
     fn accepts_output(&self) -> bool {
         self.pending.len() - self.pending_at < PENDING_MAX
     }

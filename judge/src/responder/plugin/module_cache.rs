@@ -7,7 +7,9 @@
 //! - the directory is reached from `/` one component at a time, each
 //!   opened relative to the one before and never through a symbolic link,
 //!   and every directory on the way must belong to root or to us and be
-//!   writable by no one else (a sticky one like /tmp excepted). Everything
+//!   writable by no one else (a sticky one like /tmp excepted), and the
+//!   last must not be on FUSE, whose server chooses what owner and mode it
+//!   reports. Everything
 //!   afterwards is done relative to the directory's descriptor, so swapping
 //!   a directory on the path after the check changes nothing;
 //! - an entry is one file, holding the module's exact source and its
@@ -73,7 +75,7 @@ pub fn open(engine: &Engine) -> Option<Cache> {
     let dir = walk(&base.join(sub), uid)?;
     // The last directory is ours alone: no one else may even read it.
     let st = fstat(&dir).ok()?;
-    (st.st_uid == uid && st.st_mode & 0o077 == 0).then_some(Cache { dir })
+    (st.st_uid == uid && st.st_mode & 0o077 == 0 && !on_fuse(&dir)).then_some(Cache { dir })
 }
 
 /// Open `path` from `/`, creating what is missing (mode 0700), refusing
@@ -103,6 +105,14 @@ fn walk(path: &Path, uid: u32) -> Option<OwnedFd> {
         };
     }
     trusted(&fstat(&at).ok()?, uid).then_some(at)
+}
+
+/// Whether `dir` lies on a FUSE file system, the one kind an ordinary
+/// user can mount where the judge looks (on a directory of their own in
+/// /tmp, say), and which reports whatever owner and mode its server likes.
+fn on_fuse(dir: &OwnedFd) -> bool {
+    use nix::sys::statfs::{fstatfs, FUSE_SUPER_MAGIC};
+    fstatfs(dir).map_or(true, |fs| fs.filesystem_type() == FUSE_SUPER_MAGIC)
 }
 
 /// A directory only root or `uid` can change entries of.

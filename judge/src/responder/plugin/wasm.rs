@@ -144,8 +144,49 @@ fn engine() -> GuestResult<&'static Engine> {
         .map_err(Clone::clone)
 }
 
+/// Modules kept compiled in one process. Each holds its code and a memory
+/// image (a descriptor): a long-lived judge (`judge serve`, a grader
+/// linking the library) that meets many modules keeps only the ones it
+/// used last.
+const PROCESS_CACHE_MAX: usize = 16;
+
+/// The process's compiled modules, by path: a changed file replaces its
+/// entry.
+#[derive(Default)]
+struct ProcessCache {
+    entries: HashMap<PathBuf, (FileId, InstancePre<Data>, u64)>,
+    uses: u64,
+}
+
+impl ProcessCache {
+    fn get(&mut self, id: &FileId) -> Option<InstancePre<Data>> {
+        self.uses += 1;
+        let (have, pre, used) = self.entries.get_mut(&id.path)?;
+        if have != id {
+            return None;
+        }
+        *used = self.uses;
+        Some(pre.clone())
+    }
+
+    fn insert(&mut self, id: FileId, pre: InstancePre<Data>) {
+        self.uses += 1;
+        if self.entries.len() >= PROCESS_CACHE_MAX && !self.entries.contains_key(&id.path) {
+            let oldest = self
+                .entries
+                .iter()
+                .min_by_key(|(_, (_, _, used))| *used)
+                .map(|(p, _)| p.clone());
+            if let Some(p) = oldest {
+                self.entries.remove(&p);
+            }
+        }
+        self.entries.insert(id.path.clone(), (id, pre, self.uses));
+    }
+}
+
 /// A module file as it was when compiled: a changed file is compiled again.
-#[derive(Hash, PartialEq, Eq)]
+#[derive(PartialEq, Eq)]
 struct FileId {
     path: PathBuf,
     dev: u64,
@@ -185,7 +226,7 @@ pub fn compiled(path: &Path) -> GuestResult<Compiled> {
 }
 
 fn compile_cached(path: &Path) -> GuestResult<(InstancePre<Data>, Origin)> {
-    static CACHE: Mutex<Option<HashMap<FileId, InstancePre<Data>>>> = Mutex::new(None);
+    static CACHE: Mutex<Option<ProcessCache>> = Mutex::new(None);
     // One open file for the identity and the bytes: a path swapped between
     // a stat and a read would cache one file's code under another's id.
     let mut file = super::open_regular(path).map_err(|e| e.to_string())?;
@@ -200,10 +241,10 @@ fn compile_cached(path: &Path) -> GuestResult<(InstancePre<Data>, Origin)> {
     if let Some(pre) = CACHE
         .lock()
         .unwrap_or_else(|p| p.into_inner())
-        .get_or_insert_with(HashMap::new)
+        .get_or_insert_with(ProcessCache::default)
         .get(&id)
     {
-        return Ok((pre.clone(), Origin::Process));
+        return Ok((pre, Origin::Process));
     }
     // The size as read, not as stated: a file may grow while we read it.
     let mut source = Vec::new();
@@ -244,7 +285,7 @@ fn compile_cached(path: &Path) -> GuestResult<(InstancePre<Data>, Origin)> {
     CACHE
         .lock()
         .unwrap_or_else(|p| p.into_inner())
-        .get_or_insert_with(HashMap::new)
+        .get_or_insert_with(ProcessCache::default)
         .insert(id, pre.clone());
     Ok((pre, origin))
 }
