@@ -470,12 +470,13 @@ impl Driver {
                         t.borrow_mut().chunk(now, cpu, name, &self.buf[..within]);
                     }
                     let written_before = self.stdin.written;
+                    // The clock as the responder last read it: an
+                    // in-process one reads it after each call it makes.
+                    let mut after = now;
                     if wants && within > 0 {
-                        let r = responder.on_output(
-                            stream,
-                            &self.buf[..within],
-                            &mut Self::io(&self.poll, &mut self.stdin, now),
-                        );
+                        let mut io = Self::io(&self.poll, &mut self.stdin, now);
+                        let r = responder.on_output(stream, &self.buf[..within], &mut io);
+                        after = io.now_ns;
                         self.note(r);
                         self.flush_journal();
                     }
@@ -511,7 +512,7 @@ impl Driver {
                     // A slow responder called chunk after chunk must not
                     // keep the loop from its clock: past a deadline, the
                     // rest waits until the clock has been looked at.
-                    if wants && within > 0 && monotonic_ns() >= self.next_deadline_ns(responder) {
+                    if wants && within > 0 && after >= self.next_deadline_ns(responder) {
                         match stream {
                             Stream::Stdout => self.stdout.pending = true,
                             Stream::Stderr => self.stderr.pending = true,

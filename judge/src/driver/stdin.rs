@@ -3,8 +3,6 @@
 use std::fs::File;
 use std::io::{self, Write};
 
-use crate::sandbox::sys::monotonic_ns;
-
 /// Bytes for the program's stdin wait here while its pipe is full. The
 /// queue is bounded: a responder that produces faster than the program reads
 /// is told so (`push` takes fewer bytes) and must wait for room.
@@ -158,7 +156,7 @@ impl StdinPipe {
             Some(f) => f,
             None => return 0,
         };
-        if self.write_until_ns != u64::MAX && monotonic_ns() >= self.write_until_ns {
+        if now_ns >= self.write_until_ns {
             return 0;
         }
         let mut done = 0;

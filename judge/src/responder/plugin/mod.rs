@@ -159,7 +159,11 @@ impl PluginResponder {
         // thread from start to end, so the two differ only by preemption.
         let before = crate::sandbox::sys::monotonic_ns();
         let result = f(&mut *guest);
-        self.cpu_ns += crate::sandbox::sys::monotonic_ns().saturating_sub(before);
+        let after = crate::sandbox::sys::monotonic_ns();
+        self.cpu_ns += after.saturating_sub(before);
+        // The reply goes out now, not when the event that led to the call
+        // was read: the loop judges deadlines by this time.
+        io.now_ns = after;
         self.calls += 1;
         let limits = &self.spec.limits;
         let result = result
