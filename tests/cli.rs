@@ -35,7 +35,22 @@ fn missing_things_are_exit_2() {
         .status()
         .unwrap()
         .success());
-    assert!(usage_error(&["--stdin", fifo.to_str().unwrap()]).contains("a FIFO or a socket"));
+    assert!(usage_error(&["--stdin", fifo.to_str().unwrap()])
+        .contains("a FIFO, a socket or a terminal"));
+    // A terminal nobody types at, likewise.
+    // SAFETY: a new pty master we own and close; ptsname_r fills our buffer.
+    let (master, name) = unsafe {
+        let master = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY);
+        assert!(master >= 0 && libc::grantpt(master) == 0 && libc::unlockpt(master) == 0);
+        let mut buf = [0 as libc::c_char; 64];
+        assert_eq!(libc::ptsname_r(master, buf.as_mut_ptr(), buf.len()), 0);
+        let name = std::ffi::CStr::from_ptr(buf.as_ptr())
+            .to_string_lossy()
+            .into_owned();
+        (master, name)
+    };
+    assert!(usage_error(&["--stdin", &name]).contains("a terminal"));
+    unsafe { libc::close(master) };
     assert!(usage_error(&["--responder", "exec:/nonexistent/interactor"]).contains("not found"));
     assert!(
         usage_error(&["--responder", "exec:/bin/true", "--input", "/nonexistent/x"])

@@ -20,9 +20,10 @@ pub struct FileInput {
 const CHUNK: usize = 256 * 1024;
 
 impl FileInput {
-    /// A file or a device; not a FIFO or a socket, whose reads wait for a
-    /// writer while the loop, which reads this file, must not wait.
+    /// A file or a device; not a FIFO, a socket or a terminal, whose reads
+    /// wait for a writer while the loop, which reads this file, must not.
     pub fn open(path: &Path) -> std::io::Result<Self> {
+        use std::os::fd::AsRawFd;
         use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
         // Opened without waiting for a FIFO's writer, to be refused.
         let file = std::fs::OpenOptions::new()
@@ -30,10 +31,12 @@ impl FileInput {
             .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
             .open(path)?;
         let kind = file.metadata()?.file_type();
-        if kind.is_fifo() || kind.is_socket() {
+        // SAFETY: isatty only inspects the descriptor.
+        let terminal = unsafe { libc::isatty(file.as_raw_fd()) } == 1;
+        if kind.is_fifo() || kind.is_socket() || terminal {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
-                "a FIFO or a socket cannot be the program's stdin here (the judge would wait on it); give a file",
+                "a FIFO, a socket or a terminal cannot be the program's stdin here (the judge would wait on it); give a file",
             ));
         }
         nix::fcntl::fcntl(
