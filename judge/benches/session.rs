@@ -298,12 +298,11 @@ fn session_overhead(k: &Knobs, any: &str) {
         library_sessions(k.sessions);
         lib.push(t.elapsed().as_secs_f64() * 1e3 / k.sessions as f64);
     }
-    println!(
-        "  {:<44} {:<18} {:>24} {:>8}",
+    ms_row(
         "library Session::run, full, in one process",
         any,
-        format!("{} {}", fmt3(median(&lib)), spread(&lib, fmt3)),
-        format!("{:.2}x", median(&lib) / base)
+        &lib,
+        base,
     );
     let mut lib_rates = Vec::new();
     let me = std::env::current_exe().expect("the bench's own path");
@@ -322,32 +321,21 @@ fn session_overhead(k: &Knobs, any: &str) {
         }
         lib_rates.push((k.sessions / 2 * 2) as f64 / t.elapsed().as_secs_f64());
     }
-    println!(
-        "  {:<44} {:<18} {:>24} {:>8}",
+    rate_row(
         "sessions/s, two library workers in parallel",
         any,
-        format!(
-            "{:.0} {}",
-            median(&lib_rates),
-            spread(&lib_rates, |x| format!("{x:.0}"))
-        ),
-        if median(&lib_rates) >= 300.0 {
-            "PASS"
-        } else {
-            "MISS"
-        }
+        &lib_rates,
     );
 
     let mut served = Vec::new();
     for _ in 0..k.reps {
         served.push(served_sessions(k.sessions) * 1e3 / k.sessions as f64);
     }
-    println!(
-        "  {:<44} {:<18} {:>24} {:>8}",
+    ms_row(
         "judge serve, full, one request at a time",
         any,
-        format!("{} {}", fmt3(median(&served)), spread(&served, fmt3)),
-        format!("{:.2}x", median(&served) / base)
+        &served,
+        base,
     );
     let mut served_rates = Vec::new();
     for _ in 0..k.reps {
@@ -359,20 +347,10 @@ fn session_overhead(k: &Knobs, any: &str) {
         });
         served_rates.push((k.sessions / 2 * 2) as f64 / t.elapsed().as_secs_f64());
     }
-    println!(
-        "  {:<44} {:<18} {:>24} {:>8}",
+    rate_row(
         "sessions/s, two judge serve in parallel",
         any,
-        format!(
-            "{:.0} {}",
-            median(&served_rates),
-            spread(&served_rates, |x| format!("{x:.0}"))
-        ),
-        if median(&served_rates) >= 300.0 {
-            "PASS"
-        } else {
-            "MISS"
-        }
+        &served_rates,
     );
 
     // Throughput: two sessions at a time, back to back, as a grader would.
@@ -390,16 +368,32 @@ fn session_overhead(k: &Knobs, any: &str) {
         });
         rates.push((k.sessions / 2 * 2) as f64 / t.elapsed().as_secs_f64());
     }
+    rate_row("sessions/s, two in parallel (--json, full)", any, &rates);
+}
+
+/// A row of ms per session with its ratio to `base`.
+fn ms_row(name: &str, placement: &str, ms: &[f64], base: f64) {
     println!(
         "  {:<44} {:<18} {:>24} {:>8}",
-        "sessions/s, two in parallel (--json, full)",
-        any,
+        name,
+        placement,
+        format!("{} {}", fmt3(median(ms)), spread(ms, fmt3)),
+        format!("{:.2}x", median(ms) / base)
+    );
+}
+
+/// A row of sessions per second against the 300/s target.
+fn rate_row(name: &str, placement: &str, rates: &[f64]) {
+    println!(
+        "  {:<44} {:<18} {:>24} {:>8}",
+        name,
+        placement,
         format!(
             "{:.0} {}",
-            median(&rates),
-            spread(&rates, |x| format!("{x:.0}"))
+            median(rates),
+            spread(rates, |x| format!("{x:.0}"))
         ),
-        if median(&rates) >= 300.0 {
+        if median(rates) >= 300.0 {
             "PASS"
         } else {
             "MISS"
