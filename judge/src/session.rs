@@ -727,10 +727,5 @@ impl Drop for SignalGuard {
 
 /// Whether `path` can be opened for reading, without waiting on a FIFO.
 fn readable(path: &std::path::Path) -> std::io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
-        .open(path)
-        .map(drop)
+    crate::responder::open_without_waiting(path).map(drop)
 }

@@ -24,12 +24,9 @@ impl FileInput {
     /// wait for a writer while the loop, which reads this file, must not.
     pub fn open(path: &Path) -> std::io::Result<Self> {
         use std::os::fd::AsRawFd;
-        use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+        use std::os::unix::fs::FileTypeExt;
         // Opened without waiting for a FIFO's writer, to be refused.
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
-            .open(path)?;
+        let file = super::open_without_waiting(path)?;
         let kind = file.metadata()?.file_type();
         // SAFETY: isatty only inspects the descriptor.
         let terminal = unsafe { libc::isatty(file.as_raw_fd()) } == 1;

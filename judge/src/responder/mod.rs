@@ -22,6 +22,17 @@ use mio::{Registry, Token};
 use serde::Serialize;
 
 use crate::driver::StdinPipe;
+
+/// `path` opened for reading without waiting: a FIFO with no writer would
+/// block an ordinary open, and the loop (or the check before a session)
+/// must not wait on it. Callers decide which kinds of file they take.
+pub(crate) fn open_without_waiting(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
+}
 use crate::verdict::Judgement;
 
 pub use exec::{ExecResponder, ExecSpec};

@@ -14,7 +14,6 @@ pub mod wasm;
 
 use std::fs::File;
 use std::io::Read;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use super::{
@@ -343,10 +342,7 @@ const TEST_FILE_MAX: u64 = 1 << 30;
 /// `path` opened for reading if it is a regular file. A device would be
 /// read without end and a FIFO waited on: neither is a module or a test.
 pub(crate) fn open_regular(path: &Path) -> std::io::Result<File> {
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
-        .open(path)?;
+    let file = super::open_without_waiting(path)?;
     if !file.metadata()?.is_file() {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
