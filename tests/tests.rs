@@ -15,6 +15,8 @@ mod interactive;
 mod limits;
 /// Native plugins and WebAssembly modules: the ABI, the SDK, hostile modules.
 mod responders;
+/// The program's root: the template every run enters, what a run adds.
+mod root;
 /// The unprivileged path: the judge run by an ordinary user.
 mod rootless;
 /// `judge serve`: sessions one after another in one process.

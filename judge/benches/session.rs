@@ -552,18 +552,17 @@ fn jail_layers(k: &Knobs, any: &str) {
     let (fixed_procs, fresh_procs) = (procs(&fixed), procs(&fresh));
     let netns = judge::sandbox::netns::shared().expect("the pinned network namespace");
     use std::os::fd::AsRawFd;
-    let plan = judge::sandbox::rootfs::RootPlan::new(
-        &judge::sandbox::RootSpec {
-            work_bytes: 64 << 20,
-            program: None,
-            binds: Vec::new(),
-            files: Vec::new(),
-            uid: 60000,
-            gid: 60000,
-        },
-        true,
-    )
-    .expect("a root plan");
+    let spec = judge::sandbox::RootSpec {
+        work_bytes: 64 << 20,
+        program: None,
+        binds: Vec::new(),
+        files: Vec::new(),
+        uid: 60000,
+        gid: 60000,
+    };
+    use judge::sandbox::rootfs::RootPlan;
+    let built = RootPlan::built_per_run(&spec, true).expect("a root plan");
+    let templated = RootPlan::templated(&spec).expect("a root plan on the template");
     let ns = libc::CLONE_NEWNS | libc::CLONE_NEWIPC | libc::CLONE_NEWUTS;
     let rows: Vec<(&str, Layers, &[PathBuf])> = vec![
         (
@@ -617,12 +616,24 @@ fn jail_layers(k: &Knobs, any: &str) {
             &[],
         ),
         (
-            "  + the new root (rootfs plan, pivot)",
+            "  + the new root, built per run (pivot)",
             Layers {
                 flags: libc::CLONE_NEWPID | ns,
                 netns: None,
                 join: &[],
-                root: Some(&plan),
+                root: Some(&built),
+            },
+            &[],
+        ),
+        (
+            "  + the new root, a copy of the template",
+            Layers {
+                // Init unshares the template's namespace instead of a copy
+                // of the host's.
+                flags: libc::CLONE_NEWPID | (ns & !libc::CLONE_NEWNS),
+                netns: None,
+                join: &[],
+                root: Some(&templated),
             },
             &[],
         ),

@@ -408,7 +408,12 @@ impl Sandbox {
             flags |= libc::CLONE_NEWUSER as u64;
         }
         if jail.is_some() {
-            flags |= (libc::CLONE_NEWNS | libc::CLONE_NEWIPC | libc::CLONE_NEWUTS) as u64;
+            flags |= (libc::CLONE_NEWIPC | libc::CLONE_NEWUTS) as u64;
+            // On the template init unshares a copy of the template's mount
+            // namespace: a copy of the host's table would be thrown away.
+            if !root_plan.as_ref().is_some_and(|p| p.enters_template()) {
+                flags |= libc::CLONE_NEWNS as u64;
+            }
             if network == Network::Private {
                 flags |= libc::CLONE_NEWNET as u64;
             }

@@ -1,0 +1,228 @@
+//! Replaying a root's plan, in init: between clone and the program's start,
+//! where nothing may allocate, lock or panic.
+
+use super::{RootPlan, Step, MAX_SOURCES};
+
+/// Replay the plan and enter the new root (pivoting into a root built here,
+/// or already in the template's); returns the index of the step that
+/// failed (errno set), or `None` when the program's root is ready.
+///
+/// # Safety
+/// Runs in init between clone and fork: async-signal-safe calls only, on
+/// the plan prepared by the parent.
+pub unsafe fn enter(plan: &RootPlan) -> Option<usize> {
+    let mut sources = [-1i32; MAX_SOURCES];
+    let mut opened = 0;
+    for (i, step) in plan.steps.iter().enumerate() {
+        let ok = match *step {
+            Step::Open { path } => {
+                let fd = libc::open(path, libc::O_PATH | libc::O_CLOEXEC);
+                sources[opened] = fd;
+                opened += 1;
+                fd >= 0
+            }
+            Step::Clone { path } => {
+                // A detached copy of the host's mount, made while init still
+                // sees the host: moved into the new root after entering it.
+                let fd = libc::syscall(
+                    libc::SYS_open_tree,
+                    libc::AT_FDCWD,
+                    path,
+                    libc::OPEN_TREE_CLONE | libc::OPEN_TREE_CLOEXEC | libc::AT_RECURSIVE as u32,
+                ) as i32;
+                sources[opened] = fd;
+                opened += 1;
+                fd >= 0
+            }
+            Step::Enter { ns } => {
+                // Entering the template shares it; the copy unshared at once
+                // is this run's own, and every change goes there.
+                libc::setns(ns, libc::CLONE_NEWNS) == 0 && libc::unshare(libc::CLONE_NEWNS) == 0
+            }
+            Step::Attach {
+                from_source,
+                target,
+            } => {
+                // A copy of a shared host mount joins its peer group: made
+                // private, so that nothing mounted here reaches the host.
+                libc::syscall(
+                    libc::SYS_move_mount,
+                    sources[from_source],
+                    c"".as_ptr(),
+                    libc::AT_FDCWD,
+                    target,
+                    libc::MOVE_MOUNT_F_EMPTY_PATH,
+                ) == 0
+                    && libc::mount(
+                        std::ptr::null(),
+                        target,
+                        std::ptr::null(),
+                        libc::MS_REC | libc::MS_PRIVATE,
+                        std::ptr::null(),
+                    ) == 0
+            }
+            Step::Mkdir { path, mode } => {
+                libc::mkdir(path, mode) == 0 && libc::chmod(path, mode) == 0
+            }
+            Step::Touch { path } => {
+                let fd = libc::open(
+                    path,
+                    libc::O_CREAT | libc::O_WRONLY | libc::O_CLOEXEC,
+                    0o644,
+                );
+                fd >= 0 && libc::close(fd) == 0
+            }
+            Step::Mount {
+                source,
+                from_source,
+                target,
+                fstype,
+                flags,
+                data,
+            } => {
+                let mut via = FdPath::default();
+                let source = match from_source {
+                    Some(k) => via.of(sources[k]),
+                    None => source,
+                };
+                libc::mount(source, target, fstype, flags, data.cast()) == 0
+            }
+            Step::Mknod { path, dev } => {
+                libc::mknod(path, libc::S_IFCHR | 0o666, dev) == 0 && libc::chmod(path, 0o666) == 0
+            }
+            Step::Symlink { target, path } => libc::symlink(target, path) == 0,
+            Step::Write { path, bytes, len } => {
+                let fd = libc::open(
+                    path,
+                    libc::O_CREAT | libc::O_WRONLY | libc::O_CLOEXEC,
+                    0o644,
+                );
+                fd >= 0 && write_all(fd, bytes, len) && libc::close(fd) == 0
+            }
+            Step::Copy { from, path, mode } => copy(from, path, mode, plan.uid, plan.gid),
+            Step::Chown { path } => libc::chown(path, plan.uid, plan.gid) == 0,
+        };
+        if !ok {
+            return Some(i);
+        }
+    }
+    for &fd in &sources[..opened] {
+        libc::close(fd);
+    }
+    if !plan.pivot {
+        return (libc::chdir(c"/".as_ptr()) != 0).then_some(plan.steps.len());
+    }
+    // pivot_root(".", ".") stacks the old root on top of the new one, so it
+    // needs no directory of its own; detaching it leaves only the new root.
+    if libc::chdir(plan.stage.as_ptr()) != 0
+        || libc::syscall(libc::SYS_pivot_root, c".".as_ptr(), c".".as_ptr()) != 0
+        || libc::umount2(c".".as_ptr(), libc::MNT_DETACH) != 0
+        || libc::chdir(c"/".as_ptr()) != 0
+    {
+        return Some(plan.steps.len());
+    }
+    None
+}
+
+/// "/proc/self/fd/N", formatted without allocating.
+#[derive(Default)]
+struct FdPath {
+    buf: [u8; 32],
+}
+
+impl FdPath {
+    fn of(&mut self, fd: i32) -> *const libc::c_char {
+        const PREFIX: &[u8] = b"/proc/self/fd/";
+        self.buf[..PREFIX.len()].copy_from_slice(PREFIX);
+        let mut digits = [0u8; 10];
+        let mut n = fd.max(0) as u32;
+        let mut len = 0;
+        loop {
+            digits[len] = b'0' + (n % 10) as u8;
+            len += 1;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        for (i, d) in digits[..len].iter().rev().enumerate() {
+            self.buf[PREFIX.len() + i] = *d;
+        }
+        self.buf[PREFIX.len() + len] = 0;
+        self.buf.as_ptr().cast()
+    }
+}
+
+unsafe fn write_all(fd: i32, mut bytes: *const u8, mut len: usize) -> bool {
+    while len > 0 {
+        let n = libc::write(fd, bytes.cast(), len);
+        if n <= 0 {
+            if n == -1 && *libc::__errno_location() == libc::EINTR {
+                continue;
+            }
+            return false;
+        }
+        bytes = bytes.add(n as usize);
+        len -= n as usize;
+    }
+    true
+}
+
+unsafe fn copy(
+    from: i32,
+    path: *const libc::c_char,
+    mode: libc::mode_t,
+    uid: u32,
+    gid: u32,
+) -> bool {
+    let to = libc::open(
+        path,
+        libc::O_CREAT | libc::O_EXCL | libc::O_WRONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW,
+        mode,
+    );
+    if to < 0 {
+        return false;
+    }
+    let mut buf = [0u8; 16384];
+    let mut ok = true;
+    loop {
+        let n = libc::read(from, buf.as_mut_ptr().cast(), buf.len());
+        if n == 0 {
+            break;
+        }
+        if n < 0 {
+            if *libc::__errno_location() == libc::EINTR {
+                continue;
+            }
+            ok = false;
+            break;
+        }
+        if !write_all(to, buf.as_ptr(), n as usize) {
+            ok = false;
+            break;
+        }
+    }
+    ok = ok && libc::fchown(to, uid, gid) == 0 && libc::fchmod(to, mode) == 0;
+    libc::close(to) == 0 && ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FdPath;
+    use std::ffi::CStr;
+
+    #[test]
+    fn fd_paths_are_formatted_without_allocating() {
+        for (fd, want) in [
+            (0, "/proc/self/fd/0"),
+            (7, "/proc/self/fd/7"),
+            (10, "/proc/self/fd/10"),
+            (2147483647, "/proc/self/fd/2147483647"),
+        ] {
+            let mut p = FdPath::default();
+            // SAFETY: `of` returns a NUL-terminated string inside `p`.
+            let got = unsafe { CStr::from_ptr(p.of(fd)) };
+            assert_eq!(got.to_str().unwrap(), want);
+        }
+    }
+}

@@ -1,0 +1,200 @@
+//! The read-only part of every root, built once and entered by each run.
+//!
+//! Built per run, a root meant copying the host's mount table into the new
+//! namespace, making some twenty mounts, pivoting and detaching the host's:
+//! about half a millisecond of a session, and as much again for the kernel
+//! to tear the bigger namespace down. That part is the same for every run of
+//! a host, so it is built once, in a mount namespace of its own that holds
+//! nothing of the host's (made by the same plan, pivot_root and detach), and
+//! pinned by a bind mount at `/run/judge/root-<key>`, as the network
+//! namespace is. A run enters it, unshares a copy (a handful of mounts) and
+//! adds its own writable area, /proc and binds: see `RootPlan::on_template`.
+//!
+//! The key hashes what the template shows (each path's kind, device and
+//! inode, each link's target) and the format of its own files, so a file
+//! the host replaced gives a new key and a new template; older templates
+//! are unmounted when a new one is pinned (runs that entered one keep
+//! their copy). Only root can pin a namespace on the host; without root
+//! every run builds its root.
+
+use std::fs::File;
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use super::layout::Layout;
+use super::RootPlan;
+
+const DIR: &str = "/run/judge";
+const LOCK: &str = "/run/judge/root.lock";
+const PREFIX: &str = "root-";
+
+/// A pinned template, open; the descriptor keeps it alive for runs that
+/// are about to enter it even if a newer one replaces the pin.
+#[derive(Debug)]
+pub struct Template {
+    ns: File,
+    pub key: u64,
+}
+
+impl Template {
+    pub fn fd(&self) -> i32 {
+        self.ns.as_raw_fd()
+    }
+
+    pub fn path(&self) -> PathBuf {
+        path(self.key)
+    }
+}
+
+/// Where the template of `key` is pinned.
+pub fn path(key: u64) -> PathBuf {
+    PathBuf::from(format!("{DIR}/{PREFIX}{key:016x}"))
+}
+
+/// The template for `layout` (whose key is `key`), from this process's
+/// cache, from its pin, or built and pinned now.
+pub fn get(layout: &Layout, key: u64) -> io::Result<Arc<Template>> {
+    static CURRENT: Mutex<Option<Arc<Template>>> = Mutex::new(None);
+    let mut current = CURRENT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(t) = current.as_ref().filter(|t| t.key == key) {
+        return Ok(t.clone());
+    }
+    let t = Arc::new(open_or_build(layout, key)?);
+    *current = Some(t.clone());
+    Ok(t)
+}
+
+/// Whether this kernel can move a mount into another namespace's tree
+/// (open_tree and move_mount, Linux 5.2): runs on the template bind the
+/// program and `--dir` folders that way.
+pub fn supported() -> bool {
+    static SUPPORTED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *SUPPORTED.get_or_init(|| {
+        // An invalid descriptor: EBADF where the call exists.
+        // SAFETY: the call fails before touching anything.
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_open_tree,
+                -1,
+                c"".as_ptr(),
+                libc::AT_EMPTY_PATH as u32,
+            )
+        };
+        r == -1 && io::Error::last_os_error().raw_os_error() != Some(libc::ENOSYS)
+    })
+}
+
+fn open_or_build(layout: &Layout, key: u64) -> io::Result<Template> {
+    if let Some(t) = open_existing(key)? {
+        return Ok(t);
+    }
+    std::fs::create_dir_all(DIR)?;
+    let lock = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(LOCK)?;
+    // SAFETY: flock on a descriptor we own; released when it is closed.
+    if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if let Some(t) = open_existing(key)? {
+        return Ok(t);
+    }
+    let ns = build(layout)?;
+    pin(&ns, key)?;
+    unpin_others(key);
+    open_existing(key)?.ok_or_else(|| io::Error::other("the pinned root template vanished"))
+}
+
+/// The template pinned for `key`, if its path holds a mount namespace.
+fn open_existing(key: u64) -> io::Result<Option<Template>> {
+    let ns = match File::open(path(key)) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    // SAFETY: NS_GET_NSTYPE takes no argument; it fails on anything that is
+    // not a namespace (the empty file before the bind mount, say).
+    const NS_GET_NSTYPE: libc::c_ulong = 0xb703;
+    let t = unsafe { libc::ioctl(ns.as_raw_fd(), NS_GET_NSTYPE) };
+    Ok((t == libc::CLONE_NEWNS).then_some(Template { ns, key }))
+}
+
+/// Build the template in a thread of its own (a thread may leave the
+/// process's mount namespace alone); returns the new namespace.
+fn build(layout: &Layout) -> io::Result<OwnedFd> {
+    let layout = layout.clone();
+    std::thread::spawn(move || -> io::Result<OwnedFd> {
+        // SAFETY: unsharing the mount namespace (and with it the file
+        // system context) of this short-lived thread only.
+        if unsafe { libc::unshare(libc::CLONE_NEWNS) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // Taken now: once the thread has pivoted, /proc is out of its sight.
+        let ns = File::open("/proc/thread-self/ns/mnt")?;
+        let plan = RootPlan::template(&layout).map_err(io::Error::other)?;
+        // SAFETY: the plan was made for this replay; the thread is ours.
+        if let Some(step) = unsafe { super::replay::enter(&plan) } {
+            let e = io::Error::last_os_error();
+            let what = plan
+                .describe
+                .get(step)
+                .map_or("entering it", String::as_str);
+            return Err(io::Error::new(
+                e.kind(),
+                format!("building the root template ({what}): {e}"),
+            ));
+        }
+        Ok(OwnedFd::from(ns))
+    })
+    .join()
+    .map_err(|_| io::Error::other("the thread building the root template panicked"))?
+}
+
+/// Bind the namespace `ns` at the template's path.
+fn pin(ns: &OwnedFd, key: u64) -> io::Result<()> {
+    let target = path(key);
+    File::create(&target)?;
+    let source = format!("/proc/self/fd/{}", ns.as_raw_fd());
+    let c = |s: &str| std::ffi::CString::new(s).map_err(io::Error::other);
+    let (source, target_c) = (c(&source)?, c(target.to_str().unwrap_or_default())?);
+    // SAFETY: valid C strings; a bind mount of a namespace file.
+    let r = unsafe {
+        libc::mount(
+            source.as_ptr(),
+            target_c.as_ptr(),
+            std::ptr::null(),
+            libc::MS_BIND,
+            std::ptr::null(),
+        )
+    };
+    if r != 0 {
+        let e = io::Error::last_os_error();
+        let _ = std::fs::remove_file(&target);
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// Unpin the templates of other keys (the host changed under them).
+fn unpin_others(key: u64) {
+    let keep = path(key);
+    let Ok(dir) = std::fs::read_dir(DIR) else {
+        return;
+    };
+    for entry in dir.flatten() {
+        let p = entry.path();
+        let ours = entry.file_name().to_string_lossy().starts_with(PREFIX);
+        if !ours || p == keep {
+            continue;
+        }
+        if let Ok(c) = std::ffi::CString::new(p.to_string_lossy().as_bytes()) {
+            // SAFETY: a valid path; detaching a pin of ours.
+            unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH) };
+        }
+        let _ = std::fs::remove_file(&p);
+    }
+}
