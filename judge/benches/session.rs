@@ -444,6 +444,8 @@ struct Layers<'a> {
     netns: Option<i32>,
     join: &'a [std::ffi::CString],
     root: Option<&'a judge::sandbox::rootfs::RootPlan>,
+    /// Install the program's system call filters before the fork.
+    filters: Option<&'a judge::sandbox::seccomp::Filters>,
 }
 
 extern "C" fn layer_child(arg: *mut libc::c_void) -> libc::c_int {
@@ -462,6 +464,24 @@ extern "C" fn layer_child(arg: *mut libc::c_void) -> libc::c_int {
         if let Some(plan) = l.root {
             if judge::sandbox::rootfs::enter(plan).is_some() {
                 libc::_exit(3);
+            }
+        }
+        if let Some(f) = l.filters {
+            libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+            let progs = [&f.enolck, &f.enosys, &f.notify];
+            for (i, prog) in progs.iter().enumerate() {
+                let last = i + 1 == progs.len();
+                let prog = std::slice::from_raw_parts(
+                    prog.as_ptr().cast::<libc::sock_filter>(),
+                    prog.len(),
+                );
+                let r = judge::sandbox::seccomp::install(prog, last);
+                if r < 0 {
+                    libc::_exit(4);
+                }
+                if last {
+                    libc::close(r);
+                }
             }
         }
         fork_exec_usr_bin_true();
@@ -563,6 +583,7 @@ fn jail_layers(k: &Knobs, any: &str) {
     use judge::sandbox::rootfs::RootPlan;
     let built = RootPlan::built_per_run(&spec, true).expect("a root plan");
     let templated = RootPlan::templated(&spec).expect("a root plan on the template");
+    let filters = judge::sandbox::seccomp::Filters::get().expect("the filters");
     let ns = libc::CLONE_NEWNS | libc::CLONE_NEWIPC | libc::CLONE_NEWUTS;
     let rows: Vec<(&str, Layers, &[PathBuf])> = vec![
         (
@@ -572,6 +593,7 @@ fn jail_layers(k: &Knobs, any: &str) {
                 netns: None,
                 join: &[],
                 root: None,
+                filters: None,
             },
             &[],
         ),
@@ -582,6 +604,7 @@ fn jail_layers(k: &Knobs, any: &str) {
                 netns: None,
                 join: &[],
                 root: None,
+                filters: None,
             },
             &[],
         ),
@@ -592,6 +615,7 @@ fn jail_layers(k: &Knobs, any: &str) {
                 netns: None,
                 join: &[],
                 root: None,
+                filters: None,
             },
             &[],
         ),
@@ -602,6 +626,7 @@ fn jail_layers(k: &Knobs, any: &str) {
                 netns: Some(netns.as_raw_fd()),
                 join: &[],
                 root: None,
+                filters: None,
             },
             &[],
         ),
@@ -612,6 +637,7 @@ fn jail_layers(k: &Knobs, any: &str) {
                 netns: None,
                 join: &[],
                 root: None,
+                filters: None,
             },
             &[],
         ),
@@ -622,6 +648,7 @@ fn jail_layers(k: &Knobs, any: &str) {
                 netns: None,
                 join: &[],
                 root: Some(&built),
+                filters: None,
             },
             &[],
         ),
@@ -634,6 +661,18 @@ fn jail_layers(k: &Knobs, any: &str) {
                 netns: None,
                 join: &[],
                 root: Some(&templated),
+                filters: None,
+            },
+            &[],
+        ),
+        (
+            "  + the system call filters (three)",
+            Layers {
+                flags: libc::CLONE_NEWPID | ns,
+                netns: None,
+                join: &[],
+                root: None,
+                filters: Some(filters),
             },
             &[],
         ),
@@ -644,6 +683,7 @@ fn jail_layers(k: &Knobs, any: &str) {
                 netns: None,
                 join: &fixed_procs,
                 root: None,
+                filters: None,
             },
             &[],
         ),
@@ -654,6 +694,7 @@ fn jail_layers(k: &Knobs, any: &str) {
                 netns: None,
                 join: &fresh_procs,
                 root: None,
+                filters: None,
             },
             &fresh,
         ),
