@@ -14,7 +14,7 @@ pub fn report() -> ExitCode {
     line(
         "running as",
         if uid == 0 {
-            "root: each running session's program gets a uid of its own (60000 up); the empty network namespace is pinned once".into()
+            "root: each running session's program gets a uid of its own (60000 up); the empty network namespace and the read-only root template are pinned once".into()
         } else {
             format!("uid {uid}, without root: a user namespace of its own grants the namespaces")
         },
