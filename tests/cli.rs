@@ -339,9 +339,19 @@ fn doctor_reports_and_probes() {
         "seccomp",
         "file systems",
         "network",
+        "root",
         "probe",
     ] {
         assert!(text.contains(label), "{label} missing:\n{text}");
+    }
+    // As root the root template is named, and after the probe it exists.
+    if unsafe { libc::geteuid() } == 0 {
+        let at = text.find("/run/judge/root-").expect("the template's pin");
+        let pin: String = text[at..]
+            .chars()
+            .take_while(|c| !c.is_whitespace() && *c != ':')
+            .collect();
+        assert!(std::path::Path::new(&pin).exists(), "{pin}:\n{text}");
     }
     assert!(
         text.contains("/bin/true ran in full isolation: AC"),
