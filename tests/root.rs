@@ -70,6 +70,25 @@ impl SharedMount {
     }
 }
 
+impl SharedMount {
+    /// A tmpfs mounted at `dir` (a host mount a test makes and removes).
+    fn tmpfs(dir: &Path) -> SharedMount {
+        let c = std::ffi::CString::new(dir.to_str().unwrap()).unwrap();
+        // SAFETY: valid strings; a small tmpfs on a test directory.
+        let r = unsafe {
+            libc::mount(
+                c"judgetest".as_ptr(),
+                c.as_ptr(),
+                c"tmpfs".as_ptr(),
+                0,
+                c"size=64k".as_ptr().cast(),
+            )
+        };
+        assert_eq!(r, 0, "{}", std::io::Error::last_os_error());
+        SharedMount(dir.to_path_buf())
+    }
+}
+
 impl Drop for SharedMount {
     fn drop(&mut self) {
         let c = std::ffi::CString::new(self.0.to_str().unwrap()).unwrap();
@@ -160,6 +179,26 @@ fn the_template_serves_every_run_and_nothing_reaches_the_host() {
     assert_eq!(host_mounts(), with_shared, "a mount propagated to the host");
     drop(shared);
 
+    // A mount made under a shown system directory after the template was
+    // built is seen by the next run, and so is its removal: the template
+    // is rebuilt both times (it binds what was mounted when it was built).
+    let under_usr = PathBuf::from("/usr/local/share").join(token("mnt"));
+    std::fs::create_dir_all(&under_usr).unwrap();
+    let list = |dir: &Path| {
+        let v = run().program(["/bin/ls", dir.to_str().unwrap()]).json();
+        assert_eq!(v["verdict"], "AC", "{}", brief(&v));
+        v["stdout"].as_str().unwrap().to_string()
+    };
+    assert_eq!(list(&under_usr), "");
+    let mounted = SharedMount::tmpfs(&under_usr);
+    std::fs::write(under_usr.join("inside"), "").unwrap();
+    assert_eq!(list(&under_usr), "inside\n");
+    drop(mounted);
+    assert_eq!(list(&under_usr), "");
+    std::fs::remove_dir(&under_usr).unwrap();
+    let now = pins();
+    assert_eq!(now.len(), 1, "{now:?}");
+
     // ldconfig writes a new /etc/ld.so.cache and renames it into place:
     // the template's bind would show the old file, so a new one is built.
     let status = std::process::Command::new("/sbin/ldconfig")
@@ -195,4 +234,44 @@ fn a_folder_outside_the_work_area_is_shown_by_a_root_built_per_run() {
     }
     // Built per run: the root is this run's own tmpfs, not the template.
     assert!(out.ends_with("rw,nosuid,relatime tmpfs\n"), "{out}");
+}
+
+/// A folder that holds pinned namespaces (/run, with the judge's own pins)
+/// cannot be moved into a run's copy of the template (the kernel refuses
+/// the loop): such runs build their root, and the folder shows.
+#[test]
+fn a_folder_holding_namespace_pins_is_shown_all_the_same() {
+    if unsafe { libc::geteuid() } != 0 {
+        return;
+    }
+    let v = run()
+        .args(["--dir", "/run:/box/r"])
+        .program(["/bin/ls", "r"])
+        .json();
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
+    assert!(
+        v["stdout"].as_str().unwrap().lines().any(|l| l == "judge"),
+        "{}",
+        brief(&v)
+    );
+}
+
+/// A file copied into a writable host folder leaves the folder's owner as
+/// it was; a program shown at /program is told so by its argv[0].
+#[test]
+fn host_folders_keep_their_owner_and_argv0_names_program() {
+    use std::os::unix::fs::MetadataExt;
+    let shared = temp_dir("root-owner");
+    let before = std::fs::metadata(&shared).unwrap().uid();
+    let file = temp_dir("root-file").join("x");
+    std::fs::write(&file, "x\n").unwrap();
+    let sh = temp_dir("root-sh").join("mysh");
+    std::fs::copy("/bin/sh", &sh).unwrap();
+    let v = run()
+        .args(["--dir", &format!("{}:/box/d:rw", shared.display())])
+        .args(["--file", &format!("{}:d/x", file.display())])
+        .program([sh.to_str().unwrap(), "-c", "cat d/x; echo \"$0\""])
+        .json();
+    assert_eq!(v["stdout"], "x\n/program\n", "{}", brief(&v));
+    assert_eq!(std::fs::metadata(&shared).unwrap().uid(), before);
 }

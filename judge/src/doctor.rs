@@ -136,17 +136,24 @@ pub fn report() -> ExitCode {
     line(
         "root",
         match sandbox::rootfs::RootPlan::template_pin(uid == 0) {
-            Ok(pin) if pin.exists() => format!(
+            Ok((pin, true)) => format!(
                 "the read-only template pinned at {}: each run enters a copy and adds its work area",
                 pin.display()
             ),
-            Ok(pin) => format!(
+            Ok((pin, false)) => format!(
                 "a read-only template, pinned at {} on first run: each run enters a copy",
                 pin.display()
             ),
-            Err(why) => format!("built per run ({why}); --dir destinations outside /box and /tmp always are"),
+            Err(why) => format!("built per run: {why}"),
         },
     );
+    if uid == 0 {
+        line(
+            "",
+            "runs with --dir destinations outside /box, /tmp and /dev/shm build their root per run"
+                .into(),
+        );
+    }
 
     // The proof: a real jailed run.
     let probe = Session::new("/bin/true", Vec::<String>::new())

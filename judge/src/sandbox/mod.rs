@@ -345,10 +345,25 @@ impl Sandbox {
             .unwrap_or_else(|| self.path.clone());
         let path = cstring(exec_path.as_os_str());
         let cwd = self.cwd.as_ref().map(|d| cstring(d.as_os_str()));
+        // A program shown at /program is told so where its argv[0] named
+        // its host file: `exec "$0"` and the like then find it.
+        let shown_argv0 = (exec_path.as_path() == Path::new(rootfs::PROGRAM))
+            .then(|| self.argv.first())
+            .flatten()
+            .filter(|a0| {
+                let a0 = Path::new(OsStr::from_bytes(a0.as_bytes()));
+                let real = |p: &Path| std::fs::canonicalize(p).ok();
+                real(a0).is_some() && real(a0) == real(&self.path)
+            })
+            .map(|_| cstring(OsStr::new(rootfs::PROGRAM)));
         let argv: Vec<*const libc::c_char> = self
             .argv
             .iter()
-            .map(|a| a.as_ptr())
+            .enumerate()
+            .map(|(i, a)| match (&shown_argv0, i) {
+                (Some(p), 0) => p.as_ptr(),
+                _ => a.as_ptr(),
+            })
             .chain(std::iter::once(std::ptr::null()))
             .collect();
         let envp: Vec<*const libc::c_char> = self

@@ -42,9 +42,20 @@ pub fn shared() -> io::Result<File> {
     open_existing()?.ok_or_else(|| io::Error::other("the pinned network namespace vanished"))
 }
 
+/// Open a pinned namespace file without waiting: anything else planted at
+/// the path (a FIFO would block the open forever) is then refused by the
+/// type check, not waited on.
+pub(crate) fn open_pin(path: impl AsRef<Path>) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    File::options()
+        .read(true)
+        .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+}
+
 /// The pinned namespace, if `PATH` holds one.
 fn open_existing() -> io::Result<Option<File>> {
-    let f = match File::open(PATH) {
+    let f = match open_pin(PATH) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e),

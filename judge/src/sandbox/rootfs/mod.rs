@@ -216,6 +216,8 @@ pub struct RootPlan {
     opens: Vec<Step>,
     /// Paths already there, relative to the root.
     made: Vec<PathBuf>,
+    /// Where `--dir` folders are shown.
+    bound: Vec<PathBuf>,
 }
 
 /// Why a root could not be planned (before anything was started).
@@ -271,9 +273,9 @@ impl RootPlan {
         RootPlan::built(spec, &Layout::probe()?, privileged)
     }
 
-    /// Where this host's template is pinned (or would be): `None` where
-    /// roots are built per run, with the reason.
-    pub fn template_pin(privileged: bool) -> Result<PathBuf, &'static str> {
+    /// Where this host's template is pinned (or would be), and whether it
+    /// is there now; the reason where roots are built per run.
+    pub fn template_pin(privileged: bool) -> Result<(PathBuf, bool), &'static str> {
         if !privileged {
             return Err("only root can pin the read-only template");
         }
@@ -281,7 +283,8 @@ impl RootPlan {
             return Err("this kernel cannot move mounts between namespaces (open_tree, Linux 5.2)");
         }
         let layout = Layout::probe().map_err(|_| "the system directories cannot be looked at")?;
-        Ok(template::path(template_key(&layout)))
+        let key = template_key(&layout);
+        Ok((template::path(key), template::pinned(key)))
     }
 
     /// Whether init enters the template (and so needs no mount namespace
@@ -310,6 +313,7 @@ impl RootPlan {
             blobs: Vec::new(),
             fds: Vec::new(),
             made: Vec::new(),
+            bound: Vec::new(),
             sources: 0,
             opens: Vec::new(),
         }
@@ -524,6 +528,7 @@ impl RootPlan {
         }
         for b in &spec.binds {
             self.bind(&b.source, &b.dest, b.writable)?;
+            self.bound.push(b.dest.clone());
         }
         for f in &spec.files {
             self.copy_in(&f.source, &f.dest)?;
@@ -758,7 +763,11 @@ impl RootPlan {
         let inside = Path::new(WORK_DIR).join(dest);
         if let Some(parent) = inside.parent() {
             self.mkdir_all(parent, 0o755);
-            self.chown(parent);
+            // A folder shown from the host keeps its owner: giving it to the
+            // run's uid would hand a host directory to the next run given it.
+            if !self.bound.iter().any(|b| parent.starts_with(b)) {
+                self.chown(parent);
+            }
         }
         use std::os::unix::fs::PermissionsExt;
         let mode = meta.permissions().mode() & 0o755;
@@ -799,11 +808,22 @@ fn check_binds(spec: &RootSpec) -> Result<(), PlanError> {
 }
 
 /// The template is read-only: mount points can be made per run only in
-/// the work area.
+/// the work area. And a folder holding a pinned namespace (`/run`, which
+/// holds the template's own pin) cannot be moved into a namespace made
+/// after it (the kernel refuses the loop); built per run, the copy of the
+/// host's table leaves such pins out.
 fn fits_template(spec: &RootSpec) -> bool {
+    let in_area = |b: &Bind| AREA.iter().any(|&(_, shown, _)| b.dest.starts_with(shown));
     spec.binds
         .iter()
-        .all(|b| AREA.iter().any(|&(_, shown, _)| b.dest.starts_with(shown)))
+        .all(|b| in_area(b) && !holds_namespace_pins(&b.source))
+}
+
+fn holds_namespace_pins(source: &Path) -> bool {
+    let real = std::fs::canonicalize(source).unwrap_or_else(|_| source.to_path_buf());
+    layout::host_mounts()
+        .iter()
+        .any(|m| m.fstype == "nsfs" && m.point.starts_with(&real))
 }
 
 fn template_key(layout: &Layout) -> u64 {

@@ -103,12 +103,16 @@ pub unsafe fn enter(plan: &RootPlan) -> Option<usize> {
             Step::Chown { path } => libc::chown(path, plan.uid, plan.gid) == 0,
         };
         if !ok {
+            // The template is built in a thread of the judge, where open
+            // sources would leak (and keep their mounts alive); the caller
+            // reads errno, so it is kept across the closes.
+            let errno = *libc::__errno_location();
+            close_all(&sources[..opened]);
+            *libc::__errno_location() = errno;
             return Some(i);
         }
     }
-    for &fd in &sources[..opened] {
-        libc::close(fd);
-    }
+    close_all(&sources[..opened]);
     if !plan.pivot {
         return (libc::chdir(c"/".as_ptr()) != 0).then_some(plan.steps.len());
     }
@@ -122,6 +126,14 @@ pub unsafe fn enter(plan: &RootPlan) -> Option<usize> {
         return Some(plan.steps.len());
     }
     None
+}
+
+unsafe fn close_all(fds: &[i32]) {
+    for &fd in fds {
+        if fd >= 0 {
+            libc::close(fd);
+        }
+    }
 }
 
 /// "/proc/self/fd/N", formatted without allocating.

@@ -28,7 +28,12 @@ use super::RootPlan;
 
 const DIR: &str = "/run/judge";
 const LOCK: &str = "/run/judge/root.lock";
+/// Pins are named `root-f<format>-<key>`: a judge unpins stale templates
+/// of its own format only, not those of another version running beside it.
 const PREFIX: &str = "root-";
+/// After a template could not be built or pinned, runs build their root
+/// per run for this long before trying again (not a failed build per run).
+const RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// A pinned template, open; the descriptor keeps it alive for runs that
 /// are about to enter it even if a newer one replaces the pin.
@@ -50,20 +55,47 @@ impl Template {
 
 /// Where the template of `key` is pinned.
 pub fn path(key: u64) -> PathBuf {
-    PathBuf::from(format!("{DIR}/{PREFIX}{key:016x}"))
+    PathBuf::from(format!("{DIR}/{}{key:016x}", own_prefix()))
+}
+
+fn own_prefix() -> String {
+    format!("{PREFIX}f{}-", super::TEMPLATE_FORMAT)
+}
+
+/// Whether the template of `key` is pinned (a mount namespace is there).
+pub fn pinned(key: u64) -> bool {
+    open_existing(key).is_ok_and(|t| t.is_some())
 }
 
 /// The template for `layout` (whose key is `key`), from this process's
 /// cache, from its pin, or built and pinned now.
 pub fn get(layout: &Layout, key: u64) -> io::Result<Arc<Template>> {
     static CURRENT: Mutex<Option<Arc<Template>>> = Mutex::new(None);
+    static FAILED: Mutex<Option<(u64, std::time::Instant)>> = Mutex::new(None);
     let mut current = CURRENT.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(t) = current.as_ref().filter(|t| t.key == key) {
         return Ok(t.clone());
     }
-    let t = Arc::new(open_or_build(layout, key)?);
-    *current = Some(t.clone());
-    Ok(t)
+    let mut failed = FAILED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((k, at)) = *failed {
+        if k == key && at.elapsed() < RETRY_AFTER {
+            return Err(io::Error::other(
+                "the root template could not be made a moment ago",
+            ));
+        }
+    }
+    match open_or_build(layout, key) {
+        Ok(t) => {
+            let t = Arc::new(t);
+            *current = Some(t.clone());
+            *failed = None;
+            Ok(t)
+        }
+        Err(e) => {
+            *failed = Some((key, std::time::Instant::now()));
+            Err(e)
+        }
+    }
 }
 
 /// Whether this kernel can move a mount into another namespace's tree
@@ -111,9 +143,11 @@ fn open_or_build(layout: &Layout, key: u64) -> io::Result<Template> {
 
 /// The template pinned for `key`, if its path holds a mount namespace.
 fn open_existing(key: u64) -> io::Result<Option<Template>> {
-    let ns = match File::open(path(key)) {
+    let ns = match crate::sandbox::netns::open_pin(path(key)) {
         Ok(f) => f,
+        // Nothing there, or a symlink: not a pin of ours.
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => return Ok(None),
         Err(e) => return Err(e),
     };
     // SAFETY: NS_GET_NSTYPE takes no argument; it fails on anything that is
@@ -157,6 +191,13 @@ fn build(layout: &Layout) -> io::Result<OwnedFd> {
 /// Bind the namespace `ns` at the template's path.
 fn pin(ns: &OwnedFd, key: u64) -> io::Result<()> {
     let target = path(key);
+    // Whatever is there is not a pin of ours (see `open_existing`): a
+    // mount of something else, a file or directory left by hand.
+    if let Ok(c) = std::ffi::CString::new(target.to_string_lossy().as_bytes()) {
+        // SAFETY: a valid path; detaching whatever is mounted there.
+        unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH | libc::UMOUNT_NOFOLLOW) };
+    }
+    let _ = std::fs::remove_file(&target).or_else(|_| std::fs::remove_dir(&target));
     File::create(&target)?;
     let source = format!("/proc/self/fd/{}", ns.as_raw_fd());
     let c = |s: &str| std::ffi::CString::new(s).map_err(io::Error::other);
@@ -179,7 +220,8 @@ fn pin(ns: &OwnedFd, key: u64) -> io::Result<()> {
     Ok(())
 }
 
-/// Unpin the templates of other keys (the host changed under them).
+/// Unpin this format's templates of other keys (the host changed under
+/// them).
 fn unpin_others(key: u64) {
     let keep = path(key);
     let Ok(dir) = std::fs::read_dir(DIR) else {
@@ -187,7 +229,10 @@ fn unpin_others(key: u64) {
     };
     for entry in dir.flatten() {
         let p = entry.path();
-        let ours = entry.file_name().to_string_lossy().starts_with(PREFIX);
+        let name = entry.file_name().to_string_lossy().into_owned();
+        // Also the unversioned names of the first templates.
+        let unversioned = name.starts_with(PREFIX) && !name.starts_with(&format!("{PREFIX}f"));
+        let ours = name.starts_with(&own_prefix()) || unversioned;
         if !ours || p == keep {
             continue;
         }
