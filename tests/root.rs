@@ -275,3 +275,53 @@ fn host_folders_keep_their_owner_and_argv0_names_program() {
     assert_eq!(v["stdout"], "x\n/program\n", "{}", brief(&v));
     assert_eq!(std::fs::metadata(&shared).unwrap().uid(), before);
 }
+
+/// Whatever is found where the template is pinned, a run neither hangs
+/// nor fails: a FIFO (an open would wait forever), a directory or a plain
+/// file is replaced by the template. Run in a mount namespace of its own
+/// with a fresh /run/judge, so the host's pins are not touched.
+#[test]
+fn anything_at_the_pin_path_is_replaced_not_waited_on() {
+    if unsafe { libc::geteuid() } != 0 {
+        return;
+    }
+    let script = r#"
+        set -e
+        mount -t tmpfs judgetest /run/judge
+        pin=$("$JUDGE" doctor | sed -n 's|.*\(/run/judge/root-[^: ]*\).*|\1|p' | head -n 1)
+        for plant in fifo dir file; do
+            umount -l "$pin" 2>/dev/null || true
+            rm -rf "$pin"
+            case $plant in
+                fifo) mkfifo "$pin" ;;
+                dir) mkdir -p "$pin/sub" ;;
+                file) echo x > "$pin" ;;
+            esac
+            "$JUDGE" run --json -- /bin/true | grep -q '"verdict":"AC"'
+            "$JUDGE" doctor | grep -q "template pinned at $pin"
+            echo "$plant ok"
+        done
+    "#;
+    let out = std::process::Command::new("timeout")
+        .args([
+            "60",
+            "unshare",
+            "-m",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            script,
+        ])
+        .env("JUDGE", judge_bin())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        text,
+        "fifo ok\ndir ok\nfile ok\n",
+        "exit {:?}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -8,6 +8,10 @@ use judge::sandbox::{self, CgroupHost, CgroupVersion};
 use judge::{IsolationLevel, Session, Verdict};
 
 pub fn report() -> ExitCode {
+    // A reader that stops early (`judge doctor | head`) ends the report as
+    // it ends any other tool's output, not with a panic on EPIPE.
+    // SAFETY: restoring the default disposition of one signal.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
     println!("judge doctor: what this host offers, and what `judge run` will use\n");
     // SAFETY: no preconditions.
     let uid = unsafe { libc::geteuid() };

@@ -197,7 +197,8 @@ fn pin(ns: &OwnedFd, key: u64) -> io::Result<()> {
         // SAFETY: a valid path; detaching whatever is mounted there.
         unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH | libc::UMOUNT_NOFOLLOW) };
     }
-    let _ = std::fs::remove_file(&target).or_else(|_| std::fs::remove_dir(&target));
+    // Our own state directory: debris at our path goes, whatever it holds.
+    let _ = std::fs::remove_file(&target).or_else(|_| std::fs::remove_dir_all(&target));
     File::create(&target)?;
     let source = format!("/proc/self/fd/{}", ns.as_raw_fd());
     let c = |s: &str| std::ffi::CString::new(s).map_err(io::Error::other);
