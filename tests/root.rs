@@ -5,6 +5,10 @@ use std::path::{Path, PathBuf};
 
 use crate::util::*;
 
+/// Held by the tests that change the template's key (ldconfig, a mount
+/// under /usr) or read it: in parallel, one would see the other's key.
+static KEY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// The host's mount table, one mount per line, without the ids that
 /// differ between two readings of the same table.
 fn host_mounts() -> Vec<String> {
@@ -107,6 +111,7 @@ fn the_template_serves_every_run_and_nothing_reaches_the_host() {
     if unsafe { libc::geteuid() } != 0 {
         return;
     }
+    let _key = KEY.lock().unwrap_or_else(|e| e.into_inner());
     let warm = run().program(["/bin/true"]).json();
     assert_eq!(warm["verdict"], "AC", "{}", brief(&warm));
     let pinned = pins();
@@ -285,8 +290,9 @@ fn anything_at_the_pin_path_is_replaced_not_waited_on() {
     if unsafe { libc::geteuid() } != 0 {
         return;
     }
+    let _key = KEY.lock().unwrap_or_else(|e| e.into_inner());
     let script = r#"
-        set -e
+        set -ex
         mount -t tmpfs judgetest /run/judge
         pin=$("$JUDGE" doctor | sed -n 's|.*\(/run/judge/root-[^: ]*\).*|\1|p' | head -n 1)
         for plant in fifo dir file; do

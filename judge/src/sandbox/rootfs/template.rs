@@ -135,10 +135,27 @@ fn open_or_build(layout: &Layout, key: u64) -> io::Result<Template> {
     if let Some(t) = open_existing(key)? {
         return Ok(t);
     }
-    let ns = build(layout)?;
-    pin(&ns, key)?;
-    unpin_others(key);
-    open_existing(key)?.ok_or_else(|| io::Error::other("the pinned root template vanished"))
+    // The kernel refuses to pin a mount namespace in one whose id is not
+    // lower (a loop guard). Since Linux 6.18 namespace ids come from
+    // per-CPU batches, so a template made on one CPU can get a lower id
+    // than the judge's own namespace (in a container, say) made on
+    // another: then the template is made again on each CPU in turn, the
+    // one that made the judge's namespace giving a higher id.
+    let mut refused = None;
+    let cpus = crate::sandbox::cpus::allowed();
+    for cpu in std::iter::once(None).chain(cpus.into_iter().map(Some)) {
+        let ns = build(layout, cpu)?;
+        match pin(&ns, key) {
+            Ok(()) => {
+                unpin_others(key);
+                return open_existing(key)?
+                    .ok_or_else(|| io::Error::other("the pinned root template vanished"));
+            }
+            Err(e) if e.raw_os_error() == Some(libc::EINVAL) => refused = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(refused.unwrap_or_else(|| io::Error::other("the root template could not be pinned")))
 }
 
 /// The template pinned for `key`, if its path holds a mount namespace.
@@ -158,10 +175,16 @@ fn open_existing(key: u64) -> io::Result<Option<Template>> {
 }
 
 /// Build the template in a thread of its own (a thread may leave the
-/// process's mount namespace alone); returns the new namespace.
-fn build(layout: &Layout) -> io::Result<OwnedFd> {
+/// process's mount namespace alone), on `cpu` if given; returns the new
+/// namespace.
+fn build(layout: &Layout, cpu: Option<usize>) -> io::Result<OwnedFd> {
     let layout = layout.clone();
     std::thread::spawn(move || -> io::Result<OwnedFd> {
+        if let Some(cpu) = cpu {
+            let set = crate::sandbox::cpus::to_cpu_set(&[cpu]);
+            // SAFETY: this thread's own affinity, a valid set.
+            unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) };
+        }
         // SAFETY: unsharing the mount namespace (and with it the file
         // system context) of this short-lived thread only.
         if unsafe { libc::unshare(libc::CLONE_NEWNS) } != 0 {
