@@ -11,11 +11,13 @@
 //! adds its own writable area, /proc and binds: see `RootPlan::on_template`.
 //!
 //! The key hashes what the template shows (each path's kind, device and
-//! inode, each link's target) and the format of its own files, so a file
-//! the host replaced gives a new key and a new template; older templates
-//! are unmounted when a new one is pinned (runs that entered one keep
-//! their copy). Only root can pin a namespace on the host; without root
-//! every run builds its root.
+//! inode, each link's target, the mounts at or below the bound paths) and
+//! the format of its own files, so a file the host replaced or a mount
+//! made or removed under /usr gives a new key and a new template; older
+//! templates of the same format are unmounted when a new one is pinned
+//! (runs that entered one keep their copy). Whatever else is found at the
+//! pin's path is replaced, never waited on. Only root can pin a namespace
+//! on the host; without root every run builds its root.
 
 use std::fs::File;
 use std::io;
