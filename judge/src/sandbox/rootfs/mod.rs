@@ -293,10 +293,6 @@ impl RootPlan {
         self.template.is_some()
     }
 
-    /// The template's pin, when this plan enters one.
-    pub fn template_path(&self) -> Option<PathBuf> {
-        self.template.as_ref().map(|t| t.path())
-    }
 
     fn empty(prefix: &'static str, spec_uid: u32, spec_gid: u32) -> RootPlan {
         RootPlan {
