@@ -67,27 +67,19 @@ pub fn report() -> ExitCode {
     // Moving a process between groups takes a global lock whose writer
     // waits for an RCU grace period unless a cgroup2 mount favours dynamic
     // changes: that wait dominates a lone session.
-    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-    let cgroup2: Vec<(&str, bool)> = mountinfo
-        .lines()
-        .filter_map(|l| {
-            let (left, right) = l.split_once(" - ")?;
-            let mut r = right.split_whitespace();
-            (r.next()? == "cgroup2").then(|| {
-                let point = left.split_whitespace().nth(4).unwrap_or("?");
-                (
-                    point,
-                    r.nth(1)
-                        .is_some_and(|o| o.split(',').any(|x| x == "favordynmods")),
-                )
-            })
+    let cgroup2: Vec<(String, bool)> = sandbox::mountinfo::host()
+        .into_iter()
+        .filter(|m| m.fstype == "cgroup2")
+        .map(|m| {
+            let favoured = m.super_options.split(',').any(|x| x == "favordynmods");
+            (m.point.display().to_string(), favoured)
         })
         .collect();
     if host.memory.is_some() || host.pids.is_some() || host.cpu.is_some() {
         line(
             "cgroup moves",
             match cgroup2.first() {
-                _ if cgroup2.iter().any(|&(_, f)| f) => {
+                _ if cgroup2.iter().any(|(_, f)| *f) => {
                     "cheap (a cgroup2 mount has favordynmods)".to_string()
                 }
                 Some((point, _)) => format!(

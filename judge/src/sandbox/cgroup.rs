@@ -167,30 +167,16 @@ fn detect() -> Host {
 }
 
 fn parse_mounts(mountinfo: &str) -> Vec<Mount> {
-    let mut mounts = Vec::new();
-    for line in mountinfo.lines() {
-        // id parent major:minor root point options [optional...] - fstype source superopts
-        let (left, right) = match line.split_once(" - ") {
-            Some(x) => x,
-            None => continue,
-        };
-        let left: Vec<&str> = left.split(' ').collect();
-        let right: Vec<&str> = right.split(' ').collect();
-        if left.len() < 5 || right.len() < 3 {
-            continue;
-        }
-        let fstype = right[0];
-        if fstype != "cgroup" && fstype != "cgroup2" {
-            continue;
-        }
-        mounts.push(Mount {
-            root: left[3].to_string(),
-            point: PathBuf::from(left[4]),
-            v2: fstype == "cgroup2",
-            controllers: right[2].split(',').map(str::to_string).collect(),
-        });
-    }
-    mounts
+    super::mountinfo::parse(mountinfo)
+        .into_iter()
+        .filter(|m| m.fstype == "cgroup" || m.fstype == "cgroup2")
+        .map(|m| Mount {
+            v2: m.fstype == "cgroup2",
+            controllers: m.super_options.split(',').map(str::to_string).collect(),
+            root: m.root,
+            point: m.point,
+        })
+        .collect()
 }
 
 /// The directory of cgroup `path` inside mount `m` (whose root may itself be

@@ -12,6 +12,7 @@ mod child;
 pub mod cpus;
 pub mod identity;
 pub mod keep;
+pub mod mountinfo;
 pub mod netns;
 pub mod rootfs;
 pub mod seccomp;

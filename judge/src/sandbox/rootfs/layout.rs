@@ -36,85 +36,6 @@ pub struct Layout {
     pub submounts: Vec<(u64, PathBuf)>,
 }
 
-/// One line of the host's mount table.
-#[derive(Debug, Clone)]
-pub struct Mount {
-    pub id: u64,
-    pub point: PathBuf,
-    pub fstype: String,
-}
-
-/// The host's mount table (this process's mount namespace), read again
-/// only when the kernel says it changed: /proc/self/mountinfo polls
-/// readable-with-priority on every change, so a run pays one poll.
-pub fn host_mounts() -> Vec<Mount> {
-    use std::io::{Read, Seek};
-    use std::os::fd::AsRawFd;
-    static CACHE: std::sync::Mutex<Option<(std::fs::File, Vec<Mount>)>> =
-        std::sync::Mutex::new(None);
-    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((file, mounts)) = cache.as_ref() {
-        let mut p = libc::pollfd {
-            fd: file.as_raw_fd(),
-            events: libc::POLLPRI,
-            revents: 0,
-        };
-        // SAFETY: one valid pollfd, no wait.
-        let changed = unsafe { libc::poll(&mut p, 1, 0) } != 0;
-        if !changed {
-            return mounts.clone();
-        }
-    }
-    let mut file = match cache.take() {
-        Some((f, _)) => f,
-        None => match std::fs::File::open("/proc/self/mountinfo") {
-            Ok(f) => f,
-            Err(_) => return Vec::new(),
-        },
-    };
-    let mut text = String::new();
-    if file.rewind().is_err() || file.read_to_string(&mut text).is_err() {
-        return Vec::new();
-    }
-    let mounts = parse_mountinfo(&text);
-    *cache = Some((file, mounts.clone()));
-    mounts
-}
-
-fn parse_mountinfo(text: &str) -> Vec<Mount> {
-    text.lines()
-        .filter_map(|line| {
-            let f: Vec<&str> = line.split(' ').collect();
-            let dash = f.iter().position(|&x| x == "-")?;
-            Some(Mount {
-                id: f.first()?.parse().ok()?,
-                point: PathBuf::from(unescape(f.get(4)?)),
-                fstype: f.get(dash + 1)?.to_string(),
-            })
-        })
-        .collect()
-}
-
-/// mountinfo writes space, tab, newline and backslash as \ooo.
-fn unescape(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'\\'
-            && i + 3 < b.len()
-            && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c))
-        {
-            out.push((b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0'));
-            i += 4;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 impl Layout {
     pub fn probe() -> Result<Layout, PlanError> {
         let mut layout = Layout::probe_at(Path::new("/"))?;
@@ -125,7 +46,7 @@ impl Layout {
             .filter(|(_, e)| matches!(e, Entry::Bind { .. }))
             .map(|(p, _)| p)
             .collect();
-        let submounts = host_mounts()
+        let submounts = crate::sandbox::mountinfo::host()
             .into_iter()
             .filter(|m| bound.iter().any(|b| m.point.starts_with(b)))
             .map(|m| (m.id, m.point))
@@ -251,27 +172,6 @@ mod tests {
         assert!(l.shows(Path::new("/bin/sh")) && l.shows(Path::new("/usr")));
         assert!(!l.shows(Path::new("/usrx/a")) && !l.shows(Path::new("/etc/ld.so.cache")));
         std::fs::remove_dir_all(&root).unwrap();
-    }
-
-    #[test]
-    fn mountinfo_lines_are_parsed_and_unescaped() {
-        let text = "22 27 0:21 / /proc rw,relatime - proc proc rw\n\
-                    45 27 0:4 net:[4026532178] /run/judge/net\\040ns rw - nsfs nsfs rw\n\
-                    50 52 254:0 /x /usr/local/a\\134b ro shared:1 - ext4 /dev/vda rw\n";
-        let m = parse_mountinfo(text);
-        assert_eq!(m.len(), 3);
-        assert_eq!(
-            (m[0].id, m[0].point.to_str().unwrap(), m[0].fstype.as_str()),
-            (22, "/proc", "proc")
-        );
-        assert_eq!(
-            (m[1].point.to_str().unwrap(), m[1].fstype.as_str()),
-            ("/run/judge/net ns", "nsfs")
-        );
-        assert_eq!(
-            (m[2].point.to_str().unwrap(), m[2].fstype.as_str()),
-            ("/usr/local/a\\b", "ext4")
-        );
     }
 
     #[test]

@@ -293,7 +293,6 @@ impl RootPlan {
         self.template.is_some()
     }
 
-
     fn empty(prefix: &'static str, spec_uid: u32, spec_gid: u32) -> RootPlan {
         RootPlan {
             steps: Vec::new(),
@@ -817,7 +816,7 @@ fn fits_template(spec: &RootSpec) -> bool {
 
 fn holds_namespace_pins(source: &Path) -> bool {
     let real = std::fs::canonicalize(source).unwrap_or_else(|_| source.to_path_buf());
-    layout::host_mounts()
+    crate::sandbox::mountinfo::host()
         .iter()
         .any(|m| m.fstype == "nsfs" && m.point.starts_with(&real))
 }
