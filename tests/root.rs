@@ -281,9 +281,9 @@ fn host_folders_keep_their_owner_and_argv0_names_program() {
     assert_eq!(std::fs::metadata(&shared).unwrap().uid(), before);
 }
 
-/// Whatever is found where the template is pinned, a run neither hangs
-/// nor fails: a FIFO (an open would wait forever), a directory or a plain
-/// file is replaced by the template. Run in a mount namespace of its own
+/// Whatever is found where the template (or the network namespace) is
+/// pinned, a run neither hangs nor fails: a FIFO (an open would wait
+/// forever), a directory or a plain file is replaced by the pin. Run in a mount namespace of its own
 /// with a fresh /run/judge, so the host's pins are not touched.
 #[test]
 fn anything_at_the_pin_path_is_replaced_not_waited_on() {
@@ -294,6 +294,7 @@ fn anything_at_the_pin_path_is_replaced_not_waited_on() {
     let script = r#"
         set -ex
         mount -t tmpfs judgetest /run/judge
+        mkfifo /run/judge/netns
         pin=$("$JUDGE" doctor | sed -n 's|.*\(/run/judge/root-[^: ]*\).*|\1|p' | head -n 1)
         for plant in fifo dir file; do
             umount -l "$pin" 2>/dev/null || true
@@ -307,6 +308,8 @@ fn anything_at_the_pin_path_is_replaced_not_waited_on() {
             "$JUDGE" doctor | grep -q "template pinned at $pin"
             echo "$plant ok"
         done
+        "$JUDGE" doctor | grep -q "namespace pinned at /run/judge/netns"
+        echo "netns ok"
     "#;
     let out = std::process::Command::new("timeout")
         .args([
@@ -325,7 +328,7 @@ fn anything_at_the_pin_path_is_replaced_not_waited_on() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         text,
-        "fifo ok\ndir ok\nfile ok\n",
+        "fifo ok\ndir ok\nfile ok\nnetns ok\n",
         "exit {:?}: {}",
         out.status,
         String::from_utf8_lossy(&out.stderr)

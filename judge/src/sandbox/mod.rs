@@ -14,6 +14,7 @@ pub mod identity;
 pub mod keep;
 pub mod mountinfo;
 pub mod netns;
+mod pin;
 pub mod rootfs;
 pub mod seccomp;
 pub(crate) mod sys;

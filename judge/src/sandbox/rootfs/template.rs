@@ -22,7 +22,7 @@
 use std::fs::File;
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use super::layout::Layout;
@@ -124,16 +124,7 @@ fn open_or_build(layout: &Layout, key: u64) -> io::Result<Template> {
     if let Some(t) = open_existing(key)? {
         return Ok(t);
     }
-    std::fs::create_dir_all(DIR)?;
-    let lock = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(LOCK)?;
-    // SAFETY: flock on a descriptor we own; released when it is closed.
-    if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
+    let _lock = crate::sandbox::pin::lock(Path::new(LOCK))?;
     if let Some(t) = open_existing(key)? {
         return Ok(t);
     }
@@ -162,18 +153,8 @@ fn open_or_build(layout: &Layout, key: u64) -> io::Result<Template> {
 
 /// The template pinned for `key`, if its path holds a mount namespace.
 fn open_existing(key: u64) -> io::Result<Option<Template>> {
-    let ns = match crate::sandbox::netns::open_pin(path(key)) {
-        Ok(f) => f,
-        // Nothing there, or a symlink: not a pin of ours.
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    // SAFETY: NS_GET_NSTYPE takes no argument; it fails on anything that is
-    // not a namespace (the empty file before the bind mount, say).
-    const NS_GET_NSTYPE: libc::c_ulong = 0xb703;
-    let t = unsafe { libc::ioctl(ns.as_raw_fd(), NS_GET_NSTYPE) };
-    Ok((t == libc::CLONE_NEWNS).then_some(Template { ns, key }))
+    let ns = crate::sandbox::pin::open(&path(key), libc::CLONE_NEWNS)?;
+    Ok(ns.map(|ns| Template { ns, key }))
 }
 
 /// Build the template in a thread of its own (a thread may leave the
@@ -215,35 +196,8 @@ fn build(layout: &Layout, cpu: Option<usize>) -> io::Result<OwnedFd> {
 
 /// Bind the namespace `ns` at the template's path.
 fn pin(ns: &OwnedFd, key: u64) -> io::Result<()> {
-    let target = path(key);
-    // Whatever is there is not a pin of ours (see `open_existing`): a
-    // mount of something else, a file or directory left by hand.
-    if let Ok(c) = std::ffi::CString::new(target.to_string_lossy().as_bytes()) {
-        // SAFETY: a valid path; detaching whatever is mounted there.
-        unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH | libc::UMOUNT_NOFOLLOW) };
-    }
-    // Our own state directory: debris at our path goes, whatever it holds.
-    let _ = std::fs::remove_file(&target).or_else(|_| std::fs::remove_dir_all(&target));
-    File::create(&target)?;
-    let source = format!("/proc/self/fd/{}", ns.as_raw_fd());
-    let c = |s: &str| std::ffi::CString::new(s).map_err(io::Error::other);
-    let (source, target_c) = (c(&source)?, c(target.to_str().unwrap_or_default())?);
-    // SAFETY: valid C strings; a bind mount of a namespace file.
-    let r = unsafe {
-        libc::mount(
-            source.as_ptr(),
-            target_c.as_ptr(),
-            std::ptr::null(),
-            libc::MS_BIND,
-            std::ptr::null(),
-        )
-    };
-    if r != 0 {
-        let e = io::Error::last_os_error();
-        let _ = std::fs::remove_file(&target);
-        return Err(e);
-    }
-    Ok(())
+    let source = PathBuf::from(format!("/proc/self/fd/{}", ns.as_raw_fd()));
+    crate::sandbox::pin::bind(&source, &path(key))
 }
 
 /// Unpin this format's templates of other keys (the host changed under
