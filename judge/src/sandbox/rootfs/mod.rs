@@ -316,22 +316,10 @@ impl RootPlan {
 
     fn built(spec: &RootSpec, layout: &Layout, privileged: bool) -> Result<RootPlan, PlanError> {
         let mut p = RootPlan::empty(STAGE, spec.uid, spec.gid);
-        // Nothing mounted here may propagate back to the host.
-        p.mount(
-            None,
-            Target::Here("/"),
-            None,
-            libc::MS_REC | libc::MS_PRIVATE,
-            None,
-            "making / private",
-        );
         let dev_flag = if privileged { 0 } else { libc::MS_NODEV };
-        p.mount(
-            Some("judge"),
-            Target::Here(STAGE),
-            Some("tmpfs"),
+        p.stage(
             libc::MS_NOSUID | dev_flag,
-            Some(&work_area_options(spec)),
+            &work_area_options(spec),
             "mounting the new root (tmpfs)",
         );
         p.system(
@@ -352,20 +340,9 @@ impl RootPlan {
     /// run may get, empty mount points, and the whole made read-only.
     fn template(layout: &Layout) -> Result<RootPlan, PlanError> {
         let mut p = RootPlan::empty(STAGE, 0, 0);
-        p.mount(
-            None,
-            Target::Here("/"),
-            None,
-            libc::MS_REC | libc::MS_PRIVATE,
-            None,
-            "making / private",
-        );
-        p.mount(
-            Some("judge"),
-            Target::Here(STAGE),
-            Some("tmpfs"),
+        p.stage(
             libc::MS_NOSUID,
-            Some("size=1m,nr_inodes=4096,mode=0755"),
+            "size=1m,nr_inodes=4096,mode=0755",
             "mounting the template's root (tmpfs)",
         );
         p.system(layout, true, Accounts::Pool)?;
@@ -434,6 +411,28 @@ impl RootPlan {
         p.proc();
         p.per_run(spec, layout)?;
         Ok(p)
+    }
+
+    /// Where a root is assembled before init pivots into it: the mount
+    /// table made private (nothing mounted here may propagate back to the
+    /// host), then a tmpfs on the stage.
+    fn stage(&mut self, flags: libc::c_ulong, options: &str, what: &str) {
+        self.mount(
+            None,
+            Target::Here("/"),
+            None,
+            libc::MS_REC | libc::MS_PRIVATE,
+            None,
+            "making / private",
+        );
+        self.mount(
+            Some("judge"),
+            Target::Here(STAGE),
+            Some("tmpfs"),
+            flags,
+            Some(options),
+            what,
+        );
     }
 
     /// The shown system directories, /etc, /dev and the empty directories
