@@ -2,6 +2,7 @@
 //! sandbox must produce (see tests/fixtures/programs/hostile.c).
 
 use crate::util::*;
+use std::path::Path;
 
 /// (mode and arguments, verdict, stdout, refused system call)
 const ATTACKS: &[(&[&str], &str, &str, Option<&str>)] = &[
@@ -43,6 +44,29 @@ const ATTACKS: &[(&[&str], &str, &str, Option<&str>)] = &[
     ),
     (&["open_many"], "AC", "253 EMFILE\n", None),
     (&["symlink_root"], "AC", "ENOENT\n", None),
+    // dnotify sees another run's (and the host's) reads of a shared folder.
+    (&["dnotify"], "AC", "ENOLCK\n", None),
+    // AIO contexts come out of the machine-wide fs.aio-max-nr.
+    (&["aio"], "AC", "EPERM\n", Some("io_setup")),
+    // Newer than the first deny list: the host's mounts, a tree's copy.
+    (&["syscall", "457"], "AC", "EPERM\n", Some("statmount")),
+    (&["syscall", "458"], "AC", "EPERM\n", Some("listmount")),
+    (&["syscall", "467"], "AC", "EPERM\n", Some("open_tree_attr")),
+    // Calls newer than the filter fail as on an older kernel.
+    (&["syscall", "470"], "AC", "ENOSYS\n", None),
+    (&["syscall", "1000"], "AC", "ENOSYS\n", None),
+    // Huge pages: memory the memory limit never sees.
+    (&["huge_mmap"], "AC", "EPERM\n", Some("mmap")),
+    (&["huge_memfd"], "AC", "EPERM\n", Some("memfd_create")),
+    (&["huge_shm"], "AC", "EPERM\n", Some("shmget")),
+    // 1, which the kernel takes as "no core dump" for a pipe core_pattern
+    // too (0 does not stop a pipe handler, which runs as root).
+    (&["core_limit"], "AC", "1 1\n", None),
+    // What the host booted with, and its boot id, are not the program's.
+    (&["size", "/proc/cmdline"], "AC", "0\n", None),
+    (&["size", "/proc/sys/kernel/random/boot_id"], "AC", "0\n", None),
+    // Nor the path of the judge's control group (it names the judge's pid).
+    (&["cgroup"], "AC", "root only\n", None),
     (&["int80"], "RE", "", None),
     (&["x32"], "RE", "", None),
 ];
@@ -468,5 +492,139 @@ fn the_judges_terminal_is_out_of_reach() {
                 );
             }
         }
+    }
+}
+
+/// A host mount nested below a shown folder is read-only, nosuid and
+/// nodev inside like the folder itself (the binds are recursive, so must
+/// the attributes be), whether the root is built per run (`/data`) or on
+/// the template (`/box/data`), and so is one below the system folders.
+#[test]
+fn nested_host_mounts_are_read_only_too() {
+    let dir = temp_dir("nested");
+    std::fs::create_dir(dir.join("sub")).unwrap();
+    let d = dir.to_string_lossy().into_owned();
+    for dest in ["/data", "/box/data"] {
+        let script = format!(
+            "echo x > {dest}/sub/f 2>/dev/null && echo wrote || echo refused; \
+             grep ' {dest}/sub ' /proc/self/mountinfo | cut -d' ' -f6"
+        );
+        let mut cmd = run()
+            .args(["--json", "--dir", &format!("{d}:{dest}")])
+            .program(["/bin/sh", "-c", &script])
+            .command();
+        with_mounts_below(&mut cmd, &[&dir.join("sub")]);
+        let v = exec_command(cmd).json();
+        assert_eq!(v["stdout"], "refused\nro,nosuid,nodev,relatime\n", "{dest}: {}", brief(&v));
+        // Shown writable, the nested mount stays writable, without set-id
+        // or devices.
+        let mut cmd = run()
+            .args(["--json", "--dir", &format!("{d}:{dest}:rw")])
+            .program(["/bin/sh", "-c", &script])
+            .command();
+        with_mounts_below(&mut cmd, &[&dir.join("sub")]);
+        let v = exec_command(cmd).json();
+        assert_eq!(v["stdout"], "wrote\nrw,nosuid,nodev,relatime\n", "{dest}: {}", brief(&v));
+    }
+    // Below /usr: the template's own binds (and one built per run).
+    let probe = "echo x > /usr/local/f 2>/dev/null && echo wrote || echo refused";
+    for extra in [vec![], vec!["--dir".to_string(), format!("{d}:/data")]] {
+        let mut cmd = run()
+            .arg("--json")
+            .args(extra.clone())
+            .program(["/bin/sh", "-c", probe])
+            .command();
+        with_mounts_below(&mut cmd, &[Path::new("/usr/local")]);
+        let v = exec_command(cmd).json();
+        assert_eq!(v["stdout"], "refused\n", "{extra:?}: {}", brief(&v));
+    }
+}
+
+/// --file and --dir follow no symlink anywhere on the source's path: a
+/// submission's `upload/d -> /etc` does not turn `upload/d/shadow` into the
+/// host's /etc/shadow, nor `upload/d` into the host's /etc.
+#[test]
+fn sources_follow_no_symlinked_folder() {
+    let dir = temp_dir("srclinks");
+    std::fs::create_dir(dir.join("upload")).unwrap();
+    std::os::unix::fs::symlink("/etc", dir.join("upload/d")).unwrap();
+    let d = dir.to_string_lossy().into_owned();
+    for args in [
+        vec!["--file".to_string(), format!("{d}/upload/d/shadow:shadow")],
+        vec!["--file".to_string(), format!("{d}/upload/d/hostname:h")],
+        vec!["--dir".to_string(), format!("{d}/upload/d:/data")],
+        vec!["--dir".to_string(), format!("{d}/upload/d:/box/data")],
+        vec!["--dir".to_string(), format!("{d}/upload/d/ssl:/data")],
+    ] {
+        let done = run().args(args.clone()).program(["/bin/true"]).exec();
+        assert_eq!(done.status, 2, "{args:?}: {}", done.stderr);
+        assert!(
+            done.stderr.contains("a symbolic link is on the path"),
+            "{args:?}: {}",
+            done.stderr
+        );
+        assert_eq!(done.stderr.lines().count(), 1, "{args:?}: {}", done.stderr);
+    }
+}
+
+/// A file hard-linked many times in /box is copied out once: the other
+/// names become hard links, not copies (200 links of 32 MiB were 6.3 GiB of
+/// host writes).
+#[test]
+fn keep_workdir_links_instead_of_copying_again() {
+    let dest = temp_dir("keep-links").join("out");
+    let script = "head -c 8388608 /dev/zero | tr '\\0' x > f && mkdir d && \
+                  for i in $(seq 200); do ln f l$i; done && ln f d/again";
+    let v = run()
+        .args(["--keep-workdir", dest.to_str().unwrap()])
+        .program(["/bin/sh", "-c", script])
+        .json();
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
+    let kept = &v["workdir_kept"];
+    assert_eq!(kept["files"], 1, "{kept}");
+    assert_eq!(kept["links"], 201, "{kept}");
+    assert_eq!(kept["bytes"], 8 << 20, "{kept}");
+    assert_eq!(kept["stopped"], serde_json::Value::Null, "{kept}");
+    use std::os::unix::fs::MetadataExt;
+    let f = std::fs::metadata(dest.join("f")).unwrap();
+    assert_eq!(f.nlink(), 202);
+    assert_eq!(std::fs::metadata(dest.join("d/again")).unwrap().ino(), f.ino());
+}
+
+/// The destination is made folder by folder, never through a symlink (one
+/// planted on its way would send root's copy anywhere), and it may not lie
+/// inside a folder the program can write.
+#[test]
+fn keep_workdir_destination_is_not_redirected() {
+    let dir = temp_dir("keep-dest");
+    std::fs::create_dir(dir.join("elsewhere")).unwrap();
+    std::os::unix::fs::symlink(dir.join("elsewhere"), dir.join("results")).unwrap();
+    let dest = dir.join("results/run1");
+    let v = run()
+        .args(["--keep-workdir", dest.to_str().unwrap()])
+        .program(["/bin/sh", "-c", "echo x > f"])
+        .json();
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
+    assert_eq!(v["workdir_kept"], serde_json::Value::Null);
+    let w = v["warnings"][0].as_str().unwrap();
+    assert!(w.contains("a symbolic link or a file is on the path"), "{w}");
+    assert!(!dir.join("elsewhere/run1").exists());
+
+    let shared = dir.join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    let s = shared.to_string_lossy().into_owned();
+    for dest in [shared.join("results/run1"), shared.join("run1")] {
+        let done = run()
+            .args(["--dir", &format!("{s}:/share:rw")])
+            .args(["--keep-workdir", dest.to_str().unwrap()])
+            .program(["/bin/true"])
+            .exec();
+        assert_eq!(done.status, 2, "{}", done.stderr);
+        assert!(
+            done.stderr.contains("inside a folder the program may write"),
+            "{}",
+            done.stderr
+        );
+        assert!(!dest.exists());
     }
 }

@@ -77,8 +77,13 @@ pub struct KeptReport {
     pub files: u64,
     pub dirs: u64,
     pub bytes: u64,
+    /// Further names of files already copied, made hard links in the copy.
+    pub links: u64,
     /// Entries not copied (symlinks, FIFOs, devices, too deep), with why.
     pub skipped: Vec<String>,
+    /// The copy stopped at its budget (bytes or time) before the end: why.
+    /// Also among the warnings.
+    pub stopped: Option<String>,
 }
 
 /// One refused system call.

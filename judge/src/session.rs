@@ -417,6 +417,8 @@ impl Session {
                 ) = e
                 {
                     Error::Usage(format!("--file/--dir: {e}"))
+                } else if let sandbox::SpawnError::KeepInsideWritable(_) = e {
+                    Error::Usage(format!("--keep-workdir {e}"))
                 } else if e.is_isolation_error() {
                     Error::Isolation(e.to_string())
                 } else {
@@ -587,8 +589,10 @@ impl Session {
             judge_max_rss_kib: own_max_rss_kib(),
             warnings: {
                 let mut w = outcome.warnings.clone();
-                if let Some(Err(e)) = &outcome.kept {
-                    w.push(e.clone());
+                match &outcome.kept {
+                    Some(Err(e)) => w.push(e.clone()),
+                    Some(Ok(k)) => w.extend(k.stopped.clone()),
+                    None => {}
                 }
                 w
             },
@@ -598,7 +602,9 @@ impl Session {
                     files: k.files,
                     dirs: k.dirs,
                     bytes: k.bytes,
+                    links: k.links,
                     skipped: k.skipped.clone(),
+                    stopped: k.stopped.clone(),
                 }),
                 _ => None,
             },

@@ -367,6 +367,35 @@ pub enum Terminal {
 
 /// Start `cmd` as the leader of a new session whose controlling terminal
 /// is a fresh pty.
+/// Start `cmd` in a private mount namespace with a fresh tmpfs mounted at
+/// each of `points` (host paths that exist): a host mount nested where the
+/// sandbox shows a folder, which nothing outside the test ever sees.
+pub fn with_mounts_below(cmd: &mut Command, points: &[&Path]) {
+    use std::os::unix::process::CommandExt;
+    let points: Vec<std::ffi::CString> = points
+        .iter()
+        .map(|p| std::ffi::CString::new(p.to_str().unwrap()).unwrap())
+        .collect();
+    // SAFETY: the closure makes async-signal-safe calls only, on strings
+    // made before the fork.
+    unsafe {
+        cmd.pre_exec(move || {
+            let none = std::ptr::null::<libc::c_char>();
+            if libc::unshare(libc::CLONE_NEWNS) == -1
+                || libc::mount(none, c"/".as_ptr(), none, libc::MS_REC | libc::MS_PRIVATE, none.cast()) == -1
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            for p in &points {
+                if libc::mount(c"nested".as_ptr(), p.as_ptr(), c"tmpfs".as_ptr(), 0, none.cast()) == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+}
+
 pub fn with_terminal(cmd: &mut Command, terminal: Terminal) {
     use std::os::unix::process::CommandExt;
     // SAFETY: plain libc calls on descriptors this function owns; the

@@ -103,6 +103,9 @@ pub struct Plan<'a> {
     pub root: Option<&'a RootPlan>,
     /// A UTS namespace of its own: name it.
     pub hostname: bool,
+    /// Unshare a cgroup namespace once in the cgroups: the program then
+    /// sees its cgroups as "/", not the host's path (which names the judge).
+    pub cgroup_ns: bool,
     /// Become this (uid, gid) before exec (the judge is root).
     pub identity: Option<(u32, u32)>,
     /// Drop every capability, set no_new_privs; `cap_last` is the highest
@@ -382,6 +385,9 @@ unsafe fn program_main(plan: &Plan<'_>) -> ! {
         if libc::write(fd, b"0".as_ptr().cast(), 1) != 1 {
             fail(st, Stage::Cgroup, 0);
         }
+    }
+    if plan.cgroup_ns && libc::unshare(libc::CLONE_NEWCGROUP) != 0 {
+        fail(st, Stage::Cgroup, 1);
     }
     if let Some(set) = &plan.cpus {
         if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), set) == -1 {

@@ -9,27 +9,40 @@
 //! its copies with O_EXCL|O_NOFOLLOW below a destination it made itself,
 //! with plain modes (no set-id bits). The tree is read through init's root
 //! (/proc/PID/root) while init holds the mount namespace alive.
+//!
+//! What the program wrote must not cost the host more than the run could
+//! hold: further names of a file (hard links, free on tmpfs, up to 65,531
+//! of one file) become hard links in the copy, not copies, and the copy
+//! stops, with a warning, past a budget of bytes and of time.
+//!
+//! The destination itself is made folder by folder below descriptors, no
+//! component a symlink: a program that can write near it (a shared `rw`
+//! folder) could otherwise plant a link that sends root's copy anywhere.
 
+use std::collections::HashMap;
+use std::ffi::CString;
 use std::fs::File;
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
-use std::path::Path;
+use std::path::{Component, Path};
+use std::time::Instant;
 
 use nix::dir::Dir;
 use nix::fcntl::{openat, OFlag};
 use nix::sys::stat::{fstat, mkdirat, Mode, SFlag};
+use nix::fcntl::AtFlags;
+use nix::unistd::linkat;
 
 /// Copy the data of a regular file, keeping its holes: a program can make
 /// a file of 64 MiB that takes no room at all (truncate), thousands of
 /// times over; copied byte by byte that would fill the host's disk.
-/// Returns the bytes of data copied.
-fn copy_data(from: &File, to: &File) -> io::Result<u64> {
+/// The bytes of data copied are taken from the budget.
+fn copy_data(from: &File, to: &File, budget: &mut Budget) -> io::Result<Result<(), Stop>> {
     use std::os::fd::AsRawFd;
     use std::os::unix::fs::FileExt;
     let size = from.metadata()?.len();
     let src = from.as_raw_fd();
     let mut buf = vec![0u8; 1 << 16];
-    let mut copied = 0;
     let mut at: i64 = 0;
     while (at as u64) < size {
         // SAFETY: lseek on a descriptor we own.
@@ -43,20 +56,61 @@ fn copy_data(from: &File, to: &File) -> io::Result<u64> {
         // pread/pwrite: copy_file_range refuses to cross file systems here.
         let mut off = data;
         while off < end {
+            if let Err(stop) = budget.spend(0) {
+                return Ok(Err(stop));
+            }
             let want = buf.len().min((end - off) as usize);
             let n = from.read_at(&mut buf[..want], off as u64)?;
             if n == 0 {
                 break;
             }
+            if let Err(stop) = budget.spend(n as u64) {
+                return Ok(Err(stop));
+            }
             to.write_all_at(&buf[..n], off as u64)?;
             off += n as i64;
-            copied += n as u64;
         }
         at = end;
     }
     // The tail hole, if any, by length alone.
     to.set_len(size)?;
-    Ok(copied)
+    Ok(Ok(()))
+}
+
+/// How long a copy may take: a program's files are seconds of disk
+/// writes at most, and a `judge serve` queue waits behind the copy.
+pub const TIME_BUDGET: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// What the copy may cost the host.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    /// Bytes of data written (a run's work area holds at most its size,
+    /// so that is the natural budget).
+    pub bytes: u64,
+    /// When the copy must be over.
+    pub deadline: Instant,
+}
+
+/// Why a copy stopped before the end.
+#[derive(Debug, Clone, Copy)]
+enum Stop {
+    Bytes,
+    Time,
+}
+
+impl Budget {
+    fn spend(&mut self, bytes: u64) -> Result<(), Stop> {
+        if Instant::now() >= self.deadline {
+            return Err(Stop::Time);
+        }
+        match self.bytes.checked_sub(bytes) {
+            Some(left) => {
+                self.bytes = left;
+                Ok(())
+            }
+            None => Err(Stop::Bytes),
+        }
+    }
 }
 
 /// Deeper than this is not copied (and reported).
@@ -68,35 +122,133 @@ pub struct Kept {
     pub files: u64,
     pub dirs: u64,
     pub bytes: u64,
+    /// Further names of files already copied, made hard links.
+    pub links: u64,
     /// Entries left behind, with why (a symlink, a FIFO, too deep, ...).
     pub skipped: Vec<String>,
+    /// Why the copy stopped before the end (a budget ran out), if it did.
+    pub stopped: Option<String>,
+}
+
+/// The walk's state: the destination's root (for hard links by relative
+/// path), the names already given to each multiply linked file, the budget.
+struct Walk<'a> {
+    root: &'a OwnedFd,
+    first_name: HashMap<(u64, u64), CString>,
+    budget: Budget,
+    kept: Kept,
 }
 
 /// Copy `work_dir` (an absolute path inside the sandbox) of the tree whose
-/// init is `init_pid` into `dest`, which must not exist or be empty.
-pub fn copy_out(init_pid: libc::pid_t, work_dir: &str, dest: &Path) -> io::Result<Kept> {
+/// init is `init_pid` into `dest`, which must not exist or be empty, within
+/// `budget`.
+pub fn copy_out(
+    init_pid: libc::pid_t,
+    work_dir: &str,
+    dest: &Path,
+    budget: Budget,
+) -> io::Result<Kept> {
     let root = File::open(format!("/proc/{init_pid}/root"))?;
     let src = open_dir_at(root.as_fd(), work_dir.trim_start_matches('/'))?;
-    match std::fs::create_dir(dest) {
-        Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-            if std::fs::read_dir(dest)?.next().is_some() {
-                return Err(io::Error::other(format!(
-                    "{} exists and is not empty",
-                    dest.display()
-                )));
-            }
-        }
-        Err(e) => return Err(e),
+    let dst = make_destination(dest)?;
+    let mut w = Walk {
+        root: &dst,
+        first_name: HashMap::new(),
+        budget,
+        kept: Kept::default(),
+    };
+    let stopped = walk(src, &dst, b"", 0, &mut w);
+    w.kept.bytes = budget.bytes - w.budget.bytes;
+    if let Err(stop) = stopped? {
+        w.kept.stopped = Some(match stop {
+            Stop::Bytes => format!(
+                "the copy of the work directory stopped at {} bytes, its budget (--workdir-size); \
+                 what follows was not copied",
+                w.kept.bytes
+            ),
+            Stop::Time => "the copy of the work directory stopped at its time budget; \
+                           what follows was not copied"
+                .to_string(),
+        });
     }
-    let dst = nix::fcntl::open(
-        dest,
-        OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
-        Mode::empty(),
-    )?;
-    let mut kept = Kept::default();
-    walk(src, &dst, "", 0, &mut kept)?;
-    Ok(kept)
+    Ok(w.kept)
+}
+
+/// Open (making what is missing) the destination folder by folder, each
+/// below the last one's descriptor and never through a symlink; the last
+/// must be new or empty.
+fn make_destination(dest: &Path) -> io::Result<OwnedFd> {
+    let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+    let start = if dest.is_absolute() { "/" } else { "." };
+    let mut at = nix::fcntl::open(start, flags, Mode::empty())?;
+    let mut made_last = false;
+    for part in dest.components() {
+        let name = match part {
+            Component::RootDir | Component::CurDir => continue,
+            Component::ParentDir => {
+                return Err(io::Error::other(format!(
+                    "{}: '..' in the destination",
+                    dest.display()
+                )))
+            }
+            Component::Normal(n) => n,
+            Component::Prefix(_) => continue,
+        };
+        made_last = match mkdirat(at.as_fd(), name, Mode::from_bits_truncate(0o755)) {
+            Ok(()) => true,
+            Err(nix::Error::EEXIST) => false,
+            Err(e) => return Err(e.into()),
+        };
+        at = openat(at.as_fd(), name, flags, Mode::empty()).map_err(|e| match e {
+            nix::Error::ELOOP | nix::Error::ENOTDIR => io::Error::other(format!(
+                "{}: a symbolic link or a file is on the path, and the destination is made \
+                 only through real folders",
+                dest.display()
+            )),
+            e => e.into(),
+        })?;
+    }
+    if !made_last {
+        let mut d = Dir::from_fd(nix::unistd::dup(&at)?)?;
+        let entries = d
+            .iter()
+            .filter_map(Result::ok)
+            .filter(|e| !matches!(e.file_name().to_bytes(), b"." | b".."))
+            .count();
+        if entries > 0 {
+            return Err(io::Error::other(format!(
+                "{} exists and is not empty",
+                dest.display()
+            )));
+        }
+    }
+    Ok(at)
+}
+
+/// Whether `dest` lies inside one of the folders the program may write
+/// (`writable`, host paths): the program could plant links on its way.
+pub fn inside_writable(dest: &Path, writable: &[&Path]) -> bool {
+    // The nearest existing ancestor, resolved: the rest is yet to be made.
+    let abs = std::path::absolute(dest).unwrap_or_else(|_| dest.to_path_buf());
+    let mut existing = abs.as_path();
+    let mut rest = Vec::new();
+    let real = loop {
+        if let Ok(r) = std::fs::canonicalize(existing) {
+            break r;
+        }
+        match (existing.file_name(), existing.parent()) {
+            (Some(name), Some(parent)) => {
+                rest.push(name.to_owned());
+                existing = parent;
+            }
+            _ => break existing.to_path_buf(),
+        }
+    };
+    let full = rest.iter().rev().fold(real, |p, n| p.join(n));
+    writable
+        .iter()
+        .filter_map(|w| std::fs::canonicalize(w).ok())
+        .any(|w| full.starts_with(&w))
 }
 
 /// A directory below `at`, never through a symlink.
@@ -112,16 +264,29 @@ fn open_dir_at<P: ?Sized + nix::NixPath>(
     )
 }
 
-fn walk(src: OwnedFd, dst: &OwnedFd, at: &str, depth: usize, kept: &mut Kept) -> io::Result<()> {
+fn walk(
+    src: OwnedFd,
+    dst: &OwnedFd,
+    // The folder's path below the destination, with a final '/' (bytes:
+    // names need not be UTF-8).
+    at: &[u8],
+    depth: usize,
+    w: &mut Walk<'_>,
+) -> io::Result<Result<(), Stop>> {
     let mut dir = Dir::from_fd(src)?;
-    let names: Vec<std::ffi::CString> = dir
+    let names: Vec<CString> = dir
         .iter()
         .filter_map(Result::ok)
         .map(|e| e.file_name().to_owned())
         .filter(|n| n.as_bytes() != b"." && n.as_bytes() != b"..")
         .collect();
     for name in names {
-        let shown = format!("{at}{}", name.to_string_lossy());
+        if let Err(stop) = w.budget.spend(0) {
+            return Ok(Err(stop));
+        }
+        let mut rel = at.to_vec();
+        rel.extend_from_slice(name.as_bytes());
+        let shown = String::from_utf8_lossy(&rel).into_owned();
         // O_PATH opens anything without side effects (a FIFO does not
         // block, a device is not opened); the type is read from it.
         let probe = match openat(
@@ -132,14 +297,16 @@ fn walk(src: OwnedFd, dst: &OwnedFd, at: &str, depth: usize, kept: &mut Kept) ->
         ) {
             Ok(fd) => fd,
             Err(e) => {
-                kept.skipped.push(format!("{shown}: {e}"));
+                w.kept.skipped.push(format!("{shown}: {e}"));
                 continue;
             }
         };
-        let kind = SFlag::from_bits_truncate(fstat(&probe)?.st_mode) & SFlag::S_IFMT;
+        let st = fstat(&probe)?;
+        let kind = SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT;
         if kind == SFlag::S_IFDIR {
             if depth + 1 >= MAX_DEPTH {
-                kept.skipped
+                w.kept
+                    .skipped
                     .push(format!("{shown}/: deeper than {MAX_DEPTH} levels"));
                 continue;
             }
@@ -150,9 +317,32 @@ fn walk(src: OwnedFd, dst: &OwnedFd, at: &str, depth: usize, kept: &mut Kept) ->
             )?;
             let sub_src = open_dir_at(dir.as_fd(), name.as_c_str())?;
             let sub_dst = open_dir_at(dst.as_fd(), name.as_c_str())?;
-            kept.dirs += 1;
-            walk(sub_src, &sub_dst, &format!("{shown}/"), depth + 1, kept)?;
+            w.kept.dirs += 1;
+            rel.push(b'/');
+            if let Err(stop) = walk(sub_src, &sub_dst, &rel, depth + 1, w)? {
+                return Ok(Err(stop));
+            }
         } else if kind == SFlag::S_IFREG {
+            let id = (st.st_dev, st.st_ino);
+            if st.st_nlink > 1 {
+                if let Some(first) = w.first_name.get(&id) {
+                    // Another name of a file already copied: a link, free.
+                    match linkat(
+                        w.root.as_fd(),
+                        first.as_c_str(),
+                        dst.as_fd(),
+                        name.as_c_str(),
+                        AtFlags::empty(),
+                    ) {
+                        Ok(()) => w.kept.links += 1,
+                        Err(e) => w.kept.skipped.push(format!(
+                            "{shown}: another name of {}, not linked: {e}",
+                            first.to_string_lossy()
+                        )),
+                    }
+                    continue;
+                }
+            }
             let from = openat(
                 dir.as_fd(),
                 name.as_c_str(),
@@ -160,8 +350,12 @@ fn walk(src: OwnedFd, dst: &OwnedFd, at: &str, depth: usize, kept: &mut Kept) ->
                 Mode::empty(),
             )?;
             // Swapped for something else since the probe: leave it.
-            if SFlag::from_bits_truncate(fstat(&from)?.st_mode) & SFlag::S_IFMT != SFlag::S_IFREG {
-                kept.skipped
+            let now = fstat(&from)?;
+            if SFlag::from_bits_truncate(now.st_mode) & SFlag::S_IFMT != SFlag::S_IFREG
+                || (now.st_dev, now.st_ino) != id
+            {
+                w.kept
+                    .skipped
                     .push(format!("{shown}: changed while being copied"));
                 continue;
             }
@@ -175,8 +369,18 @@ fn walk(src: OwnedFd, dst: &OwnedFd, at: &str, depth: usize, kept: &mut Kept) ->
                     | OFlag::O_CLOEXEC,
                 Mode::from_bits_truncate(0o644),
             )?;
-            kept.bytes += copy_data(&File::from(from), &File::from(to))?;
-            kept.files += 1;
+            match copy_data(&File::from(from), &File::from(to), &mut w.budget)? {
+                Ok(()) => {}
+                Err(stop) => {
+                    w.kept.skipped.push(format!("{shown}: copied in part"));
+                    return Ok(Err(stop));
+                }
+            }
+            w.kept.files += 1;
+            if st.st_nlink > 1 {
+                // Names hold no NUL: they came from a directory.
+                w.first_name.insert(id, CString::new(rel).unwrap_or_default());
+            }
         } else {
             let what = match kind {
                 SFlag::S_IFLNK => "a symbolic link",
@@ -185,8 +389,53 @@ fn walk(src: OwnedFd, dst: &OwnedFd, at: &str, depth: usize, kept: &mut Kept) ->
                 SFlag::S_IFCHR | SFlag::S_IFBLK => "a device",
                 _ => "not a regular file",
             };
-            kept.skipped.push(format!("{shown}: {what}, not copied"));
+            w.kept.skipped.push(format!("{shown}: {what}, not copied"));
         }
     }
-    Ok(())
+    Ok(Ok(()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn tree(name: &str) -> std::path::PathBuf {
+        let d = std::env::temp_dir().join(format!("judge-keep-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(d.join("src/sub")).unwrap();
+        std::fs::write(d.join("src/a"), vec![b'a'; 3 << 20]).unwrap();
+        std::fs::write(d.join("src/sub/b"), vec![b'b'; 3 << 20]).unwrap();
+        d
+    }
+
+    fn copy(d: &Path, budget: Budget) -> Kept {
+        // Our own root stands for init's: the same walk, on a host folder.
+        let src = d.join("src");
+        copy_out(std::process::id() as i32, src.to_str().unwrap(), &d.join("out"), budget).unwrap()
+    }
+
+    /// Past its budget of bytes the copy stops, says so, and has written
+    /// exactly the budget.
+    #[test]
+    fn the_copy_stops_at_its_byte_budget() {
+        let d = tree("bytes");
+        let far = Instant::now() + Duration::from_secs(60);
+        let kept = copy(&d, Budget { bytes: 4 << 20, deadline: far });
+        assert_eq!(kept.bytes, 4 << 20);
+        assert!(kept.stopped.as_deref().unwrap().contains("stopped at 4194304 bytes"), "{kept:?}");
+        let whole = copy(&tree("bytes-whole"), Budget { bytes: 6 << 20, deadline: far });
+        assert_eq!((whole.bytes, whole.files, whole.stopped), (6 << 20, 2, None));
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    /// Past its time the copy stops before the next entry.
+    #[test]
+    fn the_copy_stops_at_its_time_budget() {
+        let d = tree("time");
+        let kept = copy(&d, Budget { bytes: u64::MAX / 2, deadline: Instant::now() });
+        assert_eq!((kept.bytes, kept.files), (0, 0));
+        assert!(kept.stopped.as_deref().unwrap().contains("time budget"), "{kept:?}");
+        let _ = std::fs::remove_dir_all(&d);
+    }
 }

@@ -92,6 +92,9 @@ pub enum SpawnError {
     Root(#[from] rootfs::PlanError),
     #[error(transparent)]
     Filter(#[from] seccomp::FilterError),
+    /// The program could plant symlinks on the copy's way.
+    #[error("{}: the work directory cannot be kept inside a folder the program may write", .0.display())]
+    KeepInsideWritable(PathBuf),
 }
 
 impl SpawnError {
@@ -108,7 +111,7 @@ impl SpawnError {
             ),
             SpawnError::Setup { what, .. } => what.contains("namespace"),
             SpawnError::Filter(_) => true,
-            SpawnError::Root(_) => false,
+            SpawnError::Root(_) | SpawnError::KeepInsideWritable(_) => false,
         }
     }
 
@@ -266,42 +269,17 @@ impl Sandbox {
                 rlim_max: 0,
             },
         ); MAX_RLIMITS];
-        let mut n_rlimits = 0;
-        let mut push = |res: libc::__rlimit_resource_t, cur: u64, max: u64| {
-            rlimits[n_rlimits] = (
+        let wanted = rlimits_for(&self.limits, memory_by, tasks_by, strict_overcommit());
+        for (slot, &(res, cur, max)) in rlimits.iter_mut().zip(&wanted) {
+            *slot = (
                 res,
                 libc::rlimit {
                     rlim_cur: cur,
                     rlim_max: max,
                 },
             );
-            n_rlimits += 1;
-        };
-        push(libc::RLIMIT_CORE, 0, 0);
-        if let Some(cpu) = self.limits.cpu {
-            // Whole seconds, rounded up, plus one: the loop measures the tree
-            // to the millisecond and should always be first; this is the
-            // backstop should the loop be unable to look.
-            let secs = cpu.as_secs() + u64::from(cpu.subsec_nanos() > 0) + 1;
-            push(libc::RLIMIT_CPU, secs, secs + 1);
         }
-        if let Some(stack) = self.limits.stack_bytes {
-            push(libc::RLIMIT_STACK, stack, stack);
-        }
-        if let Some(n) = self.limits.file_bytes {
-            push(libc::RLIMIT_FSIZE, n, n);
-        }
-        if let Some(n) = self.limits.open_files {
-            push(libc::RLIMIT_NOFILE, n, n);
-        }
-        if memory_by == Mechanism::Rlimit {
-            let m = self.limits.memory_bytes.unwrap_or(u64::MAX);
-            push(libc::RLIMIT_AS, m, m);
-        }
-        if tasks_by == Mechanism::Rlimit {
-            let n = self.limits.max_tasks.unwrap_or(u64::MAX);
-            push(libc::RLIMIT_NPROC, n, n);
-        }
+        let n_rlimits = wanted.len().min(MAX_RLIMITS);
 
         let mut cgroup_procs = [-1; MAX_CGROUPS];
         let fds = group.as_ref().map(|g| g.procs_fds()).unwrap_or_default();
@@ -312,6 +290,18 @@ impl Sandbox {
         // SAFETY: geteuid has no preconditions.
         let rootless = unsafe { libc::geteuid() } != 0;
         let jail = self.jail.as_ref();
+        if let Some((dest, j)) = jail.and_then(|j| Some((j.keep_workdir.as_ref()?, j))) {
+            let writable: Vec<&Path> = j
+                .root
+                .binds
+                .iter()
+                .filter(|b| b.writable)
+                .map(|b| b.source.as_path())
+                .collect();
+            if keep::inside_writable(dest, &writable) {
+                return Err(SpawnError::KeepInsideWritable(dest.clone()));
+            }
+        }
         let root_plan = match jail {
             Some(j) => Some(rootfs::RootPlan::new(&j.root, !rootless)?),
             None => None,
@@ -407,6 +397,7 @@ impl Sandbox {
             netns: shared_net.as_ref().map_or(-1, |f| f.as_raw_fd()),
             root: root_plan.as_ref(),
             hostname: jail.is_some(),
+            cgroup_ns: jail.is_some(),
             identity: match &self.jail {
                 Some(j) if !rootless => Some((j.root.uid, j.root.gid)),
                 _ => None,
@@ -460,6 +451,7 @@ impl Sandbox {
             notifier: None,
             network: Network::Host,
             keep_to: jail.and_then(|j| j.keep_workdir.clone()),
+            keep_bytes: jail.map_or(0, |j| j.root.work_bytes),
             held: None,
             stats_read: false,
         };
@@ -524,6 +516,53 @@ impl Sandbox {
     }
 }
 
+/// The resource limits of a tree: (resource, soft, hard).
+fn rlimits_for(
+    limits: &TreeLimits,
+    memory_by: Mechanism,
+    tasks_by: Mechanism,
+    strict_overcommit: bool,
+) -> Vec<(libc::__rlimit_resource_t, u64, u64)> {
+    // 1, not 0: the kernel takes 1 as "no core dump" for a pipe
+    // core_pattern as well (a handler such as systemd-coredump or apport,
+    // run as root on the program's memory), where 0 is ignored; 1 byte
+    // is below any dump a file could hold, so no file is written either.
+    let mut out = vec![(libc::RLIMIT_CORE, 1, 1)];
+    if let Some(cpu) = limits.cpu {
+        // Whole seconds, rounded up, plus one: the loop measures the tree
+        // to the millisecond and should always be first; this is the
+        // backstop should the loop be unable to look.
+        let secs = cpu.as_secs() + u64::from(cpu.subsec_nanos() > 0) + 1;
+        out.push((libc::RLIMIT_CPU, secs, secs + 1));
+    }
+    if let Some(stack) = limits.stack_bytes {
+        out.push((libc::RLIMIT_STACK, stack, stack));
+    }
+    if let Some(n) = limits.file_bytes {
+        out.push((libc::RLIMIT_FSIZE, n, n));
+    }
+    if let Some(n) = limits.open_files {
+        out.push((libc::RLIMIT_NOFILE, n, n));
+    }
+    // Where overcommit is strict (vm.overcommit_memory = 2), a reservation
+    // the program never touches takes the machine-wide commit charge, which
+    // the memory controller does not see: the address space bounds it too.
+    if memory_by == Mechanism::Rlimit || (strict_overcommit && limits.memory_bytes.is_some()) {
+        let m = limits.memory_bytes.unwrap_or(u64::MAX);
+        out.push((libc::RLIMIT_AS, m, m));
+    }
+    if tasks_by == Mechanism::Rlimit {
+        let n = limits.max_tasks.unwrap_or(u64::MAX);
+        out.push((libc::RLIMIT_NPROC, n, n));
+    }
+    out
+}
+
+/// Whether this host commits memory strictly (vm.overcommit_memory = 2).
+pub fn strict_overcommit() -> bool {
+    std::fs::read_to_string("/proc/sys/vm/overcommit_memory").is_ok_and(|s| s.trim() == "2")
+}
+
 /// The highest capability number this kernel knows (read once).
 fn cap_last() -> i32 {
     static LAST: std::sync::OnceLock<i32> = std::sync::OnceLock::new();
@@ -571,6 +610,8 @@ pub struct Tree {
     /// Where to copy the work directory when the tree finishes (hold mode);
     /// taken once the copy is made.
     keep_to: Option<PathBuf>,
+    /// What the copy may write: the work area's size.
+    keep_bytes: u64,
     /// Init's hand-over of the held namespace (hold mode), once asked.
     held: Option<Result<(), String>>,
     /// The memory figures were handed out (by the first `finish`).
@@ -740,7 +781,15 @@ impl Tree {
         let kept = self.keep_to.clone().map(|dest| {
             self.finish();
             let r = match self.held.take() {
-                Some(Ok(())) => keep::copy_out(self.init_pid, WORK_DIR, &dest)
+                Some(Ok(())) => keep::copy_out(
+                    self.init_pid,
+                    WORK_DIR,
+                    &dest,
+                    keep::Budget {
+                        bytes: self.keep_bytes,
+                        deadline: std::time::Instant::now() + keep::TIME_BUDGET,
+                    },
+                )
                     .map_err(|e| format!("copying the work directory to {}: {e}", dest.display())),
                 Some(Err(e)) => Err(format!("the work directory could not be kept: {e}")),
                 None => Err("the work directory could not be kept: the tree was gone".into()),
@@ -889,4 +938,45 @@ pub fn resolve_program_in(program: &Path, path: Option<&OsStr>) -> Result<PathBu
         }
     }
     Err(format!("{}: program not found", program.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limit(
+        rl: &[(libc::__rlimit_resource_t, u64, u64)],
+        res: libc::__rlimit_resource_t,
+    ) -> Option<(u64, u64)> {
+        rl.iter().find(|r| r.0 == res).map(|r| (r.1, r.2))
+    }
+
+    /// Under strict overcommit the address space is bounded by the memory
+    /// limit as well as the cgroup bounds what is touched; otherwise only
+    /// where no cgroup measures memory.
+    #[test]
+    fn strict_overcommit_adds_an_address_space_bound() {
+        let limits = TreeLimits {
+            memory_bytes: Some(64 << 20),
+            ..TreeLimits::default()
+        };
+        let cg = Mechanism::CgroupV1;
+        let rl = rlimits_for(&limits, cg, cg, false);
+        assert_eq!(limit(&rl, libc::RLIMIT_AS), None);
+        let rl = rlimits_for(&limits, cg, cg, true);
+        assert_eq!(limit(&rl, libc::RLIMIT_AS), Some((64 << 20, 64 << 20)));
+        let rl = rlimits_for(&limits, Mechanism::Rlimit, cg, false);
+        assert_eq!(limit(&rl, libc::RLIMIT_AS), Some((64 << 20, 64 << 20)));
+        // No memory limit asked: nothing to bound it by.
+        let rl = rlimits_for(&TreeLimits::default(), cg, cg, true);
+        assert_eq!(limit(&rl, libc::RLIMIT_AS), None);
+    }
+
+    /// Core dumps are off for pipe handlers too: 1, never 0.
+    #[test]
+    fn core_dumps_are_off_even_for_pipe_handlers() {
+        let rl = rlimits_for(&TreeLimits::default(), Mechanism::None, Mechanism::None, false);
+        assert_eq!(limit(&rl, libc::RLIMIT_CORE), Some((1, 1)));
+        assert!(rl.len() <= MAX_RLIMITS);
+    }
 }

@@ -48,6 +48,10 @@ const REFUSED: &[(i64, &str)] = &[
     (libc::SYS_fsmount, "fsmount"),
     (libc::SYS_fspick, "fspick"),
     (libc::SYS_mount_setattr, "mount_setattr"),
+    (SYS_OPEN_TREE_ATTR, "open_tree_attr"),
+    // The host's mount table, mount by mount, past what /proc shows.
+    (SYS_STATMOUNT, "statmount"),
+    (SYS_LISTMOUNT, "listmount"),
     (libc::SYS_kexec_load, "kexec_load"),
     (libc::SYS_kexec_file_load, "kexec_file_load"),
     (libc::SYS_reboot, "reboot"),
@@ -65,6 +69,9 @@ const REFUSED: &[(i64, &str)] = &[
     (libc::SYS_io_uring_setup, "io_uring_setup"),
     (libc::SYS_io_uring_enter, "io_uring_enter"),
     (libc::SYS_io_uring_register, "io_uring_register"),
+    // Linux AIO contexts come out of the machine-wide fs.aio-max-nr budget:
+    // a run holding them makes the host's io_setup fail while it lasts.
+    (libc::SYS_io_setup, "io_setup"),
     (libc::SYS_open_by_handle_at, "open_by_handle_at"),
     (libc::SYS_name_to_handle_at, "name_to_handle_at"),
     (libc::SYS_acct, "acct"),
@@ -91,6 +98,29 @@ const REFUSED: &[(i64, &str)] = &[
     // The CPU the session was given is the only one it may use.
     (libc::SYS_sched_setaffinity, "sched_setaffinity"),
     (libc::SYS_clone, "clone"),
+    // Only with huge-page flags (see HUGE_PAGE_RULES): huge pages are
+    // charged to the hugetlb controller, not to the memory limit.
+    (libc::SYS_mmap, "mmap"),
+    (libc::SYS_memfd_create, "memfd_create"),
+    (libc::SYS_shmget, "shmget"),
+];
+
+/// Newer than the libc crate's tables (Linux 6.8 and 6.15).
+const SYS_STATMOUNT: i64 = 457;
+const SYS_LISTMOUNT: i64 = 458;
+const SYS_OPEN_TREE_ATTR: i64 = 467;
+/// The highest call number this filter was written against (Linux 6.17's
+/// file_setattr). A call above it is one this list never weighed, so it
+/// fails with ENOSYS, as on an older kernel, instead of being allowed.
+pub const LAST_KNOWN_SYSCALL: u32 = 469;
+
+/// (call, argument, flag): the call is refused when the argument has the
+/// flag. Huge pages come from a pool the memory controller never sees: a
+/// program under a 32 MiB limit could take the whole pool.
+const HUGE_PAGE_RULES: &[(i64, u8, u64)] = &[
+    (libc::SYS_mmap, 3, libc::MAP_HUGETLB as u64),
+    (libc::SYS_memfd_create, 1, libc::MFD_HUGETLB as u64),
+    (libc::SYS_shmget, 2, libc::SHM_HUGETLB as u64),
 ];
 
 /// setsockopt options (level SOL_SOCKET) that would give a socketpair's
@@ -112,8 +142,11 @@ const NAMESPACE_FLAGS: &[libc::c_int] = &[
     libc::CLONE_NEWNET,
 ];
 
-/// fcntl(2) commands that take or test a lock.
+/// fcntl(2) commands that take or test a lock, or watch a folder: a lock
+/// or a dnotify watch on a shared read-only file or folder is a channel
+/// between runs side by side (and dnotify sees the host's reads too).
 const LOCK_COMMANDS: &[libc::c_int] = &[
+    libc::F_NOTIFY,
     libc::F_GETLK,
     libc::F_SETLK,
     libc::F_SETLKW,
@@ -195,6 +228,17 @@ impl Filters {
             .collect::<Result<Vec<_>, _>>()
             .map_err(err)?;
         refused.insert(libc::SYS_setsockopt, naming);
+        for &(nr, arg, flag) in HUGE_PAGE_RULES {
+            let huge = SeccompCondition::new(
+                arg,
+                SeccompCmpArgLen::Dword,
+                SeccompCmpOp::MaskedEq(flag),
+                flag,
+            )
+            .and_then(|c| SeccompRule::new(vec![c]))
+            .map_err(err)?;
+            refused.insert(nr, vec![huge]);
+        }
         let refused_nrs: Vec<u32> = refused.keys().map(|&nr| nr as u32).collect();
         let notify = SeccompFilter::new(
             refused,
@@ -223,6 +267,21 @@ impl Filters {
             stmt(libc::BPF_RET | libc::BPF_K, libc::SECCOMP_RET_KILL_PROCESS),
         ];
         notify.splice(0..0, x32_guard);
+        // After the architecture check: numbers no rule was written for.
+        let future_guard = [
+            stmt(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS, 0),
+            jump(
+                libc::BPF_JMP | libc::BPF_JGT | libc::BPF_K,
+                LAST_KNOWN_SYSCALL,
+                0,
+                1,
+            ),
+            stmt(
+                libc::BPF_RET | libc::BPF_K,
+                libc::SECCOMP_RET_ERRNO | libc::ENOSYS as u32,
+            ),
+        ];
+        notify.splice(6..6, future_guard);
         if indexed {
             index_syscalls(&mut notify, &refused_nrs)?;
         }
@@ -272,9 +331,10 @@ impl Filters {
 /// of every session. Through the index an allowed call takes about ten.
 fn index_syscalls(prog: &mut BpfProgram, nrs: &[u32]) -> Result<(), FilterError> {
     // The layout this relies on: the x32 guard (3), the compiler's
-    // architecture check (3), then the chain, which loads the number.
+    // architecture check (3), the guard against unknown calls (3), then the
+    // chain, which loads the number.
     let ld = (libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16;
-    let at = 6;
+    let at = 9;
     let expected = prog.len() > at
         && prog[3].code == ld
         && prog[3].k == 4
@@ -511,6 +571,11 @@ mod tests {
             (a[2], a[4]) = (libc::SOL_SOCKET as u32, opt as u32);
             args.push(a);
         }
+        for &(_, arg, flag) in HUGE_PAGE_RULES {
+            let mut a = [0; 12];
+            a[usize::from(arg) * 2] = flag as u32 | 0x22;
+            args.push(a);
+        }
         let numbers = (0..1100).chain(0x4000_0000..0x4000_0200);
         let mut allowed_steps = 0;
         for nr in numbers {
@@ -551,6 +616,27 @@ mod tests {
             0,
         ];
         assert_eq!(run(&indexed, &mount).0, libc::SECCOMP_RET_USER_NOTIF);
+        let call = |nr: i64, arg: usize, value: u32| {
+            let mut data = [0u32; 16];
+            (data[0], data[1]) = (nr as u32, 0xc000_003e);
+            data[4 + arg * 2] = value;
+            run(&indexed, &data).0
+        };
+        let allow = libc::SECCOMP_RET_ALLOW;
+        let notify = libc::SECCOMP_RET_USER_NOTIF;
+        // Huge pages are refused, ordinary mappings are not.
+        let (private_anon, huge) = (0x22, libc::MAP_HUGETLB as u32);
+        assert_eq!(call(libc::SYS_mmap, 3, private_anon), allow);
+        assert_eq!(call(libc::SYS_mmap, 3, private_anon | huge), notify);
+        assert_eq!(call(libc::SYS_memfd_create, 1, libc::MFD_CLOEXEC), allow);
+        assert_eq!(call(libc::SYS_memfd_create, 1, libc::MFD_HUGETLB), notify);
+        assert_eq!(call(libc::SYS_shmget, 2, 0o600), allow);
+        assert_eq!(call(libc::SYS_shmget, 2, 0o600 | libc::SHM_HUGETLB as u32), notify);
+        // A number past the last known call fails as on an older kernel.
+        let enosys = libc::SECCOMP_RET_ERRNO | libc::ENOSYS as u32;
+        assert_eq!(call(i64::from(LAST_KNOWN_SYSCALL), 0, 0), allow);
+        assert_eq!(call(i64::from(LAST_KNOWN_SYSCALL) + 1, 0, 0), enosys);
+        assert_eq!(call(1000, 0, 0), enosys);
         // Calls the rules never look at: the ones the kernel caches.
         assert!(
             allowed_steps <= 16,

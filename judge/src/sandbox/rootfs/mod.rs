@@ -27,6 +27,7 @@
 
 mod layout;
 mod replay;
+mod source;
 pub mod template;
 
 pub use layout::Layout;
@@ -37,9 +38,10 @@ use std::fs::File;
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
+
+use nix::fcntl::OFlag;
 
 use super::identity;
 use template::Template;
@@ -56,7 +58,7 @@ pub const PROGRAM: &str = "/program";
 const STAGE: &str = "/tmp";
 /// The template's own files (passwd, group, devices, mount points): bump
 /// when they change, so that a pinned template of the old kind is not used.
-const TEMPLATE_FORMAT: u64 = 1;
+const TEMPLATE_FORMAT: u64 = 2;
 /// Bind sources one root may have (init keeps their descriptors in a table
 /// on its stack, as it may not allocate).
 pub const MAX_SOURCES: usize = 128;
@@ -68,6 +70,8 @@ const DEVICES: &[(&str, u32, u32)] = &[
     ("random", 1, 8),
     ("urandom", 1, 9),
 ];
+/// Files of /proc a program reads as empty.
+const MASKED_PROC: &[&str] = &["/proc/cmdline", "/proc/sys/kernel/random/boot_id"];
 /// Parts of the work area's tmpfs, and where each is shown (the work
 /// directory first: its owner is the program's user).
 const AREA: &[(&str, &str, libc::mode_t)] = &[
@@ -130,13 +134,22 @@ enum Accounts {
 /// One step for init. Pointers refer to strings owned by the plan.
 #[derive(Clone, Copy)]
 pub enum Step {
-    /// Open the next bind source (O_PATH) into init's table of sources.
+    /// Open the next bind source (O_PATH) into init's table of sources;
+    /// a caller's source (`no_symlinks`) as the judge checked it, with no
+    /// symlink on the path. (Init opens it again, by path: a bind mount
+    /// needs a source of its own mount namespace, which the judge's
+    /// descriptor is not.)
     Open {
         path: *const libc::c_char,
+        no_symlinks: bool,
     },
-    /// Copy the next bind source's mount (open_tree) into the table.
+    /// Copy the next bind source's mount (open_tree) into the table, from
+    /// `path` or from the descriptor `fd` (>= 0), as `Open`; its copy then
+    /// gets `attrs`, through every mount below it too.
     Clone {
         path: *const libc::c_char,
+        fd: i32,
+        attrs: u64,
     },
     /// Enter the template namespace and unshare a copy of it.
     Enter {
@@ -185,6 +198,40 @@ pub enum Step {
     Chown {
         path: *const libc::c_char,
     },
+    /// Set mount attributes (MOUNT_ATTR_*) on `target` and every mount
+    /// below it; where the kernel has no mount_setattr (before 5.12),
+    /// remount the top one with `fallback` instead.
+    Attrs {
+        target: *const libc::c_char,
+        attrs: u64,
+        fallback: libc::c_ulong,
+    },
+}
+
+/// MOUNT_ATTR_* of mount_setattr(2).
+pub const MOUNT_ATTR_RDONLY: u64 = 0x1;
+pub const MOUNT_ATTR_NOSUID: u64 = 0x2;
+pub const MOUNT_ATTR_NODEV: u64 = 0x4;
+
+/// How a bound host path is shown.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shown {
+    /// Read-only, no set-id, no devices: through every mount below it.
+    ReadOnly,
+    /// Writable (a caller's `rw` folder), but no set-id or devices below.
+    Writable,
+    /// A device node bound as it is (rootless /dev).
+    Device,
+}
+
+impl Shown {
+    fn attrs(self) -> u64 {
+        match self {
+            Shown::ReadOnly => MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+            Shown::Writable => MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+            Shown::Device => 0,
+        }
+    }
 }
 
 /// The steps and everything they point into.
@@ -280,7 +327,7 @@ impl RootPlan {
             return Err("only root can pin the read-only template");
         }
         if !template::supported() {
-            return Err("this kernel cannot move mounts between namespaces (open_tree, Linux 5.2)");
+            return Err("this kernel cannot move mounts between namespaces or set attributes through a tree of mounts (open_tree, mount_setattr: Linux 5.12)");
         }
         let layout = Layout::probe().map_err(|_| "the system directories cannot be looked at")?;
         let key = template_key(&layout);
@@ -446,14 +493,14 @@ impl RootPlan {
         for (path, entry) in &layout.system {
             match entry {
                 layout::Entry::Link(target) => self.symlink(target, path),
-                layout::Entry::Bind { .. } => self.bind(path, path, false)?,
+                layout::Entry::Bind { .. } => self.bind(path, path, Shown::ReadOnly, false)?,
             }
         }
         self.mkdir_all(Path::new("/etc"), 0o755);
         for (path, entry) in &layout.etc {
             match entry {
                 layout::Entry::Link(target) => self.symlink(target, path),
-                layout::Entry::Bind { .. } => self.bind(path, path, false)?,
+                layout::Entry::Bind { .. } => self.bind(path, path, Shown::ReadOnly, false)?,
             }
         }
         let (passwd, group) = accounts_files(accounts);
@@ -469,7 +516,7 @@ impl RootPlan {
             if privileged {
                 self.mknod(&path, libc::makedev(major, minor));
             } else {
-                self.bind(&path, &path, true)?;
+                self.bind(&path, &path, Shown::Device, false)?;
             }
         }
         for (name, target) in [
@@ -501,6 +548,23 @@ impl RootPlan {
             Some("hidepid=invisible"),
             "mounting /proc",
         );
+        // What the host booted with and its boot id are the host's, and
+        // the same for every run: read as empty files.
+        for hidden in MASKED_PROC {
+            let from = self.staged(Path::new("/dev/null"));
+            let target = self.staged(Path::new(hidden));
+            self.push(
+                Step::Mount {
+                    source: from,
+                    from_source: None,
+                    target,
+                    fstype: std::ptr::null(),
+                    flags: libc::MS_BIND,
+                    data: std::ptr::null(),
+                },
+                format!("hiding {hidden}"),
+            );
+        }
     }
 
     /// What each run has of its own: the program, the `--dir` folders and
@@ -516,12 +580,17 @@ impl RootPlan {
             } else if visible(&real) {
                 real
             } else {
-                self.bind(&real, Path::new(PROGRAM), false)?;
+                self.bind(&real, Path::new(PROGRAM), Shown::ReadOnly, false)?;
                 PathBuf::from(PROGRAM)
             });
         }
         for b in &spec.binds {
-            self.bind(&b.source, &b.dest, b.writable)?;
+            let shown = if b.writable {
+                Shown::Writable
+            } else {
+                Shown::ReadOnly
+            };
+            self.bind(&b.source, &b.dest, shown, true)?;
             self.bound.push(b.dest.clone());
         }
         for f in &spec.files {
@@ -651,9 +720,26 @@ impl RootPlan {
         );
     }
 
-    /// Show host `source` at `dest`, read-only unless `writable`.
-    fn bind(&mut self, source: &Path, dest: &Path, writable: bool) -> Result<(), PlanError> {
-        let meta = std::fs::metadata(source).map_err(|e| src_err(source, e))?;
+    /// Show host `source` at `dest`, as `shown` says. A source of the
+    /// caller's (`--dir`) is opened here, without following symlinks; the
+    /// system's are opened by init.
+    fn bind(
+        &mut self,
+        source: &Path,
+        dest: &Path,
+        shown: Shown,
+        callers: bool,
+    ) -> Result<(), PlanError> {
+        let (fd, is_dir) = if callers {
+            let fd = source::open(source, OFlag::O_PATH)?;
+            let st = nix::sys::stat::fstat(&fd).map_err(|e| src_err(source, e.into()))?;
+            let raw = fd.as_raw_fd();
+            self.fds.push(fd);
+            (raw, st.st_mode & libc::S_IFMT == libc::S_IFDIR)
+        } else {
+            let meta = std::fs::metadata(source).map_err(|e| src_err(source, e))?;
+            (-1, meta.is_dir())
+        };
         if self.sources == MAX_SOURCES {
             return Err(PlanError::Invalid {
                 path: dest.to_path_buf(),
@@ -665,11 +751,18 @@ impl RootPlan {
         let path = self.cstr(source.as_os_str().as_bytes());
         let on_template = self.template.is_some();
         self.opens.push(if on_template {
-            Step::Clone { path }
+            Step::Clone {
+                path,
+                fd,
+                attrs: shown.attrs(),
+            }
         } else {
-            Step::Open { path }
+            Step::Open {
+                path,
+                no_symlinks: callers,
+            }
         });
-        if meta.is_dir() {
+        if is_dir {
             self.mkdir_all(dest, 0o755);
         } else if !self.made.iter().any(|m| m == dest) {
             if let Some(parent) = dest.parent() {
@@ -685,6 +778,7 @@ impl RootPlan {
         let what = format!("showing {} at {}", source.display(), dest.display());
         let dest_s = dest.to_string_lossy().into_owned();
         if on_template {
+            // The copy got its attributes before it was moved in.
             let target = self.staged(dest);
             self.push(
                 Step::Attach {
@@ -693,31 +787,43 @@ impl RootPlan {
                 },
                 what,
             );
-        } else {
-            self.mount(
-                None,
-                Target::Inside(&dest_s),
-                None,
-                libc::MS_BIND | libc::MS_REC,
-                None,
-                &what,
-            );
-            if let Some(Step::Mount { from_source, .. }) = self.steps.last_mut() {
-                *from_source = Some(index);
-            }
+            return Ok(());
         }
-        if !writable {
-            // A remount must repeat the flags the kernel locked on the source
-            // mount (nosuid, nodev, noexec, atime) or, in a user namespace,
-            // it is refused.
+        self.mount(
+            None,
+            Target::Inside(&dest_s),
+            None,
+            libc::MS_BIND | libc::MS_REC,
+            None,
+            &what,
+        );
+        if let Some(Step::Mount { from_source, .. }) = self.steps.last_mut() {
+            *from_source = Some(index);
+        }
+        if shown != Shown::Device {
+            // The bind is recursive, so the attributes must be too: a host
+            // mount below the source would otherwise stay writable. The old
+            // way (top only) must repeat the flags the kernel locked on the
+            // source mount (nosuid, nodev, noexec, atime) or, in a user
+            // namespace, it is refused.
             let locked = mount_flags(source).unwrap_or(0);
-            self.mount(
-                None,
-                Target::Inside(&dest_s),
-                None,
-                libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY | libc::MS_NOSUID | locked,
-                None,
-                &format!("making {} read-only", dest.display()),
+            let fallback = match shown {
+                Shown::ReadOnly => {
+                    libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY | libc::MS_NOSUID | locked
+                }
+                _ => 0,
+            };
+            let target = self.staged(dest);
+            self.push(
+                Step::Attrs {
+                    target,
+                    attrs: shown.attrs(),
+                    fallback,
+                },
+                format!("making {} and the mounts below it {}", dest.display(), match shown {
+                    Shown::ReadOnly => "read-only",
+                    _ => "nosuid and nodev",
+                }),
             );
         }
         Ok(())
@@ -730,20 +836,14 @@ impl RootPlan {
                 why: "a file's destination must be relative to the work directory, without '..'",
             });
         }
-        // Not following a final symlink (a file list from a submission may
-        // point at /etc/shadow), and not blocking on a FIFO: the type is
-        // checked on the opened descriptor before anything is read.
-        let file = File::options()
-            .read(true)
-            .custom_flags(libc::O_CLOEXEC | libc::O_NOCTTY | libc::O_NOFOLLOW | libc::O_NONBLOCK)
-            .open(source)
-            .map_err(|e| match e.raw_os_error() {
-                Some(libc::ELOOP) => PlanError::Invalid {
-                    path: source.to_path_buf(),
-                    why: "a symbolic link; name the file itself",
-                },
-                _ => src_err(source, e),
-            })?;
+        // Following no symlink on the way (a file list from a submission
+        // may point at /etc/shadow, or through a folder linked to /etc), and
+        // not blocking on a FIFO: the type is checked on the opened
+        // descriptor before anything is read.
+        let file = File::from(source::open(
+            source,
+            OFlag::O_RDONLY | OFlag::O_NOCTTY | OFlag::O_NOFOLLOW | OFlag::O_NONBLOCK,
+        )?);
         let meta = file.metadata().map_err(|e| src_err(source, e))?;
         if !meta.file_type().is_file() {
             return Err(PlanError::Invalid {

@@ -3,6 +3,68 @@
 
 use super::{RootPlan, Step, MAX_SOURCES};
 
+/// struct mount_attr of mount_setattr(2).
+#[repr(C)]
+struct MountAttr {
+    attr_set: u64,
+    attr_clr: u64,
+    propagation: u64,
+    userns_fd: u64,
+}
+
+/// Open `path` (O_PATH) following no symlink on the way; before openat2
+/// (Linux 5.6) the judge's own check, made just before, stands alone and
+/// only the last component is opened without following.
+unsafe fn open_no_symlinks(path: *const libc::c_char) -> i32 {
+    /// struct open_how of openat2(2).
+    #[repr(C)]
+    struct OpenHow {
+        flags: u64,
+        mode: u64,
+        resolve: u64,
+    }
+    let how = OpenHow {
+        flags: (libc::O_PATH | libc::O_CLOEXEC) as u64,
+        mode: 0,
+        resolve: libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_NO_MAGICLINKS,
+    };
+    let fd = libc::syscall(
+        libc::SYS_openat2,
+        libc::AT_FDCWD,
+        path,
+        &how as *const OpenHow,
+        std::mem::size_of::<OpenHow>(),
+    ) as i32;
+    if fd < 0 && *libc::__errno_location() == libc::ENOSYS {
+        return libc::open(path, libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC);
+    }
+    fd
+}
+
+/// Add `attrs` to the mount at `path` (below `dirfd`) and every mount
+/// under it. Ok(false): this kernel has no mount_setattr.
+unsafe fn set_attrs(dirfd: i32, path: *const libc::c_char, flags: u32, attrs: u64) -> Result<bool, ()> {
+    let attr = MountAttr {
+        attr_set: attrs,
+        attr_clr: 0,
+        propagation: 0,
+        userns_fd: 0,
+    };
+    let r = libc::syscall(
+        libc::SYS_mount_setattr,
+        dirfd,
+        path,
+        flags | libc::AT_RECURSIVE as u32,
+        &attr as *const MountAttr,
+        std::mem::size_of::<MountAttr>(),
+    );
+    match r {
+        0 => Ok(true),
+        _ if *libc::__errno_location() == libc::ENOSYS => Ok(false),
+        _ => Err(()),
+    }
+}
+
 /// Replay the plan and enter the new root (pivoting into a root built here,
 /// or already in the template's); returns the index of the step that
 /// failed (errno set), or `None` when the program's root is ready.
@@ -15,24 +77,42 @@ pub unsafe fn enter(plan: &RootPlan) -> Option<usize> {
     let mut opened = 0;
     for (i, step) in plan.steps.iter().enumerate() {
         let ok = match *step {
-            Step::Open { path } => {
-                let fd = libc::open(path, libc::O_PATH | libc::O_CLOEXEC);
+            Step::Open { path, no_symlinks } => {
+                let fd = if no_symlinks {
+                    open_no_symlinks(path)
+                } else {
+                    libc::open(path, libc::O_PATH | libc::O_CLOEXEC)
+                };
                 sources[opened] = fd;
                 opened += 1;
                 fd >= 0
             }
-            Step::Clone { path } => {
+            Step::Clone { path, fd, attrs } => {
                 // A detached copy of the host's mount, made while init still
                 // sees the host: moved into the new root after entering it.
-                let fd = libc::syscall(
+                // Its attributes are set on the copy, which nothing can
+                // reach yet (the template is used only where mount_setattr
+                // exists).
+                let (dirfd, path, empty) = if fd >= 0 {
+                    (fd, c"".as_ptr(), libc::AT_EMPTY_PATH as u32)
+                } else {
+                    (libc::AT_FDCWD, path, 0)
+                };
+                let copy = libc::syscall(
                     libc::SYS_open_tree,
-                    libc::AT_FDCWD,
+                    dirfd,
                     path,
-                    libc::OPEN_TREE_CLONE | libc::OPEN_TREE_CLOEXEC | libc::AT_RECURSIVE as u32,
+                    libc::OPEN_TREE_CLONE
+                        | libc::OPEN_TREE_CLOEXEC
+                        | libc::AT_RECURSIVE as u32
+                        | empty,
                 ) as i32;
-                sources[opened] = fd;
+                sources[opened] = copy;
                 opened += 1;
-                fd >= 0
+                copy >= 0
+                    && (attrs == 0
+                        || set_attrs(copy, c"".as_ptr(), libc::AT_EMPTY_PATH as u32, attrs)
+                            == Ok(true))
             }
             Step::Enter { ns } => {
                 // Entering the template shares it; the copy unshared at once
@@ -101,6 +181,24 @@ pub unsafe fn enter(plan: &RootPlan) -> Option<usize> {
             }
             Step::Copy { from, path, mode } => copy(from, path, mode, plan.uid, plan.gid),
             Step::Chown { path } => libc::chown(path, plan.uid, plan.gid) == 0,
+            Step::Attrs {
+                target,
+                attrs,
+                fallback,
+            } => match set_attrs(libc::AT_FDCWD, target, 0, attrs) {
+                Ok(true) => true,
+                Ok(false) => {
+                    fallback == 0
+                        || libc::mount(
+                            std::ptr::null(),
+                            target,
+                            std::ptr::null(),
+                            fallback,
+                            std::ptr::null(),
+                        ) == 0
+                }
+                Err(()) => false,
+            },
         };
         if !ok {
             // The template is built in a thread of the judge, where open

@@ -101,22 +101,22 @@ pub fn get(layout: &Layout, key: u64) -> io::Result<Arc<Template>> {
 }
 
 /// Whether this kernel can move a mount into another namespace's tree
-/// (open_tree and move_mount, Linux 5.2): runs on the template bind the
+/// (open_tree and move_mount, Linux 5.2) and set attributes through a
+/// tree of mounts (mount_setattr, 5.12): runs on the template bind the
 /// program and `--dir` folders that way.
 pub fn supported() -> bool {
     static SUPPORTED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *SUPPORTED.get_or_init(|| {
-        // An invalid descriptor: EBADF where the call exists.
-        // SAFETY: the call fails before touching anything.
-        let r = unsafe {
-            libc::syscall(
-                libc::SYS_open_tree,
-                -1,
-                c"".as_ptr(),
-                libc::AT_EMPTY_PATH as u32,
-            )
+        // An invalid descriptor: EBADF where the call exists. Copies of
+        // the caller's folders get their attributes (read-only through
+        // every mount below) with mount_setattr (5.12) before they are
+        // attached, so the template needs both.
+        let exists = |nr: libc::c_long| {
+            // SAFETY: each call fails on the descriptor before touching anything.
+            let r = unsafe { libc::syscall(nr, -1, c"".as_ptr(), libc::AT_EMPTY_PATH as u32, 0, 0) };
+            r == -1 && io::Error::last_os_error().raw_os_error() != Some(libc::ENOSYS)
         };
-        r == -1 && io::Error::last_os_error().raw_os_error() != Some(libc::ENOSYS)
+        exists(libc::SYS_open_tree) && exists(libc::SYS_mount_setattr)
     })
 }
 
