@@ -628,3 +628,65 @@ fn keep_workdir_destination_is_not_redirected() {
         assert!(!dest.exists());
     }
 }
+
+/// Puts a core_pattern back however the test ends.
+struct CorePattern(String);
+
+impl Drop for CorePattern {
+    fn drop(&mut self) {
+        let _ = std::fs::write("/proc/sys/kernel/core_pattern", &self.0);
+    }
+}
+
+/// With a pipe core_pattern (apport, systemd-coredump) the kernel feeds a
+/// crash's memory to a handler running as root whatever RLIMIT_CORE 0 says;
+/// the judge's RLIMIT_CORE 1 is the kernel's own "no dump" for pipes. The
+/// control run (RLIMIT_CORE 0, outside the judge) shows the handler works.
+#[test]
+fn a_pipe_core_pattern_gets_no_dump() {
+    if unsafe { libc::geteuid() } != 0 {
+        return;
+    }
+    let dir = temp_dir("core");
+    let handler = dir.join("handler.sh");
+    let marker = dir.join("dumped");
+    std::fs::write(
+        &handler,
+        format!("#!/bin/sh\necho \"$1\" >> {}\ncat >/dev/null\n", marker.display()),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&handler, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let old = std::fs::read_to_string("/proc/sys/kernel/core_pattern").unwrap();
+    let _restore = CorePattern(old.trim_end().to_string());
+    std::fs::write(
+        "/proc/sys/kernel/core_pattern",
+        format!("|{} %p", handler.display()),
+    )
+    .unwrap();
+    let wait_for_marker = || {
+        for _ in 0..50 {
+            if marker.exists() {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        false
+    };
+    let v = run().program([prog("hostile"), "segv".into()]).json();
+    assert_eq!(v["signal_name"], "SIGSEGV", "{}", brief(&v));
+    assert!(!wait_for_marker(), "the judged program's crash was dumped");
+    let mut control = std::process::Command::new(prog("hostile"));
+    control.arg("segv");
+    use std::os::unix::process::CommandExt;
+    // SAFETY: setrlimit is async-signal-safe.
+    unsafe {
+        control.pre_exec(|| {
+            let zero = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+            libc::setrlimit(libc::RLIMIT_CORE, &zero);
+            Ok(())
+        });
+    }
+    let _ = control.status();
+    assert!(wait_for_marker(), "the control crash reached no handler");
+}

@@ -134,11 +134,12 @@ fn the_template_serves_every_run_and_nothing_reaches_the_host() {
              grep ' / / ' /proc/self/mountinfo | cut -d' ' -f 6,8,9",
         ])
         .json();
-    // Eleven mounts: the template's root, /usr, two /etc pieces, the work
-    // area's tmpfs and its three parts, /proc, and the two folders.
+    // Thirteen mounts: the template's root, /usr, two /etc pieces, the work
+    // area's tmpfs and its three parts, /proc and the two files it hides
+    // (the kernel command line, the boot id), and the two folders.
     assert_eq!(
         v["stdout"],
-        "42\n42\nread-only\nwritten\n11\nro,nosuid,relatime tmpfs judge\n",
+        "42\n42\nread-only\nwritten\n13\nro,nosuid,relatime tmpfs judge\n",
         "{}",
         brief(&v)
     );

@@ -255,6 +255,12 @@ fn rootless_jail_contains_attacks() {
         (&["kill_all"], "alive\n", None),
         (&["fds"], "0 1 2 \n", None),
         (&["ids"], ids.as_str(), None),
+        (&["dnotify"], "ENOLCK\n", None),
+        (&["aio"], "EPERM\n", Some("io_setup")),
+        (&["huge_mmap"], "EPERM\n", Some("mmap")),
+        (&["core_limit"], "1 1\n", None),
+        (&["size", "/proc/cmdline"], "0\n", None),
+        (&["cgroup"], "root only\n", None),
     ];
     for (mode, out, refused) in rows {
         let mut p = vec![shared("hostile")];
@@ -333,4 +339,24 @@ fn rootless_programs_have_no_terminal() {
             "{terminal:?}"
         );
     }
+}
+
+/// Without root too, a host mount nested below a shown folder is read-only
+/// inside (mount_setattr in the judge's own user namespace).
+#[test]
+fn rootless_nested_mounts_are_read_only() {
+    if user().is_none() {
+        return;
+    }
+    let dir = shared_dir().join(token("rl-nested"));
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    let d = dir.to_string_lossy().into_owned();
+    let mut cmd = user_command(run().arg("--json").args(["--dir", &format!("{d}:/data")]).program([
+        "/bin/sh",
+        "-c",
+        "echo x > /data/sub/f 2>/dev/null && echo wrote || echo refused",
+    ]));
+    with_mounts_below(&mut cmd, &[&dir.join("sub")]);
+    let v = exec_command(cmd).json();
+    assert_eq!(v["stdout"], "refused\n", "{}", brief(&v));
 }

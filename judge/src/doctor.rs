@@ -151,6 +151,8 @@ pub fn report() -> ExitCode {
         );
     }
 
+    host_settings();
+
     // The proof: a real jailed run.
     let probe = Session::new("/bin/true", Vec::<String>::new())
         .isolation(IsolationLevel::Full)
@@ -188,6 +190,68 @@ pub fn report() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// Host settings that would weaken the sandbox, and what the judge does
+/// about each.
+fn host_settings() {
+    let pool_mib: u64 = std::fs::read_dir("/sys/kernel/mm/hugepages")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let kib: u64 = name.strip_prefix("hugepages-")?.strip_suffix("kB")?.parse().ok()?;
+            let pages: u64 = read(&format!("{}/nr_hugepages", e.path().display()))?
+                .parse()
+                .ok()?;
+            Some(kib * pages / 1024)
+        })
+        .sum();
+    line(
+        "huge pages",
+        if pool_mib == 0 {
+            "no pool reserved".to_string()
+        } else {
+            format!(
+                "a pool of {pool_mib} MiB, which the memory limit does not see: the system call \
+                 filter refuses huge pages to programs (MAP_HUGETLB, MFD_HUGETLB, SHM_HUGETLB)"
+            )
+        },
+    );
+    line(
+        "overcommit",
+        match read("/proc/sys/vm/overcommit_memory").as_deref() {
+            Some("2") => "strict (vm.overcommit_memory = 2): memory a program reserves but never \
+                          touches takes the machine-wide commit charge, which the memory limit \
+                          does not see; each process's address space is bounded by the memory \
+                          limit as well (RLIMIT_AS)"
+                .to_string(),
+            Some("1") => "always (vm.overcommit_memory = 1): the memory limit bounds what is touched".into(),
+            Some(m) => format!("heuristic (vm.overcommit_memory = {m}): the memory limit bounds what is touched"),
+            None => "unknown (no /proc/sys/vm/overcommit_memory)".into(),
+        },
+    );
+    let pattern = read("/proc/sys/kernel/core_pattern").unwrap_or_default();
+    line(
+        "core dumps",
+        if let Some(handler) = pattern.strip_prefix('|') {
+            format!(
+                "piped to {}, which runs as root on a crashed program's memory: programs run \
+                 with RLIMIT_CORE 1, which the kernel takes as \"no dump\" for a pipe (0 would \
+                 not stop it)",
+                handler.split_whitespace().next().unwrap_or("a handler")
+            )
+        } else if pattern.starts_with('@') {
+            format!(
+                "sent to the socket {}: programs run with RLIMIT_CORE 1; whether a socket \
+                 handler honours it is not promised",
+                &pattern[1..]
+            )
+        } else {
+            "written as files: programs run with RLIMIT_CORE 1, too small for any dump".into()
+        },
+    );
 }
 
 fn line(label: &str, text: String) {

@@ -49,19 +49,34 @@ pub enum Judged {
 }
 
 impl Judged {
-    /// As `--json` prints it; `None` for a usage error.
-    pub fn json(&self) -> Option<serde_json::Value> {
+    /// Write the one line `--json` prints (`judge serve` answers with it
+    /// too): a report is encoded as it is written, never held whole.
+    pub fn write_json(&self, out: &mut impl Write) -> std::io::Result<()> {
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
         match self {
-            Judged::Report(r) => serde_json::to_value(r).ok(),
-            Judged::Usage(_) => None,
-            Judged::Failed(e) => Some(serde_json::json!({
+            Judged::Report(r) => serde_json::to_writer(&mut out, r)?,
+            Judged::Usage(e) => serde_json::to_writer(
+                &mut out,
+                &serde_json::json!({ "error": e, "exit_status": 2 }),
+            )?,
+            Judged::Failed(_) => serde_json::to_writer(&mut out, &self.json())?,
+        }
+        out.write_all(b"\n")?;
+        out.flush()
+    }
+
+    /// A JE's JSON: what could be said without a report.
+    fn json(&self) -> serde_json::Value {
+        match self {
+            Judged::Report(_) | Judged::Usage(_) => serde_json::Value::Null,
+            Judged::Failed(e) => serde_json::json!({
                 "verdict": "JE",
                 "message": format!("the session could not be judged: {e}"),
                 "exit_code": null, "signal": null, "signal_name": null,
                 "cpu_time_ms": null, "wall_time_ms": null, "memory_kib": null,
                 "stdout_bytes": null, "stderr_bytes": null, "stdin_bytes": null,
                 "stdout": "", "stderr": "", "responder": null, "isolation": null,
-            })),
+            }),
         }
     }
 }
@@ -91,15 +106,13 @@ fn run(args: cli::RunArgs) -> ExitCode {
             // still as one JSON object for callers that parse stdout.
             eprintln!("judge: JE: {e}");
             if args.json {
-                println!("{}", judged.json().unwrap_or_default());
+                let _ = judged.write_json(&mut std::io::stdout().lock());
             }
             return ExitCode::from(1);
         }
     };
     if args.json {
-        let mut out = std::io::stdout().lock();
-        let _ = serde_json::to_writer(&mut out, report);
-        let _ = out.write_all(b"\n");
+        let _ = judged.write_json(&mut std::io::stdout().lock());
     } else {
         eprintln!("{}", summary(report));
     }

@@ -35,12 +35,12 @@ pub struct Report {
     pub stdin_bytes: Option<u64>,
     /// Its stdout and stderr up to their caps (UTF-8, invalid bytes replaced;
     /// the exact bytes are in the `*_base64` field when they are not UTF-8).
-    pub stdout: String,
+    pub stdout: Captured,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub stdout_base64: Option<String>,
-    pub stderr: String,
+    pub stdout_base64: Option<Base64>,
+    pub stderr: Captured,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub stderr_base64: Option<String>,
+    pub stderr_base64: Option<Base64>,
     /// The program's own outcome before the responder's judgement was
     /// combined with it: null when it did nothing wrong.
     pub program_verdict: Option<Verdict>,
@@ -164,5 +164,107 @@ impl Report {
     /// The judge stopped the session because it was told to stop.
     pub fn interrupted(&self) -> bool {
         self.rule == RULE_INTERRUPTED
+    }
+}
+
+/// A stream as the program wrote it, up to its cap. In JSON it is text,
+/// each invalid UTF-8 sequence replaced by U+FFFD as `String::from_utf8_lossy`
+/// does, written piece by piece as it is encoded: 64 MiB of invalid bytes
+/// would otherwise become a 192 MiB string, then a 277 MiB JSON string,
+/// all in the judge's memory at once.
+#[derive(Debug, Clone, Default)]
+pub struct Captured(std::sync::Arc<Vec<u8>>);
+
+impl Captured {
+    pub fn new(bytes: Vec<u8>) -> Captured {
+        Captured(std::sync::Arc::new(bytes))
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The text, invalid sequences replaced.
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(&self.0)
+    }
+
+    pub fn is_utf8(&self) -> bool {
+        std::str::from_utf8(&self.0).is_ok()
+    }
+
+    /// The exact bytes in base64, where the text cannot carry them.
+    pub fn base64(&self) -> Option<Base64> {
+        (!self.is_utf8()).then(|| Base64(self.0.clone()))
+    }
+}
+
+impl PartialEq<&str> for Captured {
+    fn eq(&self, other: &&str) -> bool {
+        self.0.as_slice() == other.as_bytes()
+    }
+}
+
+impl std::fmt::Display for Captured {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for chunk in self.0.utf8_chunks() {
+            f.write_str(chunk.valid())?;
+            if !chunk.invalid().is_empty() {
+                f.write_str("\u{FFFD}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Serialize for Captured {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// The bytes of a [`Captured`] stream in base64, encoded as it is written.
+#[derive(Debug, Clone)]
+pub struct Base64(std::sync::Arc<Vec<u8>>);
+
+impl std::fmt::Display for Base64 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Whole groups of three bytes per piece: padding only at the end.
+        for piece in self.0.chunks(3 << 12) {
+            f.write_str(&crate::transcript::base64(piece))?;
+        }
+        Ok(())
+    }
+}
+
+impl Serialize for Base64 {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The streamed text and base64 are what the whole-string conversions
+    /// give, for valid, invalid and cut-off UTF-8 alike.
+    #[test]
+    fn captured_streams_serialize_as_the_whole_strings_would() {
+        let mut long = vec![b'a'; 20_000];
+        long.extend_from_slice(&[0xff, 0xe2, 0x82, b'x', 0xe2, 0x82, 0xac, 0xf0, 0x9f]);
+        for bytes in [b"".to_vec(), b"plain\n".to_vec(), vec![0xff; 5], long] {
+            let c = Captured::new(bytes.clone());
+            let json = serde_json::to_string(&c).unwrap();
+            let want = serde_json::to_string(&String::from_utf8_lossy(&bytes)).unwrap();
+            assert_eq!(json, want);
+            match c.base64() {
+                Some(b) => {
+                    let want = serde_json::to_string(&crate::transcript::base64(&bytes)).unwrap();
+                    assert_eq!(serde_json::to_string(&b).unwrap(), want);
+                }
+                None => assert!(std::str::from_utf8(&bytes).is_ok()),
+            }
+        }
     }
 }

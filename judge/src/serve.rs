@@ -9,7 +9,7 @@
 //! `judge run`, an answer is one JSON object, in request order. Sessions
 //! run one at a time; run several servers for parallel sessions.
 
-use std::io::{BufRead, Read, Write};
+use std::io::{BufRead, Read};
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::process::ExitCode;
@@ -39,16 +39,7 @@ pub fn serve() -> ExitCode {
                 return ExitCode::from(2);
             }
         };
-        let reply = judged.json().unwrap_or_else(|| {
-            let Judged::Usage(e) = &judged else {
-                unreachable!("only a usage error has no JSON")
-            };
-            serde_json::json!({ "error": e, "exit_status": 2 })
-        });
-        let written = serde_json::to_writer(&mut out, &reply)
-            .map_err(std::io::Error::from)
-            .and_then(|()| out.write_all(b"\n"))
-            .and_then(|()| out.flush());
+        let written = judged.write_json(&mut out);
         if let Err(e) = written {
             // The grader went away: nobody is left to answer.
             eprintln!("judge: writing an answer: {e}");

@@ -18,7 +18,7 @@ use crate::responder::{
     closed::Closed, file::FileInput, ExecResponder, ExecSpec, PluginSpec, Responder,
 };
 use crate::sandbox::{self, cpus, sys, Mechanism, Sandbox, TreeLimits};
-use crate::transcript::{base64, Transcript};
+use crate::transcript::Transcript;
 use crate::verdict::Verdict;
 
 /// Which responder answers the program.
@@ -443,7 +443,7 @@ impl Session {
                 Sink::Discard
             }
         };
-        let outcome = driver::drive(
+        let mut outcome = driver::drive(
             ProgramIo {
                 tree,
                 stdout: stdout_r,
@@ -501,14 +501,13 @@ impl Session {
         } else {
             Enforcer::Proc
         };
-        let text = |b: &[u8]| -> (String, Option<String>) {
-            match std::str::from_utf8(b) {
-                Ok(s) => (s.to_string(), None),
-                Err(_) => (String::from_utf8_lossy(b).into_owned(), Some(base64(b))),
-            }
+        let text = |b: Vec<u8>| {
+            let c = crate::report::Captured::new(b);
+            let b64 = c.base64();
+            (c, b64)
         };
-        let (stdout, stdout_base64) = text(&outcome.stdout.kept);
-        let (stderr, stderr_base64) = text(&outcome.stderr.kept);
+        let (stdout, stdout_base64) = text(std::mem::take(&mut outcome.stdout.kept));
+        let (stderr, stderr_base64) = text(std::mem::take(&mut outcome.stderr.kept));
         let ms = |d: std::time::Duration| d.as_millis() as u64;
         let report = Report {
             verdict: decision.verdict,

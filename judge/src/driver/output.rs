@@ -32,6 +32,10 @@ pub struct OutStream {
     /// epoll reported that every writer has closed the pipe: read to the
     /// end of file, there will be no further edge.
     pub hangup: bool,
+    /// Not watched until this moment (CLOCK_MONOTONIC ns; 0: watched): a
+    /// writer of tiny pieces that nobody reads live is read in batches
+    /// (see `Driver::rest`).
+    pub resting_until_ns: u64,
 }
 
 /// What one read produced.
@@ -59,7 +63,12 @@ impl OutStream {
             sink,
             pending: false,
             hangup: false,
+            resting_until_ns: 0,
         }
+    }
+
+    pub fn raw_fd(&self) -> Option<i32> {
+        self.fd.as_ref().map(|f| f.as_raw_fd())
     }
 
     pub fn is_open(&self) -> bool {

@@ -836,6 +836,13 @@ impl RootPlan {
                 why: "a file's destination must be relative to the work directory, without '..'",
             });
         }
+        // "" and "." name the work directory itself, which is not a file.
+        if dest.components().all(|c| c == Component::CurDir) {
+            return Err(PlanError::Invalid {
+                path: source.to_path_buf(),
+                why: "the destination must name a file in the work directory (SRC:NAME)",
+            });
+        }
         // Following no symlink on the way (a file list from a submission
         // may point at /etc/shadow, or through a folder linked to /etc), and
         // not blocking on a FIFO: the type is checked on the opened
