@@ -46,6 +46,7 @@ const ATTACKS: &[(&[&str], &str, &str, Option<&str>)] = &[
     (&["symlink_root"], "AC", "ENOENT\n", None),
     // dnotify sees another run's (and the host's) reads of a shared folder.
     (&["dnotify"], "AC", "ENOLCK\n", None),
+    (&["lease"], "AC", "ENOLCK\n", None),
     // AIO contexts come out of the machine-wide fs.aio-max-nr.
     (&["aio"], "AC", "EPERM\n", Some("io_setup")),
     // Newer than the first deny list: the host's mounts, a tree's copy.

@@ -256,6 +256,7 @@ fn rootless_jail_contains_attacks() {
         (&["fds"], "0 1 2 \n", None),
         (&["ids"], ids.as_str(), None),
         (&["dnotify"], "ENOLCK\n", None),
+        (&["lease"], "ENOLCK\n", None),
         (&["aio"], "EPERM\n", Some("io_setup")),
         (&["huge_mmap"], "EPERM\n", Some("mmap")),
         (&["core_limit"], "1 1\n", None),

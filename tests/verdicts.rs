@@ -211,6 +211,28 @@ fn one_byte_over_the_cap_is_ole_even_when_exiting_at_once() {
     }
 }
 
+/// A writer of single bytes, read in batches where nobody reads it live
+/// (see `Driver::rest`): every byte is there, and the cap holds to the
+/// byte, on stdout and on stderr, whether it ends or is stopped.
+#[test]
+fn one_byte_writes_are_all_read_and_capped_exactly() {
+    let v = run()
+        .program([prog("flood"), "1".into(), "200000".into(), "1".into()])
+        .json();
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
+    assert_eq!(v["stdout_bytes"], 200000);
+    assert_eq!(v["stdout"], "x".repeat(200000).as_str());
+    for (fd, flag, field) in [("1", "--output-limit", "stdout"), ("2", "--stderr-limit", "stderr")] {
+        let v = run()
+            .args([flag, "5000"])
+            .program([prog("flood"), fd.into(), "-1".into(), "1".into()])
+            .json();
+        assert_eq!(v["verdict"], "OLE", "{}", brief(&v));
+        assert_eq!(v[format!("{field}_bytes")], 5001, "{}", brief(&v));
+        assert_eq!(v[field].as_str().unwrap().len(), 5000);
+    }
+}
+
 /// PTRACE_TRACEME makes init the tracer; init lets it go, and the stop is
 /// not mistaken for an exit.
 #[test]

@@ -79,6 +79,22 @@ fn library_sessions(n: usize) {
     }
 }
 
+/// As `library_sessions`, each session with one `--file` and one `--dir`:
+/// what resolving and binding a caller's sources costs.
+fn library_sessions_with_sources(n: usize) {
+    let dir = Path::new(TARGET_TMP).join("bench-sources");
+    std::fs::create_dir_all(&dir).expect("the sources' folder");
+    std::fs::write(dir.join("in.txt"), "1 2\n").expect("the copied file");
+    for _ in 0..n {
+        let r = judge::Session::new("/bin/true", Vec::<String>::new())
+            .file(dir.join("in.txt"), "in.txt")
+            .dir(&dir, "/box/data", false)
+            .run()
+            .expect("library session with sources");
+        assert_eq!(r.verdict, judge::Verdict::AC, "{}", r.message);
+    }
+}
+
 /// A grader that cannot link the library: one `judge serve`, asked for
 /// `n` full-isolation sessions of /bin/true one after another (each
 /// request waits for its answer). Returns the seconds from the first
@@ -319,6 +335,29 @@ fn session_overhead(k: &Knobs, any: &str, targets: &mut Vec<(String, bool)>) {
         base,
     );
     paired_target("a full session through the library", &lib_paired, targets);
+    // The caller's sources: a file copied in and a folder shown, each
+    // resolved with no symlink on its path and the folder read-only
+    // through every mount below it.
+    library_sessions_with_sources((k.sessions / 10).max(5));
+    let (mut with_sources, mut sources_paired) = (Vec::new(), Vec::new());
+    for _ in 0..k.reps {
+        let bare = bare_ms();
+        let t = Instant::now();
+        library_sessions_with_sources(k.sessions);
+        with_sources.push(t.elapsed().as_secs_f64() * 1e3 / k.sessions as f64);
+        sources_paired.push(with_sources[with_sources.len() - 1] / bare);
+    }
+    ms_row(
+        "  the same, one --file and one --dir",
+        any,
+        &with_sources,
+        base,
+    );
+    println!(
+        "    paired with the bare fork+exec+wait before it: {:.2}x {}",
+        median(&sources_paired),
+        spread(&sources_paired, fmt2)
+    );
     let mut lib_rates = Vec::new();
     let me = std::env::current_exe().expect("the bench's own path");
     for _ in 0..k.reps {

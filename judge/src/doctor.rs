@@ -140,7 +140,14 @@ pub fn report() -> ExitCode {
                 "a read-only template, pinned at {} on first run: each run enters a copy",
                 pin.display()
             ),
-            Err(why) => format!("built per run: {why}"),
+            Err(why) => format!(
+                "built per run: {why}{}",
+                if sandbox::rootfs::template::supported() {
+                    ""
+                } else {
+                    "; without mount_setattr host mounts nested below a shown folder keep their own flags"
+                }
+            ),
         },
     );
     if uid == 0 {
@@ -202,10 +209,13 @@ fn host_settings() {
         .filter_map(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
             let kib: u64 = name.strip_prefix("hugepages-")?.strip_suffix("kB")?.parse().ok()?;
-            let pages: u64 = read(&format!("{}/nr_hugepages", e.path().display()))?
-                .parse()
-                .ok()?;
-            Some(kib * pages / 1024)
+            // The reserved pool and the surplus the kernel may add to it.
+            let pages = |f: &str| -> u64 {
+                read(&format!("{}/{f}", e.path().display()))
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0)
+            };
+            Some(kib * (pages("nr_hugepages") + pages("nr_overcommit_hugepages")) / 1024)
         })
         .sum();
     line(

@@ -401,7 +401,9 @@ impl Driver {
             next = next.min(d);
         }
         for out in [&self.stdout, &self.stderr] {
-            if out.resting_until_ns != 0 {
+            // A rest ends with the program (its pipes are drained then) or
+            // with the stream.
+            if out.resting_until_ns != 0 && out.is_open() && self.ended.is_none() {
                 next = next.min(out.resting_until_ns);
             }
         }
@@ -427,7 +429,9 @@ impl Driver {
         let before = self.out(stream).count;
         self.read_now(stream, responder);
         let moved = self.out(stream).count - before;
-        if moved < REST_BELOW
+        // Nothing moved: an idle pipe stays watched (it costs no wake-up).
+        if moved > 0
+            && moved < REST_BELOW
             && !responder.wants_output()
             && self.cfg.transcript.is_none()
             && self.ended.is_none()

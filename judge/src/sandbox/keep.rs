@@ -209,6 +209,18 @@ fn make_destination(dest: &Path) -> io::Result<OwnedFd> {
         })?;
     }
     if !made_last {
+        // Links to earlier copies are made by path below the destination
+        // (see `walk`): nobody but the judge's user may be able to rename
+        // what is in it, so a folder that was there must be its own.
+        let st = fstat(&at)?;
+        // SAFETY: no preconditions.
+        let me = unsafe { libc::geteuid() };
+        if st.st_uid != me || st.st_mode & 0o022 != 0 {
+            return Err(io::Error::other(format!(
+                "{} exists and is not the judge's user's own folder, writable by it alone",
+                dest.display()
+            )));
+        }
         let mut d = Dir::from_fd(nix::unistd::dup(&at)?)?;
         let entries = d
             .iter()

@@ -270,6 +270,7 @@ impl Sandbox {
             },
         ); MAX_RLIMITS];
         let wanted = rlimits_for(&self.limits, memory_by, tasks_by, strict_overcommit());
+        debug_assert!(wanted.len() <= MAX_RLIMITS, "init's table of limits is too small");
         for (slot, &(res, cur, max)) in rlimits.iter_mut().zip(&wanted) {
             *slot = (
                 res,

@@ -142,11 +142,15 @@ const NAMESPACE_FLAGS: &[libc::c_int] = &[
     libc::CLONE_NEWNET,
 ];
 
-/// fcntl(2) commands that take or test a lock, or watch a folder: a lock
-/// or a dnotify watch on a shared read-only file or folder is a channel
-/// between runs side by side (and dnotify sees the host's reads too).
+/// fcntl(2) commands that take or test a lock, a lease, or watch a folder:
+/// a lock or a dnotify watch on a shared read-only file or folder is a
+/// channel between runs side by side (and dnotify sees the host's reads
+/// too); a lease on a file the program's uid owns (rootless, a `--dir` of
+/// the judge's user) tells it when the host opens that file.
 const LOCK_COMMANDS: &[libc::c_int] = &[
     libc::F_NOTIFY,
+    libc::F_SETLEASE,
+    libc::F_GETLEASE,
     libc::F_GETLK,
     libc::F_SETLK,
     libc::F_SETLKW,

@@ -142,6 +142,9 @@ pub enum Step {
     Open {
         path: *const libc::c_char,
         no_symlinks: bool,
+        /// The (device, inode) the judge found there; init refuses
+        /// anything else (a path swapped since).
+        expect: Option<(u64, u64)>,
     },
     /// Copy the next bind source's mount (open_tree) into the table, from
     /// `path` or from the descriptor `fd` (>= 0), as `Open`; its copy then
@@ -730,15 +733,16 @@ impl RootPlan {
         shown: Shown,
         callers: bool,
     ) -> Result<(), PlanError> {
-        let (fd, is_dir) = if callers {
+        let (fd, is_dir, expect) = if callers {
             let fd = source::open(source, OFlag::O_PATH)?;
             let st = nix::sys::stat::fstat(&fd).map_err(|e| src_err(source, e.into()))?;
             let raw = fd.as_raw_fd();
             self.fds.push(fd);
-            (raw, st.st_mode & libc::S_IFMT == libc::S_IFDIR)
+            let is_dir = st.st_mode & libc::S_IFMT == libc::S_IFDIR;
+            (raw, is_dir, Some((st.st_dev, st.st_ino)))
         } else {
             let meta = std::fs::metadata(source).map_err(|e| src_err(source, e))?;
-            (-1, meta.is_dir())
+            (-1, meta.is_dir(), None)
         };
         if self.sources == MAX_SOURCES {
             return Err(PlanError::Invalid {
@@ -760,6 +764,7 @@ impl RootPlan {
             Step::Open {
                 path,
                 no_symlinks: callers,
+                expect,
             }
         });
         if is_dir {

@@ -41,13 +41,32 @@ unsafe fn open_no_symlinks(path: *const libc::c_char) -> i32 {
     fd
 }
 
+/// Whether `fd` is the file (device, inode) `id`; errno ESTALE if not.
+unsafe fn same_file(fd: i32, id: (u64, u64)) -> bool {
+    let mut st: libc::stat = std::mem::zeroed();
+    if libc::fstat(fd, &mut st) != 0 {
+        return false;
+    }
+    if (st.st_dev, st.st_ino) != id {
+        *libc::__errno_location() = libc::ESTALE;
+        return false;
+    }
+    true
+}
+
 /// Add `attrs` to the mount at `path` (below `dirfd`) and every mount
 /// under it. Ok(false): this kernel has no mount_setattr.
-unsafe fn set_attrs(dirfd: i32, path: *const libc::c_char, flags: u32, attrs: u64) -> Result<bool, ()> {
+unsafe fn set_attrs(
+    dirfd: i32,
+    path: *const libc::c_char,
+    flags: u32,
+    attrs: u64,
+    propagation: u64,
+) -> Result<bool, ()> {
     let attr = MountAttr {
         attr_set: attrs,
         attr_clr: 0,
-        propagation: 0,
+        propagation,
         userns_fd: 0,
     };
     let r = libc::syscall(
@@ -77,7 +96,11 @@ pub unsafe fn enter(plan: &RootPlan) -> Option<usize> {
     let mut opened = 0;
     for (i, step) in plan.steps.iter().enumerate() {
         let ok = match *step {
-            Step::Open { path, no_symlinks } => {
+            Step::Open {
+                path,
+                no_symlinks,
+                expect,
+            } => {
                 let fd = if no_symlinks {
                     open_no_symlinks(path)
                 } else {
@@ -85,7 +108,7 @@ pub unsafe fn enter(plan: &RootPlan) -> Option<usize> {
                 };
                 sources[opened] = fd;
                 opened += 1;
-                fd >= 0
+                fd >= 0 && expect.is_none_or(|id| same_file(fd, id))
             }
             Step::Clone { path, fd, attrs } => {
                 // A detached copy of the host's mount, made while init still
@@ -111,8 +134,16 @@ pub unsafe fn enter(plan: &RootPlan) -> Option<usize> {
                 opened += 1;
                 copy >= 0
                     && (attrs == 0
-                        || set_attrs(copy, c"".as_ptr(), libc::AT_EMPTY_PATH as u32, attrs)
-                            == Ok(true))
+                        || set_attrs(
+                            copy,
+                            c"".as_ptr(),
+                            libc::AT_EMPTY_PATH as u32,
+                            attrs,
+                            // A copy of a shared host mount is in its peer
+                            // group: private before it is attached, so no
+                            // host mount event reaches it in between.
+                            libc::MS_PRIVATE,
+                        ) == Ok(true))
             }
             Step::Enter { ns } => {
                 // Entering the template shares it; the copy unshared at once
@@ -185,7 +216,7 @@ pub unsafe fn enter(plan: &RootPlan) -> Option<usize> {
                 target,
                 attrs,
                 fallback,
-            } => match set_attrs(libc::AT_FDCWD, target, 0, attrs) {
+            } => match set_attrs(libc::AT_FDCWD, target, 0, attrs, 0) {
                 Ok(true) => true,
                 Ok(false) => {
                     fallback == 0

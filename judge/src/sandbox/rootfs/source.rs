@@ -9,9 +9,8 @@
 //! descriptor to descriptor elsewhere; the caller gets the descriptor,
 //! never a path to open again.
 
-use std::ffi::CString;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Component, Path};
 
 use nix::fcntl::{openat, openat2, OFlag, OpenHow, ResolveFlag};
@@ -20,19 +19,54 @@ use nix::sys::stat::Mode;
 use super::PlanError;
 
 /// Open `path` with `flags` (O_CLOEXEC added), refusing a symbolic link in
-/// any of its components, and a source the caller could not read itself.
+/// any of its components, with the file-system rights of the user who
+/// started the judge.
 pub fn open(path: &Path, flags: OFlag) -> Result<OwnedFd, PlanError> {
     let flags = flags | OFlag::O_CLOEXEC;
     let how = OpenHow::new()
         .flags(flags)
         .resolve(ResolveFlag::RESOLVE_NO_SYMLINKS | ResolveFlag::RESOLVE_NO_MAGICLINKS);
-    let fd = match openat2(nix::fcntl::AT_FDCWD, path, how) {
+    let _as_caller = AsCaller::enter();
+    match openat2(nix::fcntl::AT_FDCWD, path, how) {
         Err(nix::Error::ENOSYS) => walk(path, flags),
         other => other,
     }
-    .map_err(|e| refused(path, e))?;
-    readable_by_caller(&fd, path)?;
-    Ok(fd)
+    .map_err(|e| refused(path, e))
+}
+
+/// The judge may run with more rights than whoever asked for the run (a
+/// set-uid install): while this lives, the calling thread opens files with
+/// the real user's and group's rights (setfsuid and setfsgid are per
+/// thread), so every folder on the way is checked as that user would be.
+/// Started by root itself, the two are the same and nothing changes.
+struct AsCaller(Option<(libc::uid_t, libc::gid_t)>);
+
+impl AsCaller {
+    fn enter() -> AsCaller {
+        // SAFETY: no preconditions; the fs ids change this thread only.
+        unsafe {
+            let (uid, euid) = (libc::getuid(), libc::geteuid());
+            let (gid, egid) = (libc::getgid(), libc::getegid());
+            if uid == euid && gid == egid {
+                return AsCaller(None);
+            }
+            let old_gid = libc::setfsgid(gid) as libc::gid_t;
+            let old_uid = libc::setfsuid(uid) as libc::uid_t;
+            AsCaller(Some((old_uid, old_gid)))
+        }
+    }
+}
+
+impl Drop for AsCaller {
+    fn drop(&mut self) {
+        if let Some((uid, gid)) = self.0 {
+            // SAFETY: as above, back to the ids this thread had.
+            unsafe {
+                libc::setfsuid(uid);
+                libc::setfsgid(gid);
+            }
+        }
+    }
 }
 
 /// The same without openat2: each directory opened below the last with
@@ -77,27 +111,6 @@ fn has_symlink(path: &Path) -> bool {
     path.ancestors()
         .filter(|p| !p.as_os_str().is_empty())
         .any(|p| p.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()))
-}
-
-/// The judge may run with more rights than whoever asked for the run (a
-/// set-uid install): the kernel checks the source against the real uid,
-/// which for a judge started by root is root.
-fn readable_by_caller(fd: &OwnedFd, path: &Path) -> Result<(), PlanError> {
-    let via = CString::new(format!("/proc/self/fd/{}", fd.as_raw_fd())).unwrap_or_default();
-    let is_dir = nix::sys::stat::fstat(fd).is_ok_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFDIR);
-    let want = if is_dir {
-        libc::R_OK | libc::X_OK
-    } else {
-        libc::R_OK
-    };
-    // SAFETY: a valid C string; access(2) checks with the real ids.
-    if unsafe { libc::access(via.as_ptr(), want) } != 0 {
-        return Err(PlanError::Invalid {
-            path: path.to_path_buf(),
-            why: "the user who started the judge cannot read it",
-        });
-    }
-    Ok(())
 }
 
 #[cfg(test)]
