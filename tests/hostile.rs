@@ -630,12 +630,24 @@ fn keep_workdir_destination_is_not_redirected() {
     }
 }
 
-/// Puts a core_pattern back however the test ends.
-struct CorePattern(String);
+/// A host setting under /proc/sys, set for one test and put back however
+/// the test ends.
+struct Sysctl {
+    path: &'static str,
+    old: String,
+}
 
-impl Drop for CorePattern {
+impl Sysctl {
+    fn set(path: &'static str, value: &str) -> Sysctl {
+        let old = std::fs::read_to_string(path).unwrap().trim_end().to_string();
+        std::fs::write(path, value).unwrap();
+        Sysctl { path, old }
+    }
+}
+
+impl Drop for Sysctl {
     fn drop(&mut self) {
-        let _ = std::fs::write("/proc/sys/kernel/core_pattern", &self.0);
+        let _ = std::fs::write(self.path, &self.old);
     }
 }
 
@@ -658,13 +670,10 @@ fn a_pipe_core_pattern_gets_no_dump() {
     .unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&handler, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let old = std::fs::read_to_string("/proc/sys/kernel/core_pattern").unwrap();
-    let _restore = CorePattern(old.trim_end().to_string());
-    std::fs::write(
+    let _pattern = Sysctl::set(
         "/proc/sys/kernel/core_pattern",
-        format!("|{} %p", handler.display()),
-    )
-    .unwrap();
+        &format!("|{} %p", handler.display()),
+    );
     let wait_for_marker = || {
         for _ in 0..50 {
             if marker.exists() {
@@ -690,4 +699,32 @@ fn a_pipe_core_pattern_gets_no_dump() {
     }
     let _ = control.status();
     assert!(wait_for_marker(), "the control crash reached no handler");
+}
+
+/// Under strict overcommit (vm.overcommit_memory = 2) memory a program
+/// reserves and never touches takes the machine-wide commit charge, which
+/// the memory controller does not see: 4 GiB reserved under a 64 MiB limit
+/// is refused there (RLIMIT_AS), and allowed where overcommit is not strict
+/// (the cgroup bounds what is touched). The setting is the machine's, so
+/// it is on for the one run only.
+#[test]
+fn strict_overcommit_bounds_what_a_program_reserves() {
+    if unsafe { libc::geteuid() } != 0 {
+        return;
+    }
+    let reserve = || {
+        run()
+            .args(["--memory-limit", "64M"])
+            .program([prog("hostile"), "reserve".into()])
+            .json()
+    };
+    let v = {
+        let _strict = Sysctl::set("/proc/sys/vm/overcommit_memory", "2");
+        reserve()
+    };
+    assert_eq!(v["stdout"], "ENOMEM\n", "{}", brief(&v));
+    let v = reserve();
+    if std::fs::read_to_string("/proc/sys/vm/overcommit_memory").unwrap().trim() != "2" {
+        assert_eq!(v["stdout"], "ok\n", "{}", brief(&v));
+    }
 }

@@ -31,7 +31,12 @@
 //! says where its processes ran. The C fixtures (benches/fixtures/*.c) are
 //! compiled with gcc into the target directory at start.
 //!
-//! Knobs (environment): BENCH_ONLY=overhead (section 1 alone), BENCH_REPS (5), BENCH_PINNED_REPS (7),
+//! 3b. One-byte writes: a C program writing one byte per write(2), its
+//!    output captured by `judge run --json`: the judge's own CPU time
+//!    against the program's.
+//!
+//! Knobs (environment): BENCH_ONLY=overhead (section 1 alone) or bytes (3b alone), BENCH_BYTES
+//! (1000000, section 3b), BENCH_REPS (5), BENCH_PINNED_REPS (7),
 //! BENCH_SESSIONS (200 per repetition), BENCH_ROUNDS (100000, pinned and
 //! default ping-pong), BENCH_UNPINNED_ROUNDS (20000: an unpinned round trip
 //! can cost 100 us on a small VM), BENCH_MIB (1024), BENCH_CPU (0: the CPU of
@@ -66,6 +71,7 @@ struct Fixtures {
     client: PathBuf,
     server: PathBuf,
     writer: PathBuf,
+    byte_writer: PathBuf,
 }
 
 /// A grader embedding the library: `n` full-isolation sessions of
@@ -167,16 +173,22 @@ fn main() {
     );
 
     let mut targets: Vec<(String, bool)> = Vec::new();
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+    if only == "bytes" {
+        byte_writes(&k, &fx, &any);
+        return;
+    }
     let t = Instant::now();
     session_overhead(&k, &any, &mut targets);
     jail_layers(&k, &any);
     println!("  [section: {:.1} s]", t.elapsed().as_secs_f64());
-    if !std::env::var("BENCH_ONLY").is_ok_and(|v| v == "overhead") {
+    if only != "overhead" {
         let t = Instant::now();
         ping_pong(&k, &fx, &any, &mut targets);
         println!("  [section: {:.1} s]", t.elapsed().as_secs_f64());
         let t = Instant::now();
         throughput(&k, &fx, &any, &mut targets);
+        byte_writes(&k, &fx, &any);
         println!("  [section: {:.1} s]", t.elapsed().as_secs_f64());
     }
 
@@ -1402,7 +1414,78 @@ fn build_fixtures() -> Fixtures {
         client: build("pp_client"),
         server: build("pp_server"),
         writer: build("writer"),
+        byte_writer: build("byte_writer"),
     }
+}
+
+/// CPU time (user + system) of the reaped children so far, in seconds.
+fn children_cpu() -> f64 {
+    // SAFETY: getrusage fills the zeroed structure.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut ru) };
+    let s = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    s(ru.ru_utime) + s(ru.ru_stime)
+}
+
+/// 3b. A program writing one byte per write(2), nobody reading its output
+/// live: what it costs the judge, against the program's own CPU time. The
+/// baseline is the same writer into a pipe the bench drains.
+fn byte_writes(k: &Knobs, fx: &Fixtures, any: &str) {
+    let n: u64 = std::env::var("BENCH_BYTES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    println!();
+    println!("== 3b. One-byte writes: {n} write(2)s of one byte, output captured ==");
+    let (mut bare, mut program, mut judge_cpu) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..k.reps {
+        let (r, w) = pipe();
+        let before = children_cpu();
+        let mut child = Command::new(&fx.byte_writer)
+            .arg(n.to_string())
+            .stdout(w)
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("spawning the byte writer");
+        let got = drain(std::fs::File::from(r), 0);
+        assert!(child.wait().unwrap().success() && got == n, "{got} bytes");
+        bare.push(children_cpu() - before);
+
+        let before = children_cpu();
+        let out = Command::new(JUDGE)
+            .args(["run", "--json", "--cpus", "any", "--time-limit", "60", "--"])
+            .arg(&fx.byte_writer)
+            .arg(n.to_string())
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .output()
+            .expect("running the judge");
+        let all = children_cpu() - before;
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("the judge's JSON");
+        assert_eq!(v["stdout_bytes"], n, "{}", v["message"]);
+        let prog = v["cpu_time_ms"].as_f64().unwrap() / 1e3;
+        program.push(prog);
+        judge_cpu.push(all - prog);
+    }
+    println!(
+        "  {:<44} {:<18} {:>24} {:>8}",
+        "figure", "placement", "CPU s [min..max]", "ratio"
+    );
+    let b = median(&bare);
+    for (name, xs, base) in [
+        ("the writer into a pipe the bench drains", &bare, b),
+        ("the writer under judge run (its own CPU)", &program, b),
+        ("the judge itself (loop, set-up, report)", &judge_cpu, median(&program)),
+    ] {
+        println!(
+            "  {:<44} {:<18} {:>24} {:>8}",
+            name,
+            any,
+            format!("{} {}", fmt3(median(xs)), spread(xs, fmt3)),
+            format!("{:.2}x", median(xs) / base)
+        );
+    }
+    println!("  (the judge's row is a ratio to the program's CPU under the judge; the others to the bare writer)");
 }
 
 fn set_nonblocking(fd: &OwnedFd) {
