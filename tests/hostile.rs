@@ -65,7 +65,12 @@ const ATTACKS: &[(&[&str], &str, &str, Option<&str>)] = &[
     (&["core_limit"], "AC", "1 1\n", None),
     // What the host booted with, and its boot id, are not the program's.
     (&["size", "/proc/cmdline"], "AC", "0\n", None),
-    (&["size", "/proc/sys/kernel/random/boot_id"], "AC", "0\n", None),
+    (
+        &["size", "/proc/sys/kernel/random/boot_id"],
+        "AC",
+        "0\n",
+        None,
+    ),
     // Nor the path of the judge's control group (it names the judge's pid).
     (&["cgroup"], "AC", "root only\n", None),
     (&["int80"], "RE", "", None),
@@ -516,7 +521,12 @@ fn nested_host_mounts_are_read_only_too() {
             .command();
         with_mounts_below(&mut cmd, &[&dir.join("sub")]);
         let v = exec_command(cmd).json();
-        assert_eq!(v["stdout"], "refused\nro,nosuid,nodev,relatime\n", "{dest}: {}", brief(&v));
+        assert_eq!(
+            v["stdout"],
+            "refused\nro,nosuid,nodev,relatime\n",
+            "{dest}: {}",
+            brief(&v)
+        );
         // Shown writable, the nested mount stays writable, without set-id
         // or devices.
         let mut cmd = run()
@@ -525,7 +535,12 @@ fn nested_host_mounts_are_read_only_too() {
             .command();
         with_mounts_below(&mut cmd, &[&dir.join("sub")]);
         let v = exec_command(cmd).json();
-        assert_eq!(v["stdout"], "wrote\nrw,nosuid,nodev,relatime\n", "{dest}: {}", brief(&v));
+        assert_eq!(
+            v["stdout"],
+            "wrote\nrw,nosuid,nodev,relatime\n",
+            "{dest}: {}",
+            brief(&v)
+        );
     }
     // Below /usr: the template's own binds (and one built per run).
     let probe = "echo x > /usr/local/f 2>/dev/null && echo wrote || echo refused";
@@ -589,7 +604,10 @@ fn keep_workdir_links_instead_of_copying_again() {
     use std::os::unix::fs::MetadataExt;
     let f = std::fs::metadata(dest.join("f")).unwrap();
     assert_eq!(f.nlink(), 202);
-    assert_eq!(std::fs::metadata(dest.join("d/again")).unwrap().ino(), f.ino());
+    assert_eq!(
+        std::fs::metadata(dest.join("d/again")).unwrap().ino(),
+        f.ino()
+    );
 }
 
 /// The destination is made folder by folder, never through a symlink (one
@@ -608,7 +626,10 @@ fn keep_workdir_destination_is_not_redirected() {
     assert_eq!(v["verdict"], "AC", "{}", brief(&v));
     assert_eq!(v["workdir_kept"], serde_json::Value::Null);
     let w = v["warnings"][0].as_str().unwrap();
-    assert!(w.contains("a symbolic link or a file is on the path"), "{w}");
+    assert!(
+        w.contains("a symbolic link or a file is on the path"),
+        "{w}"
+    );
     assert!(!dir.join("elsewhere/run1").exists());
 
     let shared = dir.join("shared");
@@ -622,7 +643,8 @@ fn keep_workdir_destination_is_not_redirected() {
             .exec();
         assert_eq!(done.status, 2, "{}", done.stderr);
         assert!(
-            done.stderr.contains("inside a folder the program may write"),
+            done.stderr
+                .contains("inside a folder the program may write"),
             "{}",
             done.stderr
         );
@@ -639,7 +661,10 @@ struct Sysctl {
 
 impl Sysctl {
     fn set(path: &'static str, value: &str) -> Sysctl {
-        let old = std::fs::read_to_string(path).unwrap().trim_end().to_string();
+        let old = std::fs::read_to_string(path)
+            .unwrap()
+            .trim_end()
+            .to_string();
         std::fs::write(path, value).unwrap();
         Sysctl { path, old }
     }
@@ -665,7 +690,10 @@ fn a_pipe_core_pattern_gets_no_dump() {
     let marker = dir.join("dumped");
     std::fs::write(
         &handler,
-        format!("#!/bin/sh\necho \"$1\" >> {}\ncat >/dev/null\n", marker.display()),
+        format!(
+            "#!/bin/sh\necho \"$1\" >> {}\ncat >/dev/null\n",
+            marker.display()
+        ),
     )
     .unwrap();
     use std::os::unix::fs::PermissionsExt;
@@ -692,7 +720,10 @@ fn a_pipe_core_pattern_gets_no_dump() {
     // SAFETY: setrlimit is async-signal-safe.
     unsafe {
         control.pre_exec(|| {
-            let zero = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+            let zero = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
             libc::setrlimit(libc::RLIMIT_CORE, &zero);
             Ok(())
         });
@@ -724,7 +755,11 @@ fn strict_overcommit_bounds_what_a_program_reserves() {
     };
     assert_eq!(v["stdout"], "ENOMEM\n", "{}", brief(&v));
     let v = reserve();
-    if std::fs::read_to_string("/proc/sys/vm/overcommit_memory").unwrap().trim() != "2" {
+    if std::fs::read_to_string("/proc/sys/vm/overcommit_memory")
+        .unwrap()
+        .trim()
+        != "2"
+    {
         assert_eq!(v["stdout"], "ok\n", "{}", brief(&v));
     }
 }

@@ -352,11 +352,16 @@ fn rootless_nested_mounts_are_read_only() {
     let dir = shared_dir().join(token("rl-nested"));
     std::fs::create_dir_all(dir.join("sub")).unwrap();
     let d = dir.to_string_lossy().into_owned();
-    let mut cmd = user_command(run().arg("--json").args(["--dir", &format!("{d}:/data")]).program([
-        "/bin/sh",
-        "-c",
-        "echo x > /data/sub/f 2>/dev/null && echo wrote || echo refused",
-    ]));
+    let mut cmd = user_command(
+        run()
+            .arg("--json")
+            .args(["--dir", &format!("{d}:/data")])
+            .program([
+                "/bin/sh",
+                "-c",
+                "echo x > /data/sub/f 2>/dev/null && echo wrote || echo refused",
+            ]),
+    );
     with_mounts_below(&mut cmd, &[&dir.join("sub")]);
     let v = exec_command(cmd).json();
     assert_eq!(v["stdout"], "refused\n", "{}", brief(&v));

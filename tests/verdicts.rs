@@ -222,7 +222,10 @@ fn one_byte_writes_are_all_read_and_capped_exactly() {
     assert_eq!(v["verdict"], "AC", "{}", brief(&v));
     assert_eq!(v["stdout_bytes"], 200000);
     assert_eq!(v["stdout"], "x".repeat(200000).as_str());
-    for (fd, flag, field) in [("1", "--output-limit", "stdout"), ("2", "--stderr-limit", "stderr")] {
+    for (fd, flag, field) in [
+        ("1", "--output-limit", "stdout"),
+        ("2", "--stderr-limit", "stderr"),
+    ] {
         let v = run()
             .args([flag, "5000"])
             .program([prog("flood"), fd.into(), "-1".into(), "1".into()])

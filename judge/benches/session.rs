@@ -75,28 +75,23 @@ struct Fixtures {
 }
 
 /// A grader embedding the library: `n` full-isolation sessions of
-/// /bin/true, back to back, in this process.
-fn library_sessions(n: usize) {
-    for _ in 0..n {
-        let r = judge::Session::new("/bin/true", Vec::<String>::new())
-            .run()
-            .expect("library session");
-        assert_eq!(r.verdict, judge::Verdict::AC, "{}", r.message);
-    }
-}
-
-/// As `library_sessions`, each session with one `--file` and one `--dir`:
-/// what resolving and binding a caller's sources costs.
-fn library_sessions_with_sources(n: usize) {
+/// /bin/true, back to back, in this process; with `sources`, each with one
+/// `--file` and one `--dir` (what resolving and binding a caller's sources
+/// costs).
+fn library_sessions(n: usize, sources: bool) {
     let dir = Path::new(TARGET_TMP).join("bench-sources");
-    std::fs::create_dir_all(&dir).expect("the sources' folder");
-    std::fs::write(dir.join("in.txt"), "1 2\n").expect("the copied file");
+    if sources {
+        std::fs::create_dir_all(&dir).expect("the sources' folder");
+        std::fs::write(dir.join("in.txt"), "1 2\n").expect("the copied file");
+    }
     for _ in 0..n {
-        let r = judge::Session::new("/bin/true", Vec::<String>::new())
-            .file(dir.join("in.txt"), "in.txt")
-            .dir(&dir, "/box/data", false)
-            .run()
-            .expect("library session with sources");
+        let mut s = judge::Session::new("/bin/true", Vec::<String>::new());
+        if sources {
+            s = s
+                .file(dir.join("in.txt"), "in.txt")
+                .dir(&dir, "/box/data", false);
+        }
+        let r = s.run().expect("library session");
         assert_eq!(r.verdict, judge::Verdict::AC, "{}", r.message);
     }
 }
@@ -139,7 +134,7 @@ fn served_sessions(n: usize) -> f64 {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("--library-worker") {
-        library_sessions(args[2].parse().expect("a session count"));
+        library_sessions(args[2].parse().expect("a session count"), false);
         return;
     }
     let t0 = Instant::now();
@@ -331,15 +326,20 @@ fn session_overhead(k: &Knobs, any: &str, targets: &mut Vec<(String, bool)>) {
         }
         t.elapsed().as_secs_f64() * 1e3 / k.sessions as f64
     };
-    library_sessions((k.sessions / 10).max(5));
-    let (mut lib, mut lib_paired) = (Vec::new(), Vec::new());
-    for _ in 0..k.reps {
-        let bare = bare_ms();
-        let t = Instant::now();
-        library_sessions(k.sessions);
-        lib.push(t.elapsed().as_secs_f64() * 1e3 / k.sessions as f64);
-        lib_paired.push(lib[lib.len() - 1] / bare);
-    }
+    // Each repetition timed and paired with a bare block run just before.
+    let paired_ms = |sessions: &dyn Fn(usize)| -> (Vec<f64>, Vec<f64>) {
+        sessions((k.sessions / 10).max(5));
+        let (mut ms, mut paired) = (Vec::new(), Vec::new());
+        for _ in 0..k.reps {
+            let bare = bare_ms();
+            let t = Instant::now();
+            sessions(k.sessions);
+            ms.push(t.elapsed().as_secs_f64() * 1e3 / k.sessions as f64);
+            paired.push(ms[ms.len() - 1] / bare);
+        }
+        (ms, paired)
+    };
+    let (lib, lib_paired) = paired_ms(&|n| library_sessions(n, false));
     ms_row(
         "library Session::run, full, in one process",
         any,
@@ -350,15 +350,7 @@ fn session_overhead(k: &Knobs, any: &str, targets: &mut Vec<(String, bool)>) {
     // The caller's sources: a file copied in and a folder shown, each
     // resolved with no symlink on its path and the folder read-only
     // through every mount below it.
-    library_sessions_with_sources((k.sessions / 10).max(5));
-    let (mut with_sources, mut sources_paired) = (Vec::new(), Vec::new());
-    for _ in 0..k.reps {
-        let bare = bare_ms();
-        let t = Instant::now();
-        library_sessions_with_sources(k.sessions);
-        with_sources.push(t.elapsed().as_secs_f64() * 1e3 / k.sessions as f64);
-        sources_paired.push(with_sources[with_sources.len() - 1] / bare);
-    }
+    let (with_sources, sources_paired) = paired_ms(&|n| library_sessions(n, true));
     ms_row(
         "  the same, one --file and one --dir",
         any,
@@ -1475,7 +1467,11 @@ fn byte_writes(k: &Knobs, fx: &Fixtures, any: &str) {
     for (name, xs, base) in [
         ("the writer into a pipe the bench drains", &bare, b),
         ("the writer under judge run (its own CPU)", &program, b),
-        ("the judge itself (loop, set-up, report)", &judge_cpu, median(&program)),
+        (
+            "the judge itself (loop, set-up, report)",
+            &judge_cpu,
+            median(&program),
+        ),
     ] {
         println!(
             "  {:<44} {:<18} {:>24} {:>8}",

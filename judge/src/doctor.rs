@@ -208,7 +208,11 @@ fn host_settings() {
         .flatten()
         .filter_map(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
-            let kib: u64 = name.strip_prefix("hugepages-")?.strip_suffix("kB")?.parse().ok()?;
+            let kib: u64 = name
+                .strip_prefix("hugepages-")?
+                .strip_suffix("kB")?
+                .parse()
+                .ok()?;
             // The reserved pool and the surplus the kernel may add to it.
             let pages = |f: &str| -> u64 {
                 read(&format!("{}/{f}", e.path().display()))
@@ -237,8 +241,12 @@ fn host_settings() {
                           does not see; each process's address space is bounded by the memory \
                           limit as well (RLIMIT_AS)"
                 .to_string(),
-            Some("1") => "always (vm.overcommit_memory = 1): the memory limit bounds what is touched".into(),
-            Some(m) => format!("heuristic (vm.overcommit_memory = {m}): the memory limit bounds what is touched"),
+            Some("1") => {
+                "always (vm.overcommit_memory = 1): the memory limit bounds what is touched".into()
+            }
+            Some(m) => format!(
+                "heuristic (vm.overcommit_memory = {m}): the memory limit bounds what is touched"
+            ),
             None => "unknown (no /proc/sys/vm/overcommit_memory)".into(),
         },
     );
@@ -252,11 +260,10 @@ fn host_settings() {
                  not stop it)",
                 handler.split_whitespace().next().unwrap_or("a handler")
             )
-        } else if pattern.starts_with('@') {
+        } else if let Some(socket) = pattern.strip_prefix('@') {
             format!(
-                "sent to the socket {}: programs run with RLIMIT_CORE 1; whether a socket \
-                 handler honours it is not promised",
-                &pattern[1..]
+                "sent to the socket {socket}: programs run with RLIMIT_CORE 1; whether a socket \
+                 handler honours it is not promised"
             )
         } else {
             "written as files: programs run with RLIMIT_CORE 1, too small for any dump".into()

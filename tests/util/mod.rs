@@ -382,12 +382,25 @@ pub fn with_mounts_below(cmd: &mut Command, points: &[&Path]) {
         cmd.pre_exec(move || {
             let none = std::ptr::null::<libc::c_char>();
             if libc::unshare(libc::CLONE_NEWNS) == -1
-                || libc::mount(none, c"/".as_ptr(), none, libc::MS_REC | libc::MS_PRIVATE, none.cast()) == -1
+                || libc::mount(
+                    none,
+                    c"/".as_ptr(),
+                    none,
+                    libc::MS_REC | libc::MS_PRIVATE,
+                    none.cast(),
+                ) == -1
             {
                 return Err(std::io::Error::last_os_error());
             }
             for p in &points {
-                if libc::mount(c"nested".as_ptr(), p.as_ptr(), c"tmpfs".as_ptr(), 0, none.cast()) == -1 {
+                if libc::mount(
+                    c"nested".as_ptr(),
+                    p.as_ptr(),
+                    c"tmpfs".as_ptr(),
+                    0,
+                    none.cast(),
+                ) == -1
+                {
                     return Err(std::io::Error::last_os_error());
                 }
             }

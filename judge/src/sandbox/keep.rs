@@ -28,9 +28,9 @@ use std::path::{Component, Path};
 use std::time::Instant;
 
 use nix::dir::Dir;
+use nix::fcntl::AtFlags;
 use nix::fcntl::{openat, OFlag};
 use nix::sys::stat::{fstat, mkdirat, Mode, SFlag};
-use nix::fcntl::AtFlags;
 use nix::unistd::linkat;
 
 /// Copy the data of a regular file, keeping its holes: a program can make
@@ -391,7 +391,8 @@ fn walk(
             w.kept.files += 1;
             if st.st_nlink > 1 {
                 // Names hold no NUL: they came from a directory.
-                w.first_name.insert(id, CString::new(rel).unwrap_or_default());
+                w.first_name
+                    .insert(id, CString::new(rel).unwrap_or_default());
             }
         } else {
             let what = match kind {
@@ -424,7 +425,13 @@ mod tests {
     fn copy(d: &Path, budget: Budget) -> Kept {
         // Our own root stands for init's: the same walk, on a host folder.
         let src = d.join("src");
-        copy_out(std::process::id() as i32, src.to_str().unwrap(), &d.join("out"), budget).unwrap()
+        copy_out(
+            std::process::id() as i32,
+            src.to_str().unwrap(),
+            &d.join("out"),
+            budget,
+        )
+        .unwrap()
     }
 
     /// Past its budget of bytes the copy stops, says so, and has written
@@ -433,11 +440,32 @@ mod tests {
     fn the_copy_stops_at_its_byte_budget() {
         let d = tree("bytes");
         let far = Instant::now() + Duration::from_secs(60);
-        let kept = copy(&d, Budget { bytes: 4 << 20, deadline: far });
+        let kept = copy(
+            &d,
+            Budget {
+                bytes: 4 << 20,
+                deadline: far,
+            },
+        );
         assert_eq!(kept.bytes, 4 << 20);
-        assert!(kept.stopped.as_deref().unwrap().contains("stopped at 4194304 bytes"), "{kept:?}");
-        let whole = copy(&tree("bytes-whole"), Budget { bytes: 6 << 20, deadline: far });
-        assert_eq!((whole.bytes, whole.files, whole.stopped), (6 << 20, 2, None));
+        assert!(
+            kept.stopped
+                .as_deref()
+                .unwrap()
+                .contains("stopped at 4194304 bytes"),
+            "{kept:?}"
+        );
+        let whole = copy(
+            &tree("bytes-whole"),
+            Budget {
+                bytes: 6 << 20,
+                deadline: far,
+            },
+        );
+        assert_eq!(
+            (whole.bytes, whole.files, whole.stopped),
+            (6 << 20, 2, None)
+        );
         let _ = std::fs::remove_dir_all(&d);
     }
 
@@ -445,9 +473,18 @@ mod tests {
     #[test]
     fn the_copy_stops_at_its_time_budget() {
         let d = tree("time");
-        let kept = copy(&d, Budget { bytes: u64::MAX / 2, deadline: Instant::now() });
+        let kept = copy(
+            &d,
+            Budget {
+                bytes: u64::MAX / 2,
+                deadline: Instant::now(),
+            },
+        );
         assert_eq!((kept.bytes, kept.files), (0, 0));
-        assert!(kept.stopped.as_deref().unwrap().contains("time budget"), "{kept:?}");
+        assert!(
+            kept.stopped.as_deref().unwrap().contains("time budget"),
+            "{kept:?}"
+        );
         let _ = std::fs::remove_dir_all(&d);
     }
 }

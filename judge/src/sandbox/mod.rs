@@ -270,7 +270,10 @@ impl Sandbox {
             },
         ); MAX_RLIMITS];
         let wanted = rlimits_for(&self.limits, memory_by, tasks_by, strict_overcommit());
-        debug_assert!(wanted.len() <= MAX_RLIMITS, "init's table of limits is too small");
+        debug_assert!(
+            wanted.len() <= MAX_RLIMITS,
+            "init's table of limits is too small"
+        );
         for (slot, &(res, cur, max)) in rlimits.iter_mut().zip(&wanted) {
             *slot = (
                 res,
@@ -791,7 +794,7 @@ impl Tree {
                         deadline: std::time::Instant::now() + keep::TIME_BUDGET,
                     },
                 )
-                    .map_err(|e| format!("copying the work directory to {}: {e}", dest.display())),
+                .map_err(|e| format!("copying the work directory to {}: {e}", dest.display())),
                 Some(Err(e)) => Err(format!("the work directory could not be kept: {e}")),
                 None => Err("the work directory could not be kept: the tree was gone".into()),
             };
@@ -976,7 +979,12 @@ mod tests {
     /// Core dumps are off for pipe handlers too: 1, never 0.
     #[test]
     fn core_dumps_are_off_even_for_pipe_handlers() {
-        let rl = rlimits_for(&TreeLimits::default(), Mechanism::None, Mechanism::None, false);
+        let rl = rlimits_for(
+            &TreeLimits::default(),
+            Mechanism::None,
+            Mechanism::None,
+            false,
+        );
         assert_eq!(limit(&rl, libc::RLIMIT_CORE), Some((1, 1)));
         assert!(rl.len() <= MAX_RLIMITS);
     }

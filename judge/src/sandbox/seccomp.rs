@@ -635,7 +635,10 @@ mod tests {
         assert_eq!(call(libc::SYS_memfd_create, 1, libc::MFD_CLOEXEC), allow);
         assert_eq!(call(libc::SYS_memfd_create, 1, libc::MFD_HUGETLB), notify);
         assert_eq!(call(libc::SYS_shmget, 2, 0o600), allow);
-        assert_eq!(call(libc::SYS_shmget, 2, 0o600 | libc::SHM_HUGETLB as u32), notify);
+        assert_eq!(
+            call(libc::SYS_shmget, 2, 0o600 | libc::SHM_HUGETLB as u32),
+            notify
+        );
         // A number past the last known call fails as on an older kernel.
         let enosys = libc::SECCOMP_RET_ERRNO | libc::ENOSYS as u32;
         assert_eq!(call(i64::from(LAST_KNOWN_SYSCALL), 0, 0), allow);

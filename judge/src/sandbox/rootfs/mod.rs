@@ -825,10 +825,14 @@ impl RootPlan {
                     attrs: shown.attrs(),
                     fallback,
                 },
-                format!("making {} and the mounts below it {}", dest.display(), match shown {
-                    Shown::ReadOnly => "read-only",
-                    _ => "nosuid and nodev",
-                }),
+                format!(
+                    "making {} and the mounts below it {}",
+                    dest.display(),
+                    match shown {
+                        Shown::ReadOnly => "read-only",
+                        _ => "nosuid and nodev",
+                    }
+                ),
             );
         }
         Ok(())

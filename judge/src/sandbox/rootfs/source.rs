@@ -110,7 +110,10 @@ fn refused(path: &Path, e: nix::Error) -> PlanError {
 fn has_symlink(path: &Path) -> bool {
     path.ancestors()
         .filter(|p| !p.as_os_str().is_empty())
-        .any(|p| p.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()))
+        .any(|p| {
+            p.symlink_metadata()
+                .is_ok_and(|m| m.file_type().is_symlink())
+        })
 }
 
 #[cfg(test)]

@@ -113,7 +113,8 @@ pub fn supported() -> bool {
         // attached, so the template needs both.
         let exists = |nr: libc::c_long| {
             // SAFETY: each call fails on the descriptor before touching anything.
-            let r = unsafe { libc::syscall(nr, -1, c"".as_ptr(), libc::AT_EMPTY_PATH as u32, 0, 0) };
+            let r =
+                unsafe { libc::syscall(nr, -1, c"".as_ptr(), libc::AT_EMPTY_PATH as u32, 0, 0) };
             r == -1 && io::Error::last_os_error().raw_os_error() != Some(libc::ENOSYS)
         };
         exists(libc::SYS_open_tree) && exists(libc::SYS_mount_setattr)
