@@ -763,3 +763,69 @@ fn strict_overcommit_bounds_what_a_program_reserves() {
         assert_eq!(v["stdout"], "ok\n", "{}", brief(&v));
     }
 }
+
+/// 16 MiB of 0xFF, not one byte of it text: the JSON carries it as 16 Mi
+/// replacement characters (48 MiB) and as base64 (21 MiB), yet the judge
+/// keeps the bytes once and encodes both as it writes them (it held all
+/// three at once: 64 MiB made a judge of 354 MB). Its peak is taken from
+/// the kernel (wait4), serialization included.
+#[test]
+fn invalid_utf8_output_keeps_the_judge_small() {
+    const N: usize = 16 << 20;
+    let mut child = run()
+        .args(["--json", "--output-limit", "16M"])
+        .program([prog("hostile"), "invalid_utf8".into(), N.to_string()])
+        .command()
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut out, &mut s).unwrap();
+        s
+    });
+    // SAFETY: a zeroed rusage for the kernel to fill; the child is ours
+    // and reaped here (std's Child is not waited on after this).
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    let mut status = 0;
+    let pid = child.id() as libc::pid_t;
+    assert_eq!(unsafe { libc::wait4(pid, &mut status, 0, &mut ru) }, pid);
+    let v: serde_json::Value = serde_json::from_str(reader.join().unwrap().trim()).unwrap();
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
+    assert_eq!(v["stdout_bytes"], N);
+    assert_eq!(v["stdout"].as_str().unwrap().chars().count(), N);
+    assert!(v["stdout"]
+        .as_str()
+        .unwrap()
+        .chars()
+        .all(|c| c == '\u{FFFD}'));
+    assert_eq!(
+        v["stdout_base64"].as_str().unwrap().len(),
+        N.div_ceil(3) * 4
+    );
+    let peak_mib = ru.ru_maxrss / 1024;
+    assert!(
+        peak_mib < 40,
+        "the judge peaked at {peak_mib} MiB for {} MiB of output",
+        N >> 20
+    );
+}
+
+/// `--file SRC:` and `--file SRC:.` name the work directory itself: a usage
+/// error, not an attempt to give `/box` away that then blames the host.
+#[test]
+fn a_file_needs_a_file_name_inside() {
+    for dest in ["", ".", "./", "./."] {
+        let done = run()
+            .args(["--file", &format!("/etc/hostname:{dest}")])
+            .program(["/bin/true"])
+            .exec();
+        assert_eq!(done.status, 2, "{dest:?}: {}", done.stderr);
+        assert!(
+            done.stderr.contains("the destination must name a file"),
+            "{dest:?}: {}",
+            done.stderr
+        );
+    }
+}
