@@ -23,6 +23,7 @@
 //! responder kinds; `responder` holds the trait and its kinds; `precedence`
 //! turns what happened into a verdict; `session` wires them together.
 
+pub mod checker;
 pub mod cpu_watch;
 pub mod driver;
 pub mod error;
