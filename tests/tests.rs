@@ -3,6 +3,8 @@
 
 mod util;
 
+/// Batch answers checked: the default output validator's rules.
+mod checker;
 /// Nothing survives a session: processes, cgroups, temp dirs.
 mod cleanup;
 /// Flags, exit statuses, the JSON result and the transcript.

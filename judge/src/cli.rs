@@ -9,8 +9,8 @@ use clap::{Args, Parser, Subcommand};
 use judge::limits::{parse_duration, parse_size, Limits, ResponderLimits};
 use judge::sandbox::cpus;
 use judge::{
-    CpuPlacement, ExecSpec, IsolationLevel, OnForbidden, PluginKind, PluginSpec, Precedence,
-    Protocol, ResponderChoice, Session,
+    Checker, CpuPlacement, ExecSpec, IsolationLevel, OnForbidden, PluginKind, PluginSpec,
+    Precedence, Protocol, ResponderChoice, Session,
 };
 
 /// Run an untrusted program in a sandbox, talk to it, judge it.
@@ -129,9 +129,20 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE", help_heading = "Responder")]
     pub input: Option<PathBuf>,
 
-    /// The test's answer file, passed to testlib and Kattis interactors.
+    /// The test's answer file: passed to testlib and Kattis interactors and
+    /// modules; without a responder, the program's output is checked
+    /// against it (see --checker).
     #[arg(long, value_name = "FILE", help_heading = "Responder")]
     pub answer: Option<PathBuf>,
+
+    /// How a batch program's output is checked against --answer, once it
+    /// has ended normally: 'diff [FLAGS]', the Kattis default output
+    /// validator (tokens, whitespace- and case-insensitive; flags
+    /// case_sensitive, space_change_sensitive, float_tolerance E,
+    /// float_absolute_tolerance E, float_relative_tolerance E). The
+    /// default with --answer and no --responder is diff.
+    #[arg(long, value_name = "diff [FLAGS]", help_heading = "Responder")]
+    pub checker: Option<String>,
 
     /// Wire the interactor straight to the program: no transcript and no
     /// stream caps on that path, for problems with millions of exchanges.
@@ -245,6 +256,7 @@ impl RunArgs {
                 }
             }
         }
+        let checker = self.checker(&responder)?;
         let mut session = Session::new(program, args.iter().cloned())
             .limits(limits)
             .responder(responder)
@@ -318,7 +330,42 @@ impl RunArgs {
         if let Some(t) = &self.transcript {
             session = session.transcript(t);
         }
+        if let Some(c) = checker {
+            session = session.checker(c);
+        }
         Ok(session)
+    }
+
+    /// The output checker: --checker, or diff where --answer is given and
+    /// no responder would read it.
+    fn checker(&self, responder: &ResponderChoice) -> Result<Option<Checker>, String> {
+        let batch = matches!(
+            responder,
+            ResponderChoice::Closed | ResponderChoice::File(_)
+        );
+        let spec = match (&self.checker, &self.answer, batch) {
+            (Some(_), _, false) => {
+                return Err(
+                    "--checker is for batch programs: with --responder, the responder judges \
+                     (it gets --answer)"
+                        .into(),
+                )
+            }
+            (Some(_), None, true) => return Err("--checker needs --answer FILE".into()),
+            (Some(spec), Some(_), true) => spec.as_str(),
+            (None, Some(_), true) => "diff",
+            (None, _, _) => return Ok(None),
+        };
+        let answer = self.answer.clone().expect("an answer, checked above");
+        let words = split_words(spec)?;
+        match words.split_first() {
+            Some((kind, flags)) if kind == "diff" => Ok(Some(Checker::Diff {
+                answer,
+                flags: judge::checker::diff::Flags::parse(flags.iter().map(String::as_str))
+                    .map_err(|e| format!("--checker {spec:?}: {e}"))?,
+            })),
+            _ => Err(format!("unknown --checker {spec:?}: expected diff [FLAGS]")),
+        }
     }
 
     fn responder_choice(&self, spec: &str, limits: &Limits) -> Result<ResponderChoice, String> {

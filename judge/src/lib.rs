@@ -37,6 +37,7 @@ pub mod session;
 pub mod transcript;
 pub mod verdict;
 
+pub use checker::Checker;
 pub use error::Error;
 pub use limits::{Limits, ResponderLimits};
 pub use precedence::Precedence;

@@ -68,6 +68,10 @@ pub struct Report {
     /// The work directory as copied out (`--keep-workdir`); a copy that
     /// failed is in `warnings`.
     pub workdir_kept: Option<KeptReport>,
+    /// What the output checker said (`--checker`, or `--answer` without a
+    /// responder); null without one, or when the program did not end
+    /// normally and its output was not checked.
+    pub checker: Option<crate::checker::CheckerReport>,
 }
 
 /// What `--keep-workdir` copied.

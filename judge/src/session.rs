@@ -8,6 +8,7 @@ use std::fs::File;
 use std::path::PathBuf;
 use std::rc::Rc;
 
+use crate::checker::Checker;
 use crate::driver::{self, Config, ProgramIo, Sink};
 use crate::error::Error;
 use crate::limits::Limits;
@@ -93,6 +94,7 @@ pub struct Session {
     files: Vec<sandbox::CopyIn>,
     dirs: Vec<sandbox::Bind>,
     keep_workdir: Option<PathBuf>,
+    checker: Option<Checker>,
 }
 
 impl Session {
@@ -119,7 +121,16 @@ impl Session {
             files: Vec::new(),
             dirs: Vec::new(),
             keep_workdir: None,
+            checker: None,
         }
+    }
+
+    /// Check the program's output against an answer once it has ended
+    /// normally (a WA says where it first differs). The output is then
+    /// captured for the check, not forwarded.
+    pub fn checker(mut self, checker: Checker) -> Self {
+        self.checker = Some(checker);
+        self
     }
 
     /// After the run, copy the work directory's regular files and folders
@@ -233,7 +244,21 @@ impl Session {
     /// program or a file does not exist) or a failure to set up the sandbox.
     /// Everything the program or the responder does wrong is a verdict in
     /// the `Ok` report.
-    pub fn run(self) -> Result<Report, Error> {
+    pub fn run(mut self) -> Result<Report, Error> {
+        // Read before anything starts: a missing answer is a usage error.
+        let answer = match &self.checker {
+            Some(c) => Some(std::fs::read(c.answer()).map_err(|e| {
+                Error::Usage(format!(
+                    "cannot read the answer file {}: {e}",
+                    c.answer().display()
+                ))
+            })?),
+            None => None,
+        };
+        if self.checker.is_some() {
+            self.stdout_sink = Sink::Capture;
+            self.capture = true;
+        }
         let path = match self.isolation {
             IsolationLevel::Full => {
                 sandbox::resolve_program_in(&self.program, Some(OsStr::new(SANDBOX_PATH)))
@@ -485,6 +510,18 @@ impl Session {
             decision.message = f.clone();
             decision.rule = "the judge or the responder failed".into();
         }
+        // The output is checked only when nothing else went wrong: the
+        // program ended normally, within every limit.
+        let checked = match (&self.checker, &answer) {
+            (Some(c), Some(answer)) if decision.verdict == Verdict::AC => {
+                let r = c.check(answer, &outcome.stdout.kept);
+                decision.verdict = r.verdict;
+                decision.message = r.message.clone();
+                decision.rule = "the program ended normally: the output checker's verdict".into();
+                Some(r)
+            }
+            _ => None,
+        };
 
         let (exit_code, signal) = match outcome.end {
             ProgramEnd::Exited(c) => (Some(c), None),
@@ -595,6 +632,7 @@ impl Session {
                 }
                 w
             },
+            checker: checked,
             workdir_kept: match &outcome.kept {
                 Some(Ok(k)) => Some(crate::report::KeptReport {
                     path: self.keep_workdir.clone().unwrap_or_default(),

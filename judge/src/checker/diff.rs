@@ -72,7 +72,7 @@ impl Flags {
 }
 
 /// Where and how the output differs from the answer.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Mismatch {
     /// Line of the output (from 1) where the difference was found.
     pub line: u64,
@@ -84,7 +84,9 @@ pub struct Mismatch {
     /// What the answer has there and what the output has (shortened).
     pub expected: String,
     pub got: String,
-    /// One line: "line 3, token 2: expected 42, got 41".
+    /// One line: "line 3, token 2: expected 42, got 41" (also the
+    /// checker's message, so not repeated in JSON).
+    #[serde(skip)]
     pub message: String,
 }
 

@@ -1,5 +1,61 @@
 //! Checking a batch program's output against the test's answer, once the
-//! program has ended normally. Uses the session library as any caller
-//! would: the session captures the output, a checker judges it.
+//! program has ended normally (exit 0 within every limit; any other
+//! verdict stays as it is). Uses the session library as any caller would:
+//! the session captures the output, a checker judges it.
+//!
+//! Kinds: `diff`, the Kattis default output validator's rules (diff.rs).
 
 pub mod diff;
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::verdict::Verdict;
+
+/// Who checks the output, against which answer.
+#[derive(Debug, Clone)]
+pub enum Checker {
+    /// The default output validator's rules, with its flags.
+    Diff { answer: PathBuf, flags: diff::Flags },
+}
+
+impl Checker {
+    pub fn answer(&self) -> &std::path::Path {
+        match self {
+            Checker::Diff { answer, .. } => answer,
+        }
+    }
+
+    /// Judge `output` against the answer's bytes.
+    pub fn check(&self, answer: &[u8], output: &[u8]) -> CheckerReport {
+        match self {
+            Checker::Diff { flags, .. } => match diff::compare(answer, output, flags) {
+                Ok(()) => CheckerReport {
+                    kind: "diff",
+                    verdict: Verdict::AC,
+                    message: "the output matches the answer".into(),
+                    difference: None,
+                },
+                Err(m) => CheckerReport {
+                    kind: "diff",
+                    verdict: Verdict::WA,
+                    message: m.message.clone(),
+                    difference: Some(m),
+                },
+            },
+        }
+    }
+}
+
+/// What the checker said, for the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckerReport {
+    /// "diff".
+    pub kind: &'static str,
+    pub verdict: Verdict,
+    pub message: String,
+    /// Where the output first differs from the answer (diff only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub difference: Option<diff::Mismatch>,
+}

@@ -1,0 +1,231 @@
+//! A batch program's output checked against `--answer`: the Kattis default
+//! output validator's rules (`--checker diff`, the default without a
+//! responder), checked only when the program ended normally.
+
+use crate::util::*;
+use std::path::PathBuf;
+
+/// A test's files in a folder of their own: (input, answer).
+fn test_files(input: &str, answer: &str) -> (String, String) {
+    let d = temp_dir("checker");
+    let (i, a): (PathBuf, PathBuf) = (d.join("in"), d.join("ans"));
+    std::fs::write(&i, input).unwrap();
+    std::fs::write(&a, answer).unwrap();
+    (i.display().to_string(), a.display().to_string())
+}
+
+/// A program that prints what the shell snippet prints.
+fn sh(script: &str) -> [String; 3] {
+    ["/bin/sh".into(), "-c".into(), script.into()]
+}
+
+const SUM: &str = "read a b; echo $((a + b))";
+const DIFFERENCE: &str = "read a b; echo $((a - b))";
+
+/// The first-hour case: a wrong sum was AC because --answer was ignored.
+#[test]
+fn a_wrong_answer_is_wa_naming_where_it_differs() {
+    let (input, answer) = test_files("1 2\n", "3\n");
+    let v = run()
+        .args(["--stdin", &input, "--answer", &answer])
+        .program(sh(DIFFERENCE))
+        .json();
+    assert_eq!(v["verdict"], "WA", "{}", brief(&v));
+    assert_eq!(v["message"], "line 1, token 1: expected 3, got -1");
+    let c = &v["checker"];
+    assert_eq!(c["kind"], "diff");
+    assert_eq!(c["verdict"], "WA");
+    assert_eq!(
+        c["difference"],
+        serde_json::json!({"line": 1, "column": 1, "token": 1, "expected": "3", "got": "-1"})
+    );
+    // The same in human mode: the summary's first line, exit status 1.
+    let done = run()
+        .args(["--stdin", &input, "--answer", &answer])
+        .program(sh(DIFFERENCE))
+        .exec();
+    assert_eq!(done.status, 1);
+    assert!(
+        done.stderr
+            .starts_with("WA: line 1, token 1: expected 3, got -1\n"),
+        "{}",
+        done.stderr
+    );
+
+    let v = run()
+        .args(["--stdin", &input, "--answer", &answer])
+        .program(sh(SUM))
+        .json();
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
+    assert_eq!(v["message"], "the output matches the answer");
+    assert_eq!(v["checker"]["verdict"], "AC");
+    assert_eq!(v["stdout"], "3\n");
+}
+
+/// Only a program that ended normally is checked: a limit or a crash
+/// keeps its verdict, and the checker says nothing.
+#[test]
+fn a_program_that_failed_keeps_its_verdict() {
+    let (input, answer) = test_files("1 2\n", "3\n");
+    for (script, limit, verdict) in [
+        ("echo 3; exit 4", vec![], "RE"),
+        (
+            "echo 3; while :; do :; done",
+            vec!["--time-limit", "0.2"],
+            "TLE",
+        ),
+        ("echo 3; kill -SEGV $$", vec![], "RE"),
+    ] {
+        let v = run()
+            .args(["--stdin", &input, "--answer", &answer])
+            .args(limit)
+            .program(sh(script))
+            .json();
+        assert_eq!(v["verdict"], verdict, "{script}: {}", brief(&v));
+        assert_eq!(v["checker"], serde_json::Value::Null, "{script}");
+    }
+}
+
+/// Each flag of the default validator, through the command line.
+#[test]
+fn every_validator_flag_is_honoured() {
+    let cases: &[(&str, &str, &str, &str, &str)] = &[
+        // (flags, answer, output, verdict, message)
+        ("", "Yes\n", "yes", "AC", "the output matches the answer"),
+        (
+            "case_sensitive",
+            "Yes\n",
+            "yes",
+            "WA",
+            "line 1, token 1: expected Yes, got yes",
+        ),
+        (
+            "",
+            "1 2\n3\n",
+            "1\n2   3\n\n",
+            "AC",
+            "the output matches the answer",
+        ),
+        (
+            "space_change_sensitive",
+            "1 2\n",
+            "1 2",
+            "WA",
+            "line 1, column 4: expected a newline, got the end of the output",
+        ),
+        (
+            "space_change_sensitive",
+            "1 2\n",
+            "1 2\n",
+            "AC",
+            "the output matches the answer",
+        ),
+        (
+            "float_tolerance 1e-6",
+            "0.5\n",
+            "0.5000009\n",
+            "AC",
+            "the output matches the answer",
+        ),
+        (
+            "float_absolute_tolerance 0.5",
+            "1\n",
+            "1.75\n",
+            "WA",
+            "line 1, token 1: expected 1, got 1.75: absolute error 7.5e-1, relative error 7.5e-1 \
+             (tolerance: absolute 5e-1, relative none)",
+        ),
+        // At the boundary: accepted.
+        (
+            "float_absolute_tolerance 0.5",
+            "1\n",
+            "1.5\n",
+            "AC",
+            "the output matches the answer",
+        ),
+        (
+            "float_relative_tolerance 0.1",
+            "100\n",
+            "1.1e2\n",
+            "AC",
+            "the output matches the answer",
+        ),
+        (
+            "float_tolerance 1",
+            "2 words\n",
+            "2 words more\n",
+            "WA",
+            "line 1, token 3: the answer has ended, the output goes on with more",
+        ),
+    ];
+    for &(flags, answer, output, verdict, message) in cases {
+        let (_, ans) = test_files("", answer);
+        let v = run()
+            .args(["--answer", &ans, "--checker", &format!("diff {flags}")])
+            .program(["/usr/bin/printf".to_string(), "%s".into(), output.into()])
+            .json();
+        assert_eq!(v["verdict"], verdict, "{flags:?} {output:?}: {}", brief(&v));
+        assert_eq!(v["message"], message, "{flags:?} {output:?}");
+    }
+}
+
+/// Mistakes get one line and exit status 2.
+#[test]
+fn checker_mistakes_are_usage_errors() {
+    let (input, answer) = test_files("1 2\n", "3\n");
+    let s = |v: &[&str]| -> Vec<String> { v.iter().map(|x| x.to_string()).collect() };
+    let responder = interactor("ac_at_eof");
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            s(&["--stdin", &input, "--checker", "diff"]),
+            "--checker needs --answer FILE",
+        ),
+        (
+            s(&[
+                "--stdin",
+                &input,
+                "--answer",
+                &answer,
+                "--checker",
+                "diff float_tolerance",
+            ]),
+            "float_tolerance needs a value",
+        ),
+        (
+            s(&[
+                "--stdin",
+                &input,
+                "--answer",
+                &answer,
+                "--checker",
+                "diff ignore_case",
+            ]),
+            "unknown flag \"ignore_case\"",
+        ),
+        (
+            s(&["--stdin", &input, "--answer", &answer, "--checker", "cmp"]),
+            "expected diff [FLAGS]",
+        ),
+        (
+            s(&["--stdin", &input, "--answer", "/nonexistent/ans"]),
+            "cannot read the answer file /nonexistent/ans",
+        ),
+        (
+            s(&[
+                "--answer",
+                &answer,
+                "--checker",
+                "diff",
+                "--responder",
+                &responder,
+            ]),
+            "--checker is for batch programs",
+        ),
+    ];
+    for (args, want) in cases {
+        let done = run().args(args.clone()).program(sh(SUM)).exec();
+        assert_eq!(done.status, 2, "{args:?}: {}", done.stderr);
+        assert!(done.stderr.contains(want), "{args:?}: {}", done.stderr);
+        assert_eq!(done.stderr.lines().count(), 1, "{args:?}: {}", done.stderr);
+    }
+}
