@@ -770,6 +770,8 @@ fn strict_overcommit_bounds_what_a_program_reserves() {
 /// three at once: 64 MiB made a judge of 354 MB). Its peak is taken from
 /// the kernel (wait4), serialization included.
 #[test]
+// Reaped by wait4 below, for its rusage; std's wait would reap it first.
+#[allow(clippy::zombie_processes)]
 fn invalid_utf8_output_keeps_the_judge_small() {
     const N: usize = 16 << 20;
     let mut child = run()
