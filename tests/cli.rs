@@ -311,7 +311,7 @@ fn a_stalled_consumer_of_our_stdout_cannot_hang_the_judge() {
 fn odd_values_are_usage_errors() {
     assert!(usage_error(&["--cpus", "0-18446744073709551615"]).contains("CPU list"));
     assert!(usage_error(&["--processes", "5000000"]).contains("--processes"));
-    assert!(usage_error(&["--time-limit", "1e-10"]).contains("invalid duration"));
+    assert!(usage_error(&["--time-limit", "1e-10"]).contains("at least 1 ms"));
     assert!(usage_error(&["--stdin", "/tmp"]).contains("is a directory"));
     assert!(
         usage_error(&["--responder", "exec:/bin/true", "--input", "/tmp"])
@@ -377,4 +377,55 @@ fn bad_sandbox_flags_are_usage_errors() {
         assert_eq!(d.stderr.lines().count(), 1, "{args:?}: {}", d.stderr);
         assert!(d.stderr.starts_with("judge: "), "{args:?}: {}", d.stderr);
     }
+}
+
+/// The mistakes of a first hour each get the line that says what to do.
+#[test]
+fn common_mistakes_say_what_to_do() {
+    // The program given without `--`.
+    let d = exec_command({
+        let mut c = std::process::Command::new(judge_bin());
+        c.args(["run", "./sum"]);
+        c
+    });
+    assert_eq!(d.status, 2);
+    assert_eq!(
+        d.stderr,
+        "judge: unexpected argument './sum': put the program after --: judge run [FLAGS] -- ./sum\n"
+    );
+    assert_eq!(
+        usage_error(&["--time-limt", "1"]),
+        "judge: unknown flag '--time-limt'; did you mean '--time-limit'?\n"
+    );
+    assert_eq!(
+        usage_error(&["--time-limit", "0"]),
+        "judge: invalid value '0' for '--time-limit <SECS>': \"0\" is too short: a time is at least 1 ms\n"
+    );
+    assert_eq!(
+        usage_error(&["--file", "nofile.py"]),
+        "judge: --file nofile.py: no such file\n"
+    );
+    // --input without anyone to read it: judged all the same, with a warning.
+    let dir = temp_dir("input-warning");
+    let input = dir.join("in1.txt");
+    std::fs::write(&input, "1 2\n").unwrap();
+    let i = input.to_str().unwrap();
+    let d = run().args(["--input", i]).program(["/bin/cat"]).exec();
+    assert_eq!(d.status, 0, "{}", d.stderr);
+    assert!(
+        d.stderr.starts_with(&format!(
+            "judge: warning: --input {i} goes to interactors and modules, and there is none: \
+             the program's stdin is empty; --stdin {i} feeds it\n"
+        )),
+        "{}",
+        d.stderr
+    );
+    // The help's first paragraph says where the program runs and how files get in.
+    let out = std::process::Command::new(judge_bin())
+        .args(["run", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    let first = help.split("\n\n").nth(1).unwrap_or_default();
+    assert!(first.contains("/box") && first.contains("--file"), "{help}");
 }

@@ -25,6 +25,11 @@ pub struct Cli {
 pub enum Command {
     /// Run one program against one responder and print the verdict.
     ///
+    /// The program runs in /box of a sandbox that shows only the system
+    /// folders: copy its files in with --file (judge run --file sol.py --
+    /// python3 sol.py), show folders with --dir. Feed its stdin with --stdin,
+    /// check its output with --answer, or talk to it with --responder.
+    ///
     /// Exit status: 0 for AC, 1 for any other verdict, 2 for a usage or
     /// configuration error.
     Run(Box<RunArgs>),
@@ -210,6 +215,20 @@ pub struct RunArgs {
 }
 
 impl RunArgs {
+    /// Flags that are allowed but probably not what was meant.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut w = Vec::new();
+        if let (Some(input), None, None) = (&self.input, &self.responder, &self.stdin) {
+            w.push(format!(
+                "--input {} goes to interactors and modules, and there is none: the program's \
+                 stdin is empty; --stdin {} feeds it",
+                input.display(),
+                input.display()
+            ));
+        }
+        w
+    }
+
     /// The session these flags describe; `Err` is a usage error.
     pub fn session(&self) -> Result<Session, String> {
         let cpu = self.time_limit;
@@ -298,6 +317,9 @@ impl RunArgs {
                     (f.as_str(), name.to_string_lossy().into_owned())
                 }
             };
+            if std::fs::symlink_metadata(src).is_err() {
+                return Err(format!("--file {src}: no such file"));
+            }
             session = session.file(src, dest);
         }
         for d in &self.dir {
@@ -425,8 +447,28 @@ impl RunArgs {
     }
 }
 
-/// A clap error in one line: its first, without the usage block after it.
+/// A clap error in one line, with what to do about it where we can tell:
+/// a program given without `--`, a misspelt flag.
 pub fn first_line(e: &clap::Error) -> String {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let context = |kind| match e.get(kind) {
+        Some(ContextValue::String(s)) => Some(s.clone()),
+        Some(ContextValue::Strings(v)) => v.first().cloned(),
+        _ => None,
+    };
+    if e.kind() == ErrorKind::UnknownArgument {
+        if let Some(arg) = context(ContextKind::InvalidArg) {
+            if let Some(similar) = context(ContextKind::SuggestedArg) {
+                return format!("unknown flag '{arg}'; did you mean '{similar}'?");
+            }
+            if !arg.starts_with('-') {
+                return format!(
+                    "unexpected argument '{arg}': put the program after --: \
+                     judge run [FLAGS] -- {arg}"
+                );
+            }
+        }
+    }
     let text = e.render().to_string();
     let line = text.lines().next().unwrap_or("error: invalid arguments");
     line.trim_start_matches("error: ").to_string()

@@ -124,9 +124,15 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         (t, 1.0)
     };
     let v: f64 = num.trim().parse().map_err(|_| bad())?;
-    // Below a millisecond no clock here can hold a limit honestly.
-    if !(v.is_finite() && v * scale >= 1e-3) || v * scale > 1e7 {
+    if !v.is_finite() {
         return Err(bad());
+    }
+    // Below a millisecond no clock here can hold a limit honestly.
+    if v * scale < 1e-3 {
+        return Err(format!("{s:?} is too short: a time is at least 1 ms"));
+    }
+    if v * scale > 1e7 {
+        return Err(format!("{s:?} is too long: a time is at most 10000000 s"));
     }
     Ok(Duration::from_secs_f64(v * scale))
 }

@@ -94,6 +94,9 @@ pub fn judge(args: &cli::RunArgs) -> Judged {
 }
 
 fn run(args: cli::RunArgs) -> ExitCode {
+    for w in args.warnings() {
+        eprintln!("judge: warning: {w}");
+    }
     let judged = judge(&args);
     let report = match &judged {
         Judged::Report(r) => r,
