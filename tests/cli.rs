@@ -429,3 +429,64 @@ fn common_mistakes_say_what_to_do() {
     let first = help.split("\n\n").nth(1).unwrap_or_default();
     assert!(first.contains("/box") && first.contains("--file"), "{help}");
 }
+
+/// Without --json a failure shows its cause: the last lines of the
+/// program's stderr (and a responder's, for its JE), and a hint where the
+/// program could not open a file that lies beside the judge but was not
+/// copied in.
+#[test]
+fn a_failure_shows_its_cause() {
+    let dir = temp_dir("cause");
+    std::fs::write(dir.join("sum.py"), "print(1 + 2)\n").unwrap();
+    let mut cmd = run().program([python(), "sum.py".into()]).command();
+    cmd.current_dir(&dir);
+    let d = exec_command(cmd);
+    assert_eq!(d.status, 1);
+    let lines: Vec<&str> = d.stderr.lines().collect();
+    assert_eq!(lines[0], "RE: the program exited with code 2");
+    assert_eq!(
+        &lines[2..],
+        [
+            "  the program's stderr, last lines:",
+            &format!(
+                "    | {}: can't open file '/box/sum.py': [Errno 2] No such file or directory",
+                python()
+            ),
+            "  hint: sum.py is here but not in the sandbox: did you forget --file sum.py?",
+        ],
+        "{}",
+        d.stderr
+    );
+    // Copied in, it runs; an AC shows no stderr.
+    let mut cmd = run()
+        .args(["--file", "sum.py"])
+        .program([python(), "sum.py".into()])
+        .command();
+    cmd.current_dir(&dir);
+    let d = exec_command(cmd);
+    assert_eq!(d.status, 0, "{}", d.stderr);
+    assert_eq!(d.stdout, "3\n");
+    assert_eq!(d.stderr.lines().count(), 2, "{}", d.stderr);
+    // Only the last five lines, each cut at 200 characters.
+    let script = format!(
+        "for i in 1 2 3 4 5 6 7; do echo line$i >&2; done; echo {} >&2; exit 3",
+        "x".repeat(300)
+    );
+    let d = run().program(["/bin/sh", "-c", &script]).exec();
+    let tail: Vec<&str> = d.stderr.lines().skip(3).collect();
+    assert_eq!(tail.len(), 5, "{}", d.stderr);
+    assert_eq!(tail[0], "    | line4");
+    assert_eq!(tail[4], format!("    | {}...", "x".repeat(200)));
+    // A responder's JE shows its stderr too.
+    let d = run()
+        .args(["--responder", &interactor("no_such_mode")])
+        .program(["/bin/cat"])
+        .exec();
+    assert!(d.stderr.starts_with("JE: "), "{}", d.stderr);
+    assert!(
+        d.stderr
+            .ends_with("  the responder's stderr, last lines:\n    | unknown mode no_such_mode\n"),
+        "{}",
+        d.stderr
+    );
+}

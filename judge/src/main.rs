@@ -6,6 +6,7 @@
 mod cli;
 mod doctor;
 mod serve;
+mod summary;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -117,7 +118,7 @@ fn run(args: cli::RunArgs) -> ExitCode {
     if args.json {
         let _ = judged.write_json(&mut std::io::stdout().lock());
     } else {
-        eprintln!("{}", summary(report));
+        eprintln!("{}", summary::human(report, &args.file));
     }
     for w in &report.warnings {
         eprintln!("judge: warning: {w}");
@@ -127,27 +128,4 @@ fn run(args: cli::RunArgs) -> ExitCode {
     } else {
         ExitCode::from(1)
     }
-}
-
-fn summary(r: &Report) -> String {
-    let mem = r
-        .memory_kib
-        .map_or("?".to_string(), |k| format!("{:.1} MiB", k as f64 / 1024.0));
-    let mut s = format!(
-        "{}: {}\n  cpu {} ms, wall {} ms, memory {}",
-        r.verdict, r.message, r.cpu_time_ms, r.wall_time_ms, mem
-    );
-    if let Some(code) = r.exit_code {
-        s.push_str(&format!(", exit code {code}"));
-    }
-    if let Some(sig) = &r.signal_name {
-        s.push_str(&format!(", signal {sig}"));
-    }
-    if let Some(v) = r.responder.verdict {
-        s.push_str(&format!("\n  responder: {v}"));
-        if let Some(m) = &r.responder.message {
-            s.push_str(&format!(" ({m})"));
-        }
-    }
-    s
 }

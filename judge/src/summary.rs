@@ -1,0 +1,102 @@
+//! The human summary `judge run` prints without `--json`: the verdict and
+//! its figures, and for a failure what the program (or the responder) said
+//! last on stderr, with a hint where a file was plainly left outside.
+
+use std::path::Path;
+
+use judge::{Report, Verdict};
+
+/// Lines of a stderr shown under a failed verdict, and characters per line.
+const TAIL_LINES: usize = 5;
+const LINE_CHARS: usize = 200;
+
+/// The summary of `r`; `files` are the run's `--file` arguments.
+pub fn human(r: &Report, files: &[String]) -> String {
+    let mem = r
+        .memory_kib
+        .map_or("?".to_string(), |k| format!("{:.1} MiB", k as f64 / 1024.0));
+    let mut s = format!(
+        "{}: {}\n  cpu {} ms, wall {} ms, memory {}",
+        r.verdict, r.message, r.cpu_time_ms, r.wall_time_ms, mem
+    );
+    if let Some(code) = r.exit_code {
+        s.push_str(&format!(", exit code {code}"));
+    }
+    if let Some(sig) = &r.signal_name {
+        s.push_str(&format!(", signal {sig}"));
+    }
+    if let Some(v) = r.responder.verdict {
+        s.push_str(&format!("\n  responder: {v}"));
+        if let Some(m) = &r.responder.message {
+            s.push_str(&format!(" ({m})"));
+        }
+    }
+    if r.verdict == Verdict::AC {
+        return s;
+    }
+    let program_stderr = r.stderr.text();
+    if let Some(tail) = tail(&program_stderr) {
+        s.push_str(&format!("\n  the program's stderr, last lines:\n{tail}"));
+    }
+    if r.responder.verdict == Some(Verdict::JE) {
+        if let Some(tail) = r.responder.stderr.as_deref().and_then(tail) {
+            s.push_str(&format!("\n  the responder's stderr, last lines:\n{tail}"));
+        }
+    }
+    if let Some(name) = forgotten_file(&program_stderr, files) {
+        s.push_str(&format!(
+            "\n  hint: {name} is here but not in the sandbox: did you forget --file {name}?"
+        ));
+    }
+    s
+}
+
+/// The last lines of a stream, each cut short and marked with `|`.
+fn tail(text: &str) -> Option<String> {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    if lines.is_empty() {
+        return None;
+    }
+    let shown: Vec<String> = lines[lines.len().saturating_sub(TAIL_LINES)..]
+        .iter()
+        .map(|l| {
+            let mut cut: String = l.chars().take(LINE_CHARS).collect();
+            if cut.len() < l.len() {
+                cut.push_str("...");
+            }
+            format!("    | {cut}")
+        })
+        .collect();
+    Some(shown.join("\n"))
+}
+
+/// A file the program could not open that lies in the judge's directory
+/// and was not copied in: `python3: can't open file '/box/sum.py'`, `sh:
+/// 0: cannot open run.sh: No such file`.
+fn forgotten_file(stderr: &str, files: &[String]) -> Option<String> {
+    let copied = |name: &str| {
+        files.iter().any(|f| {
+            let (src, dest) = f.split_once(':').unwrap_or((f.as_str(), ""));
+            Path::new(src).file_name().is_some_and(|n| n == name) || dest == name
+        })
+    };
+    for line in stderr.lines() {
+        let lower = line.to_ascii_lowercase();
+        if !["no such file", "can't open", "cannot open", "not found"]
+            .iter()
+            .any(|m| lower.contains(m))
+        {
+            continue;
+        }
+        for word in line.split(|c: char| c.is_whitespace() || "'\":,`()[]".contains(c)) {
+            let name = word.strip_prefix("/box/").unwrap_or(word);
+            if name.is_empty() || name.starts_with('/') || name.starts_with('-') {
+                continue;
+            }
+            if Path::new(name).is_file() && !copied(name) {
+                return Some(name.to_string());
+            }
+        }
+    }
+    None
+}
