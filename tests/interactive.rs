@@ -115,6 +115,41 @@ fn row_interactor_crash_is_je() {
     }
 }
 
+/// A Python interactor that raises exits with 1, which testlib reads as
+/// WA: its traceback makes it the interactor's crash (JE), never the
+/// program's fault. And one run without --input is warned about.
+#[test]
+fn an_interactor_traceback_is_je() {
+    let dir = temp_dir("traceback");
+    let interactor = dir.join("interactor.py");
+    std::fs::write(
+        &interactor,
+        "import sys\nline = input()\nprint(int(line) // 0)\n",
+    )
+    .unwrap();
+    let responder = format!("exec:{} {}", python(), interactor.display());
+    let v = run()
+        .args(["--responder", &responder])
+        .program(["/bin/echo", "4"])
+        .json();
+    assert_eq!(v["verdict"], "JE", "{}", brief(&v));
+    assert_eq!(
+        v["message"],
+        "the interactor crashed (a Python traceback, exit code 1): ZeroDivisionError: integer division or modulo by zero"
+    );
+    assert_eq!(v["responder"]["exit_code"], 1);
+    let d = run()
+        .args(["--responder", &responder])
+        .program(["/bin/echo", "4"])
+        .exec();
+    assert!(
+        d.stderr
+            .starts_with("judge: warning: no --input given; the interactor gets an empty file\n"),
+        "{}",
+        d.stderr
+    );
+}
+
 /// Both sides wait for each other: ILE, with the hint that the program
 /// wrote nothing since it was last given input.
 #[test]

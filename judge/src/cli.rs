@@ -218,6 +218,9 @@ impl RunArgs {
     /// Flags that are allowed but probably not what was meant.
     pub fn warnings(&self) -> Vec<String> {
         let mut w = Vec::new();
+        if self.responder.is_some() && self.input.is_none() {
+            w.push("no --input given; the interactor gets an empty file".into());
+        }
         if let (Some(input), None, None) = (&self.input, &self.responder, &self.stdin) {
             w.push(format!(
                 "--input {} goes to interactors and modules, and there is none: the program's \

@@ -48,6 +48,14 @@ impl Protocol {
             )
         };
         match self {
+            // A Python interactor that raised exits with 1, testlib's WA:
+            // its crash must not be charged to the program.
+            Protocol::Testlib if code == 1 && python_crash(message).is_some() => {
+                Judgement::failed(format!(
+                    "the interactor crashed (a Python traceback, exit code 1): {}",
+                    python_crash(message).unwrap_or_default()
+                ))
+            }
             Protocol::Testlib => match code {
                 0 => with(Verdict::AC, "the interactor accepted the answer"),
                 1 | 4 => with(Verdict::WA, "the interactor rejected the answer"),
@@ -115,6 +123,29 @@ fn first_line(s: &str) -> String {
     out
 }
 
+/// The exception a Python traceback ends with, if `stderr` ends with one:
+/// a "Traceback (most recent call last):" line, then, last, a line naming
+/// the exception ("ZeroDivisionError: division by zero").
+pub fn python_crash(stderr: &str) -> Option<String> {
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    let start = lines
+        .iter()
+        .rposition(|l| l.trim_end() == "Traceback (most recent call last):")?;
+    let last = lines.last()?.trim_end();
+    if std::ptr::eq(last, lines[start].trim_end()) || last.starts_with(char::is_whitespace) {
+        return None;
+    }
+    let name = last.split(':').next()?;
+    let is_name = !name.is_empty()
+        && name.split('.').all(|p| {
+            p.chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        });
+    is_name.then(|| first_line(last))
+}
+
 /// testlib's quitp writes "points <value> <message>".
 fn testlib_points(message: &str) -> Option<f64> {
     let rest = message.trim_start().strip_prefix("points ")?;
@@ -124,6 +155,42 @@ fn testlib_points(message: &str) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_python_traceback_is_the_interactors_crash() {
+        let tb = "Traceback (most recent call last):\n  File \"i.py\", line 3, in <module>\n    1/0\n    ~^~\nZeroDivisionError: division by zero\n";
+        assert_eq!(
+            python_crash(tb).as_deref(),
+            Some("ZeroDivisionError: division by zero")
+        );
+        let j = Protocol::Testlib.judge_exit(1, tb, None);
+        assert_eq!(j.verdict, Verdict::JE);
+        assert_eq!(
+            j.message,
+            "the interactor crashed (a Python traceback, exit code 1): ZeroDivisionError: division by zero"
+        );
+        let custom =
+            "Traceback (most recent call last):\n  File \"i.py\", line 9\nchecker.lib.WrongState\n";
+        assert_eq!(
+            python_crash(custom).as_deref(),
+            Some("checker.lib.WrongState")
+        );
+        // A plain rejection, or a traceback quoted before the verdict line
+        // of a message, stays WA.
+        assert_eq!(
+            Protocol::Testlib
+                .judge_exit(1, "wrong answer 3 != 4\n", None)
+                .verdict,
+            Verdict::WA
+        );
+        assert_eq!(
+            python_crash("wrong answer\nTraceback (most recent call last):\n  x\n"),
+            None
+        );
+        assert_eq!(python_crash("Traceback (most recent call last):\n"), None);
+        // Under kattis and plain the exit code alone decides, as before.
+        assert_eq!(Protocol::Plain.judge_exit(1, tb, None).verdict, Verdict::WA);
+    }
 
     #[test]
     fn testlib_codes() {
