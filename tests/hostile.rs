@@ -60,6 +60,8 @@ const ATTACKS: &[(&[&str], &str, &str, Option<&str>)] = &[
     (&["huge_mmap"], "AC", "EPERM\n", Some("mmap")),
     (&["huge_memfd"], "AC", "EPERM\n", Some("memfd_create")),
     (&["huge_shm"], "AC", "EPERM\n", Some("shmget")),
+    // Whether a shared file's pages are cached: others' reads of it.
+    (&["nowait_read"], "AC", "EPERM\n", Some("preadv2")),
     // 1, which the kernel takes as "no core dump" for a pipe core_pattern
     // too (0 does not stop a pipe handler, which runs as root).
     (&["core_limit"], "AC", "1 1\n", None),

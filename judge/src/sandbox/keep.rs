@@ -77,6 +77,17 @@ fn copy_data(from: &File, to: &File, budget: &mut Budget) -> io::Result<Result<(
     Ok(Ok(()))
 }
 
+/// What each file and folder of the copy is charged besides its data: a
+/// block of the host's file system (65,536 empty folders cost no room on
+/// the run's tmpfs, but 256 MiB on ext4).
+const ENTRY_COST: u64 = 4096;
+/// What each further name (a hard link) is charged: a directory entry.
+const LINK_COST: u64 = 256;
+/// Entries named in `skipped` at most (each name at most MAX_NAME
+/// characters); the rest are counted.
+const MAX_SKIPPED: usize = 100;
+const MAX_NAME: usize = 300;
+
 /// How long a copy may take: a program's files are seconds of disk
 /// writes at most, and a `judge serve` queue waits behind the copy.
 pub const TIME_BUDGET: std::time::Duration = std::time::Duration::from_secs(10);
@@ -137,6 +148,24 @@ struct Walk<'a> {
     first_name: HashMap<(u64, u64), CString>,
     budget: Budget,
     kept: Kept,
+    /// Entries left behind past MAX_SKIPPED.
+    more_skipped: u64,
+}
+
+impl Walk<'_> {
+    /// Note an entry left behind, boundedly: a program can make 65,000
+    /// symlinks with 16 KB paths.
+    fn skip(&mut self, what: String) {
+        if self.kept.skipped.len() >= MAX_SKIPPED {
+            self.more_skipped += 1;
+            return;
+        }
+        let mut s: String = what.chars().take(MAX_NAME).collect();
+        if s.len() < what.len() {
+            s.push_str("...");
+        }
+        self.kept.skipped.push(s);
+    }
 }
 
 /// Copy `work_dir` (an absolute path inside the sandbox) of the tree whose
@@ -156,15 +185,22 @@ pub fn copy_out(
         first_name: HashMap::new(),
         budget,
         kept: Kept::default(),
+        more_skipped: 0,
     };
     let stopped = walk(src, &dst, b"", 0, &mut w);
-    w.kept.bytes = budget.bytes - w.budget.bytes;
+    if w.more_skipped > 0 {
+        let more = w.more_skipped;
+        w.kept
+            .skipped
+            .push(format!("... and {more} more entries not copied"));
+    }
     if let Err(stop) = stopped? {
         w.kept.stopped = Some(match stop {
             Stop::Bytes => format!(
-                "the copy of the work directory stopped at {} bytes, its budget (--workdir-size); \
-                 what follows was not copied",
-                w.kept.bytes
+                "the copy of the work directory stopped at its budget of {} bytes \
+                 (--workdir-size; each file and folder counts {ENTRY_COST} bytes besides its \
+                 data); what follows was not copied",
+                budget.bytes
             ),
             Stop::Time => "the copy of the work directory stopped at its time budget; \
                            what follows was not copied"
@@ -309,7 +345,7 @@ fn walk(
         ) {
             Ok(fd) => fd,
             Err(e) => {
-                w.kept.skipped.push(format!("{shown}: {e}"));
+                w.skip(format!("{shown}: {e}"));
                 continue;
             }
         };
@@ -317,10 +353,11 @@ fn walk(
         let kind = SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT;
         if kind == SFlag::S_IFDIR {
             if depth + 1 >= MAX_DEPTH {
-                w.kept
-                    .skipped
-                    .push(format!("{shown}/: deeper than {MAX_DEPTH} levels"));
+                w.skip(format!("{shown}/: deeper than {MAX_DEPTH} levels"));
                 continue;
+            }
+            if let Err(stop) = w.budget.spend(ENTRY_COST) {
+                return Ok(Err(stop));
             }
             mkdirat(
                 dst.as_fd(),
@@ -338,7 +375,10 @@ fn walk(
             let id = (st.st_dev, st.st_ino);
             if st.st_nlink > 1 {
                 if let Some(first) = w.first_name.get(&id) {
-                    // Another name of a file already copied: a link, free.
+                    // Another name of a file already copied: a link, cheap.
+                    if let Err(stop) = w.budget.spend(LINK_COST) {
+                        return Ok(Err(stop));
+                    }
                     match linkat(
                         w.root.as_fd(),
                         first.as_c_str(),
@@ -347,10 +387,13 @@ fn walk(
                         AtFlags::empty(),
                     ) {
                         Ok(()) => w.kept.links += 1,
-                        Err(e) => w.kept.skipped.push(format!(
-                            "{shown}: another name of {}, not linked: {e}",
-                            first.to_string_lossy()
-                        )),
+                        Err(e) => {
+                            let what = format!(
+                                "{shown}: another name of {}, not linked: {e}",
+                                first.to_string_lossy()
+                            );
+                            w.skip(what);
+                        }
                     }
                     continue;
                 }
@@ -366,10 +409,11 @@ fn walk(
             if SFlag::from_bits_truncate(now.st_mode) & SFlag::S_IFMT != SFlag::S_IFREG
                 || (now.st_dev, now.st_ino) != id
             {
-                w.kept
-                    .skipped
-                    .push(format!("{shown}: changed while being copied"));
+                w.skip(format!("{shown}: changed while being copied"));
                 continue;
+            }
+            if let Err(stop) = w.budget.spend(ENTRY_COST) {
+                return Ok(Err(stop));
             }
             let to = openat(
                 dst.as_fd(),
@@ -381,12 +425,12 @@ fn walk(
                     | OFlag::O_CLOEXEC,
                 Mode::from_bits_truncate(0o644),
             )?;
-            match copy_data(&File::from(from), &File::from(to), &mut w.budget)? {
-                Ok(()) => {}
-                Err(stop) => {
-                    w.kept.skipped.push(format!("{shown}: copied in part"));
-                    return Ok(Err(stop));
-                }
+            let before = w.budget.bytes;
+            let copied = copy_data(&File::from(from), &File::from(to), &mut w.budget)?;
+            w.kept.bytes += before - w.budget.bytes;
+            if let Err(stop) = copied {
+                w.skip(format!("{shown}: copied in part"));
+                return Ok(Err(stop));
             }
             w.kept.files += 1;
             if st.st_nlink > 1 {
@@ -402,7 +446,7 @@ fn walk(
                 SFlag::S_IFCHR | SFlag::S_IFBLK => "a device",
                 _ => "not a regular file",
             };
-            w.kept.skipped.push(format!("{shown}: {what}, not copied"));
+            w.skip(format!("{shown}: {what}, not copied"));
         }
     }
     Ok(Ok(()))
@@ -434,8 +478,8 @@ mod tests {
         .unwrap()
     }
 
-    /// Past its budget of bytes the copy stops, says so, and has written
-    /// exactly the budget.
+    /// Past its budget of bytes the copy stops and says so; every file
+    /// and folder counts a block besides its data.
     #[test]
     fn the_copy_stops_at_its_byte_budget() {
         let d = tree("bytes");
@@ -447,24 +491,71 @@ mod tests {
                 deadline: far,
             },
         );
-        assert_eq!(kept.bytes, 4 << 20);
+        let charged = kept.bytes + (kept.files + kept.dirs) * ENTRY_COST;
+        assert!(charged <= 4 << 20 && kept.bytes < 4 << 20, "{kept:?}");
         assert!(
             kept.stopped
                 .as_deref()
                 .unwrap()
-                .contains("stopped at 4194304 bytes"),
+                .contains("stopped at its budget of 4194304 bytes"),
             "{kept:?}"
         );
+        // Two files and a folder: their data and three blocks.
         let whole = copy(
             &tree("bytes-whole"),
             Budget {
-                bytes: 6 << 20,
+                bytes: (6 << 20) + 3 * ENTRY_COST,
                 deadline: far,
             },
         );
         assert_eq!(
-            (whole.bytes, whole.files, whole.stopped),
-            (6 << 20, 2, None)
+            (whole.bytes, whole.files, whole.dirs, whole.stopped),
+            (6 << 20, 2, 1, None)
+        );
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    /// Empty folders take no room on the run's tmpfs but a block each on
+    /// the host: they count against the budget; and the list of what was
+    /// left behind is bounded however much was.
+    #[test]
+    fn folders_count_and_the_skipped_list_is_bounded() {
+        let d = std::env::temp_dir().join(format!("judge-keep-many-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(d.join("src")).unwrap();
+        for i in 0..300 {
+            std::fs::create_dir(d.join(format!("src/d{i}"))).unwrap();
+            std::os::unix::fs::symlink("/etc", d.join(format!("src/l{i}"))).unwrap();
+        }
+        let kept = copy(
+            &d,
+            Budget {
+                bytes: 16 * ENTRY_COST,
+                deadline: Instant::now() + Duration::from_secs(60),
+            },
+        );
+        assert_eq!(kept.dirs, 16, "{kept:?}");
+        assert!(kept.stopped.is_some());
+        assert!(
+            kept.skipped.len() <= MAX_SKIPPED + 1,
+            "{}",
+            kept.skipped.len()
+        );
+        let all = copy(
+            &{
+                let _ = std::fs::remove_dir_all(d.join("out"));
+                d.clone()
+            },
+            Budget {
+                bytes: u64::MAX / 2,
+                deadline: Instant::now() + Duration::from_secs(60),
+            },
+        );
+        assert_eq!(all.dirs, 300);
+        assert_eq!(all.skipped.len(), MAX_SKIPPED + 1);
+        assert_eq!(
+            all.skipped[MAX_SKIPPED],
+            "... and 200 more entries not copied"
         );
         let _ = std::fs::remove_dir_all(&d);
     }

@@ -98,11 +98,11 @@ const REFUSED: &[(i64, &str)] = &[
     // The CPU the session was given is the only one it may use.
     (libc::SYS_sched_setaffinity, "sched_setaffinity"),
     (libc::SYS_clone, "clone"),
-    // Only with huge-page flags (see HUGE_PAGE_RULES): huge pages are
-    // charged to the hugetlb controller, not to the memory limit.
+    // Only with certain flags (see FLAG_RULES).
     (libc::SYS_mmap, "mmap"),
     (libc::SYS_memfd_create, "memfd_create"),
     (libc::SYS_shmget, "shmget"),
+    (libc::SYS_preadv2, "preadv2"),
 ];
 
 /// Newer than the libc crate's tables (Linux 6.8 and 6.15).
@@ -115,12 +115,17 @@ const SYS_OPEN_TREE_ATTR: i64 = 467;
 pub const LAST_KNOWN_SYSCALL: u32 = 469;
 
 /// (call, argument, flag): the call is refused when the argument has the
-/// flag. Huge pages come from a pool the memory controller never sees: a
-/// program under a 32 MiB limit could take the whole pool.
-const HUGE_PAGE_RULES: &[(i64, u8, u64)] = &[
+/// flag.
+const FLAG_RULES: &[(i64, u8, u64)] = &[
+    // Huge pages come from a pool the memory controller never sees: a
+    // program under a 32 MiB limit could take the whole pool.
     (libc::SYS_mmap, 3, libc::MAP_HUGETLB as u64),
     (libc::SYS_memfd_create, 1, libc::MFD_HUGETLB as u64),
     (libc::SYS_shmget, 2, libc::SHM_HUGETLB as u64),
+    // A read that fails rather than wait tells which pages of a shared
+    // read-only file are in the page cache: the host's and other runs'
+    // reads of it, and a channel between runs (fadvise clears them).
+    (libc::SYS_preadv2, 5, libc::RWF_NOWAIT as u64),
 ];
 
 /// setsockopt options (level SOL_SOCKET) that would give a socketpair's
@@ -232,7 +237,7 @@ impl Filters {
             .collect::<Result<Vec<_>, _>>()
             .map_err(err)?;
         refused.insert(libc::SYS_setsockopt, naming);
-        for &(nr, arg, flag) in HUGE_PAGE_RULES {
+        for &(nr, arg, flag) in FLAG_RULES {
             let huge = SeccompCondition::new(
                 arg,
                 SeccompCmpArgLen::Dword,
@@ -575,7 +580,7 @@ mod tests {
             (a[2], a[4]) = (libc::SOL_SOCKET as u32, opt as u32);
             args.push(a);
         }
-        for &(_, arg, flag) in HUGE_PAGE_RULES {
+        for &(_, arg, flag) in FLAG_RULES {
             let mut a = [0; 12];
             a[usize::from(arg) * 2] = flag as u32 | 0x22;
             args.push(a);
