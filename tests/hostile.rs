@@ -833,3 +833,40 @@ fn a_file_needs_a_file_name_inside() {
         );
     }
 }
+
+/// Empty folders and symlinks cost the run's tmpfs no room at all: the
+/// copy-out counts each folder as a block of the host's disk (1 MiB of
+/// work area: at most 256 of them), and names at most 100 of the entries
+/// it leaves behind.
+#[test]
+fn keep_workdir_counts_folders_and_bounds_what_it_lists() {
+    let dest = temp_dir("keep-folders").join("out");
+    let v = run()
+        .args([
+            "--workdir-size",
+            "1M",
+            "--keep-workdir",
+            dest.to_str().unwrap(),
+        ])
+        .program([
+            "/bin/sh",
+            "-c",
+            "mkdir l && cd l && for i in $(seq 500); do ln -s /etc s$i; done && cd .. \
+             && mkdir d && cd d && mkdir $(seq 3000)",
+        ])
+        .json();
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
+    let kept = &v["workdir_kept"];
+    assert!(kept["dirs"].as_u64().unwrap() <= 256, "{kept}");
+    let stopped = kept["stopped"].as_str().unwrap();
+    assert!(
+        stopped.contains("stopped at its budget of 1048576 bytes"),
+        "{stopped}"
+    );
+    assert!(v["warnings"][0]
+        .as_str()
+        .unwrap()
+        .contains("stopped at its budget"));
+    let skipped = kept["skipped"].as_array().unwrap();
+    assert!(skipped.len() <= 101, "{}", skipped.len());
+}
