@@ -341,9 +341,14 @@ fn doctor_reports_and_probes() {
         "network",
         "root",
         "probe",
+        "huge pages",
+        "overcommit",
+        "core dumps",
     ] {
         assert!(text.contains(label), "{label} missing:\n{text}");
     }
+    // Words, not the names of the code.
+    assert!(!text.contains("SharedEmpty"), "{text}");
     // As root the root template is named, and after the probe it exists.
     if unsafe { libc::geteuid() } == 0 {
         let at = text.find("/run/judge/root-").expect("the template's pin");
@@ -479,7 +484,7 @@ fn a_failure_shows_its_cause() {
     assert_eq!(tail[4], format!("    | {}...", "x".repeat(200)));
     // A responder's JE shows its stderr too.
     let d = run()
-        .args(["--responder", &interactor("no_such_mode")])
+        .args(["--responder", &interactor("no_such_mode"), "--input", "/dev/null"])
         .program(["/bin/cat"])
         .exec();
     assert!(d.stderr.starts_with("JE: "), "{}", d.stderr);
@@ -489,4 +494,27 @@ fn a_failure_shows_its_cause() {
         "{}",
         d.stderr
     );
+}
+
+/// A program the judge stopped because the responder had decided is not
+/// said to have crashed of a SIGKILL.
+#[test]
+fn a_program_stopped_after_the_verdict_is_not_a_crash() {
+    let d = run()
+        .args([
+            "--responder",
+            &interactor("wa_first"),
+            "--input",
+            "/dev/null",
+        ])
+        .program([prog("sleeper"), "5".into()])
+        .exec();
+    assert_eq!(d.status, 1);
+    let second = d.stderr.lines().nth(1).unwrap_or_default().to_string();
+    assert!(
+        second.ends_with(", stopped by the judge after the responder's verdict"),
+        "{}",
+        d.stderr
+    );
+    assert!(!d.stderr.contains("SIGKILL"), "{}", d.stderr);
 }

@@ -870,3 +870,31 @@ fn keep_workdir_counts_folders_and_bounds_what_it_lists() {
     let skipped = kept["skipped"].as_array().unwrap();
     assert!(skipped.len() <= 101, "{}", skipped.len());
 }
+
+/// Files copied out keep their permission bits (an executable stays one),
+/// but never set-id bits nor write access for others.
+#[test]
+fn keep_workdir_keeps_modes_but_no_set_id() {
+    let dest = temp_dir("keep-modes").join("out");
+    let v = run()
+        .args(["--keep-workdir", dest.to_str().unwrap()])
+        .program([
+            "/bin/sh",
+            "-c",
+            "echo x > run.sh && chmod 750 run.sh && echo y > open && chmod 666 open \
+             && echo z > suid && chmod 4755 suid",
+        ])
+        .json();
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |n: &str| {
+        std::fs::metadata(dest.join(n))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o7777
+    };
+    assert_eq!(mode("run.sh"), 0o750);
+    assert_eq!(mode("open"), 0o644);
+    assert_eq!(mode("suid"), 0o755);
+}

@@ -112,7 +112,15 @@ fn serve_answers_every_request_in_order() {
     );
     s.send("{\"not\": \"an array\"}");
     assert!(s.answer()["error"].as_str().unwrap().contains("JSON array"));
+    // An empty line is answered too: a grader counting lines stays in step.
     s.send("");
+    assert_eq!(
+        s.answer(),
+        serde_json::json!({
+            "error": "an empty request: each line is a JSON array of the arguments of judge run",
+            "exit_status": 2
+        })
+    );
     let v = s.judge(&["--responder", "wasm:/dev/zero", "--", "/bin/true"]);
     assert_eq!(v["verdict"], "JE", "{}", brief(&v));
     s.send(b"[\"\xff\"]");

@@ -170,7 +170,7 @@ pub fn report() -> ExitCode {
             line(
                 "probe",
                 format!(
-                    "/bin/true ran in full isolation: AC in {} ms (network {:?}, seccomp {})",
+                    "/bin/true ran in full isolation: AC in {} ms (network: {}; seccomp: {})",
                     r.wall_time_ms,
                     r.isolation.network,
                     yes(r.isolation.seccomp)

@@ -95,10 +95,13 @@ pub fn judge(args: &cli::RunArgs) -> Judged {
 }
 
 fn run(args: cli::RunArgs) -> ExitCode {
-    for w in args.warnings() {
-        eprintln!("judge: warning: {w}");
-    }
     let judged = judge(&args);
+    // Not with a usage error, which is one line.
+    if !matches!(judged, Judged::Usage(_)) {
+        for w in args.warnings() {
+            eprintln!("judge: warning: {w}");
+        }
+    }
     let report = match &judged {
         Judged::Report(r) => r,
         Judged::Usage(e) => {

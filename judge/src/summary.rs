@@ -22,8 +22,14 @@ pub fn human(r: &Report, files: &[String]) -> String {
     if let Some(code) = r.exit_code {
         s.push_str(&format!(", exit code {code}"));
     }
-    if let Some(sig) = &r.signal_name {
-        s.push_str(&format!(", signal {sig}"));
+    match (&r.signal_name, r.program_verdict, r.responder.verdict) {
+        // Killed by the judge because the responder had already decided:
+        // not a crash of its own.
+        (Some(sig), None, Some(_)) if sig == "SIGKILL" => {
+            s.push_str(", stopped by the judge after the responder's verdict")
+        }
+        (Some(sig), _, _) => s.push_str(&format!(", signal {sig}")),
+        (None, _, _) => {}
     }
     if let Some(v) = r.responder.verdict {
         s.push_str(&format!("\n  responder: {v}"));

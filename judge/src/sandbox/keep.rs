@@ -423,8 +423,11 @@ fn walk(
                     | OFlag::O_EXCL
                     | OFlag::O_NOFOLLOW
                     | OFlag::O_CLOEXEC,
-                Mode::from_bits_truncate(0o644),
+                Mode::from_bits_truncate(0o600),
             )?;
+            // Its permission bits as the program left them (an executable
+            // stays one), but never set-id and never writable by others.
+            nix::sys::stat::fchmod(&to, Mode::from_bits_truncate(st.st_mode & 0o755))?;
             let before = w.budget.bytes;
             let copied = copy_data(&File::from(from), &File::from(to), &mut w.budget)?;
             w.kept.bytes += before - w.budget.bytes;

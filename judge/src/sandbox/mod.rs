@@ -71,6 +71,16 @@ pub enum Network {
     Private,
 }
 
+impl std::fmt::Display for Network {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Network::Host => "the host's",
+            Network::SharedEmpty => "a shared empty namespace",
+            Network::Private => "an empty namespace of its own",
+        })
+    }
+}
+
 /// What the sandbox could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum SpawnError {
