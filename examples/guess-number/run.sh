@@ -16,7 +16,7 @@ EX=examples/guess-number
 JUDGE=target/release/judge
 
 echo "building the judge (cargo build --release)..."
-cargo build --release -q
+cargo build --release
 
 # Compiled files go to a private temporary directory, removed on any exit,
 # so that running the example leaves nothing behind in the repository.
