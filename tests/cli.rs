@@ -484,7 +484,12 @@ fn a_failure_shows_its_cause() {
     assert_eq!(tail[4], format!("    | {}...", "x".repeat(200)));
     // A responder's JE shows its stderr too.
     let d = run()
-        .args(["--responder", &interactor("no_such_mode"), "--input", "/dev/null"])
+        .args([
+            "--responder",
+            &interactor("no_such_mode"),
+            "--input",
+            "/dev/null",
+        ])
         .program(["/bin/cat"])
         .exec();
     assert!(d.stderr.starts_with("JE: "), "{}", d.stderr);

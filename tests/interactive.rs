@@ -171,6 +171,78 @@ fn row_deadlock_is_ile_with_flush_hint() {
 }
 
 #[test]
+/// A deadlock ends at once: a program that forgot to flush and an
+/// interactor waiting for its guess, with a 10 s wall limit, are ILE in
+/// well under half a second, with the forgot-to-flush hint. What only
+/// looks like one is left alone: a program asleep in a sleep, in a select
+/// with a timeout, or reading in one thread while another computes.
+#[test]
+fn a_deadlock_ends_at_once_and_only_a_deadlock() {
+    let noflush = "import sys\nsys.stdout.write('5\\n')\nsys.stdin.readline()\n";
+    for policy in POLICIES {
+        let done = session(policy, "ac_one_line")
+            .args(["--wall-limit", "10", "--json"])
+            .program(py(noflush))
+            .exec();
+        let v = done.json();
+        assert_eq!(v["verdict"], "ILE", "{policy}: {}", brief(&v));
+        assert!(
+            done.elapsed.as_secs_f64() < 0.5,
+            "{policy}: {:?}",
+            done.elapsed
+        );
+        let msg = v["message"].as_str().unwrap();
+        assert!(
+            msg.starts_with("the program and the interactor were each waiting for the other")
+                && msg.ends_with("did it forget to flush?"),
+            "{msg}"
+        );
+    }
+    // Asleep in a sleep: ILE only at the wall limit.
+    let v = session("kattis", "ac_one_line")
+        .args(["--wall-limit", "0.6"])
+        .program(["/bin/sleep", "5"])
+        .json();
+    assert_eq!(v["verdict"], "ILE", "{}", brief(&v));
+    assert!(ms(&v["wall_time_ms"]) >= 600, "{}", brief(&v));
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("the program was still running after the wall-time limit of 600 ms"),
+        "{}",
+        brief(&v)
+    );
+    // A select with a timeout, then an answer: AC.
+    let v = session("kattis", "ac_one_line")
+        .program(py(
+            "import select, sys\nselect.select([sys.stdin], [], [], 0.4)\nprint(7, flush=True)\n",
+        ))
+        .json();
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
+    // Reading in the main thread while another computes or sleeps, then
+    // answers; or while a child process does.
+    for wait in [
+        "t = time.time()\n    while time.time() - t < 0.4: pass",
+        "time.sleep(0.4)",
+    ] {
+        let threads = format!(
+            "import sys, threading, time\ndef work():\n    {wait}\n    print(7, flush=True)\n\
+             threading.Thread(target=work).start()\nsys.stdin.readline()\n"
+        );
+        let v = session("kattis", "ac_one_line")
+            .args(["--cpus", "any"])
+            .program(py(&threads))
+            .json();
+        assert_eq!(v["verdict"], "AC", "{wait}: {}", brief(&v));
+    }
+    let v = session("kattis", "ac_one_line")
+        .program(["/bin/sh", "-c", "(sleep 0.4; echo 7) & read x; exit 0"])
+        .json();
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
+}
+
+#[test]
 fn interactor_hang_is_je_in_bounded_time() {
     let d = session("kattis", "hang")
         .args(["--responder-wall-limit", "1", "--json"])

@@ -57,6 +57,9 @@ pub enum KillReason {
     /// It made a system call the sandbox refuses (and the session kills
     /// for that).
     Forbidden,
+    /// It and the responder were each asleep waiting for the other, with
+    /// nothing on its way between them: nothing could ever happen again.
+    Deadlock,
 }
 
 /// How the program's main process ended.
@@ -74,6 +77,8 @@ pub struct ProgramFacts {
     pub cpu_ns: u64,
     pub cpu_limit_ns: u64,
     pub wall_limit_ns: u64,
+    /// From its start to its end.
+    pub wall_ns: u64,
     pub memory: Option<MemoryStats>,
     pub memory_limit: u64,
     pub stdout_limit: u64,
@@ -182,6 +187,20 @@ pub fn program_failure(f: &ProgramFacts) -> Option<(Verdict, String)> {
                     (Some(true), true) => "it was waiting for input, having written nothing since it last received some; did it forget to flush?",
                     (Some(true), false) => "it was waiting for input that never came",
                     _ => "it was waiting, not computing",
+                }
+            ),
+        )),
+        ProgramEnd::Killed(Deadlock) => Some((
+            Verdict::ILE,
+            format!(
+                "the program and the interactor were each waiting for the other, with nothing on \
+                 its way between them (ended after {} ms, {} ms of CPU): {}",
+                ms(f.wall_ns),
+                ms(f.cpu_ns),
+                if f.waiting_after_input {
+                    "it was waiting for input, having written nothing since it last received some; did it forget to flush?"
+                } else {
+                    "it was waiting for input that never came"
                 }
             ),
         )),
@@ -503,6 +522,7 @@ mod tests {
             cpu_ns: 1_000_000,
             cpu_limit_ns: 1_000_000_000,
             wall_limit_ns: 3_000_000_000,
+            wall_ns: 40_000_000,
             memory: None,
             memory_limit: 64 << 20,
             stdout_limit: 100,

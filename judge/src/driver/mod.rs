@@ -39,6 +39,10 @@ const PROGRAM_STDERR: Token = Token(1);
 /// lets the stream rest for REST_NS (see `Driver::rest`).
 const REST_BELOW: u64 = 4096;
 const REST_NS: u64 = 1_000_000;
+/// How often a conversation is looked at for a deadlock, and how long both
+/// sides must stay waiting, unchanged, to be one.
+const DEADLOCK_PROBE_NS: u64 = 25_000_000;
+const DEADLOCK_GRACE_NS: u64 = 50_000_000;
 const PROGRAM_STDIN: Token = Token(2);
 const PROGRAM_EXIT: Token = Token(3);
 const SIGNALS: Token = Token(4);
@@ -148,6 +152,11 @@ struct Driver {
     wall_deadline_ns: u64,
     cpu_watch: CpuWatch,
     last_output_ns: u64,
+    /// Both sides first seen waiting for each other: when, with the
+    /// program's CPU time and the responder's marker then.
+    deadlock_seen: Option<(u64, u64, u64)>,
+    /// When to look for a deadlock next.
+    next_deadlock_probe_ns: u64,
     blocked_reading: Option<bool>,
     running_at_wall: bool,
     /// When the loop first saw the program's main process gone (its pidfd,
@@ -217,6 +226,8 @@ impl Driver {
             wall_deadline_ns: started_ns + limits.wall_time.as_nanos() as u64,
             cpu_watch: CpuWatch::new(started_ns, limits.cpu_time.as_nanos() as u64, p.parallelism),
             last_output_ns: 0,
+            deadlock_seen: None,
+            next_deadlock_probe_ns: started_ns + DEADLOCK_PROBE_NS,
             blocked_reading: None,
             running_at_wall: false,
             exit_seen_ns: None,
@@ -396,6 +407,9 @@ impl Driver {
             next = next
                 .min(self.wall_deadline_ns)
                 .min(self.cpu_watch.next_ns());
+            if responder.wants_output() {
+                next = next.min(self.next_deadlock_probe_ns);
+            }
         }
         if let Some(d) = responder.deadline() {
             next = next.min(d);
@@ -775,6 +789,7 @@ impl Driver {
             cpu_ns,
             cpu_limit_ns: limits.cpu_time.as_nanos() as u64,
             wall_limit_ns: limits.wall_time.as_nanos() as u64,
+            wall_ns: at_ns.saturating_sub(self.started_ns),
             memory,
             memory_limit: limits.memory,
             stdout_limit: limits.stdout,
@@ -849,6 +864,12 @@ impl Driver {
                     self.kill_program(KillReason::CpuLimit, responder);
                 }
             }
+            if self.ended.is_none() && now >= self.next_deadlock_probe_ns {
+                self.next_deadlock_probe_ns = now + DEADLOCK_PROBE_NS;
+                if responder.wants_output() {
+                    self.look_for_deadlock(now, responder);
+                }
+            }
             if self.ended.is_none() && now >= self.wall_deadline_ns {
                 let limit = self.cfg.limits.cpu_time.as_nanos() as u64;
                 let used = self.tree.cpu_ns().unwrap_or(0);
@@ -867,6 +888,45 @@ impl Driver {
             self.note(r);
             self.flush_journal();
         }
+    }
+
+    /// End a conversation in which nothing can ever happen again: the
+    /// program asleep in a read of its stdin with nothing on its way to it
+    /// or from it, the responder waiting for it likewise, and neither using
+    /// any CPU, for DEADLOCK_GRACE_NS. A forgotten flush then costs
+    /// milliseconds, not the wall limit (which stays as the backstop).
+    fn look_for_deadlock(&mut self, now: u64, responder: &mut dyn Responder) {
+        let Some(state) = self.both_waiting(responder) else {
+            self.deadlock_seen = None;
+            return;
+        };
+        match self.deadlock_seen {
+            Some((since, cpu, marker)) if (cpu, marker) == state => {
+                if now - since >= DEADLOCK_GRACE_NS {
+                    self.blocked_reading = Some(true);
+                    self.kill_program(KillReason::Deadlock, responder);
+                }
+            }
+            _ => self.deadlock_seen = Some((now, state.0, state.1)),
+        }
+    }
+
+    /// (the program's CPU time, the responder's marker) while both sides
+    /// wait for each other with nothing between them.
+    fn both_waiting(&mut self, responder: &mut dyn Responder) -> Option<(u64, u64)> {
+        use crate::sandbox::sys::pipe_bytes;
+        if self.stdin.queued() > 0 || self.stdout.pending || self.stderr.pending {
+            return None;
+        }
+        let empty = |fd: Option<i32>| fd.and_then(pipe_bytes) == Some(0);
+        if !empty(self.stdin.raw_fd()) || !empty(self.stdout.raw_fd()) {
+            return None;
+        }
+        if self.tree.asleep_reading_stdin() != Some(true) {
+            return None;
+        }
+        let marker = responder.waiting_for_program()?;
+        Some((self.tree.cpu_ns()?, marker))
     }
 
     /// The program tried system calls the filter refuses: each was

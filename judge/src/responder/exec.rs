@@ -708,6 +708,27 @@ impl Responder for ExecResponder {
         Ok(())
     }
 
+    fn waiting_for_program(&mut self) -> Option<u64> {
+        use crate::sandbox::sys::pipe_bytes;
+        use std::os::fd::AsRawFd;
+        if self.finished.is_some() || self.spec.direct || self.from_paused {
+            return None;
+        }
+        // Nothing on its way in either direction: its queue and its stdin
+        // pipe drained, its stdout pipe read.
+        let queued = self.queue.len() - self.queue_at;
+        let to = pipe_bytes(self.to.as_ref()?.as_raw_fd())?;
+        let from = pipe_bytes(self.from.as_ref()?.as_raw_fd())?;
+        if queued > 0 || to > 0 || from > 0 {
+            return None;
+        }
+        let tree = self.tree.as_mut()?;
+        if tree.asleep_reading_stdin() != Some(true) {
+            return None;
+        }
+        tree.cpu_ns()
+    }
+
     fn finished(&self) -> Option<&Finished> {
         self.finished.as_ref()
     }

@@ -235,6 +235,15 @@ pub trait Responder {
         Ok(())
     }
 
+    /// For telling a deadlock from a wait: `Some(marker)` while it can make
+    /// no progress until the program writes (nothing it sent is still on
+    /// its way, its own process, if any, is asleep in a read of its stdin),
+    /// the marker changing whenever it does any work (its CPU time). `None`
+    /// while it is not waiting so, or cannot tell.
+    fn waiting_for_program(&mut self) -> Option<u64> {
+        None
+    }
+
     /// Its judgement, once it has one.
     fn finished(&self) -> Option<&Finished>;
 

@@ -710,6 +710,24 @@ impl Tree {
     /// Whether the program's main process is blocked reading its stdin
     /// (None when that cannot be seen).
     pub fn blocked_reading_stdin(&mut self) -> Option<bool> {
+        self.stdin_wait().map(|w| w != StdinWait::No)
+    }
+
+    /// Whether the whole tree is one process of one thread asleep in a
+    /// read of its stdin: only input can wake it. (A read has no timeout, a
+    /// poll may; another thread or process could still write.)
+    pub fn asleep_reading_stdin(&self) -> Option<bool> {
+        if self.stdin_wait()? != StdinWait::Reading {
+            return Some(false);
+        }
+        let pid = self.program_host_pid?;
+        // Field 20 of stat(5): its threads.
+        let threads: u64 = proc_stat(pid)?.get(17)?.parse().ok()?;
+        let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).ok()?;
+        Some(threads == 1 && children.trim().is_empty())
+    }
+
+    fn stdin_wait(&self) -> Option<StdinWait> {
         let pid = self.program_host_pid?;
         let s = std::fs::read_to_string(format!("/proc/{pid}/syscall")).ok()?;
         let mut f = s.split_whitespace();
@@ -731,7 +749,13 @@ impl Tree {
             libc::SYS_epoll_wait,
             libc::SYS_epoll_pwait,
         ];
-        Some((reading.contains(&nr) && fd == Some(0)) || polling.contains(&nr))
+        Some(if reading.contains(&nr) && fd == Some(0) {
+            StdinWait::Reading
+        } else if polling.contains(&nr) {
+            StdinWait::Polling
+        } else {
+            StdinWait::No
+        })
     }
 
     /// The scheduler state of the program's main process ('R' running,
@@ -868,6 +892,16 @@ impl Drop for Tree {
         // as --keep-workdir promised, and end the tree.
         self.keep_workdir();
     }
+}
+
+/// Where a process waits, as far as its stdin is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StdinWait {
+    /// In a read of fd 0: no timeout, only input ends it.
+    Reading,
+    /// In poll, select or epoll (perhaps for stdin, perhaps with a timeout).
+    Polling,
+    No,
 }
 
 /// The fields of /proc/PID/stat after the command (which may hold spaces

@@ -267,3 +267,11 @@ pub fn monotonic_ns() -> u64 {
     unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
+
+/// Bytes waiting in the pipe `fd` is an end of (either end), if it can be
+/// told.
+pub fn pipe_bytes(fd: i32) -> Option<usize> {
+    let mut n: libc::c_int = 0;
+    // SAFETY: FIONREAD writes one int.
+    (unsafe { libc::ioctl(fd, libc::FIONREAD, &mut n) } == 0).then_some(n.max(0) as usize)
+}

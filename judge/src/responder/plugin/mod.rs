@@ -452,6 +452,12 @@ impl Responder for PluginResponder {
         self.maybe_exit(io)
     }
 
+    /// A module runs only when called: with no reply waiting for room, it
+    /// can do nothing until the program writes.
+    fn waiting_for_program(&mut self) -> Option<u64> {
+        (self.finished.is_none() && self.pending_at >= self.pending.len()).then_some(0)
+    }
+
     fn finished(&self) -> Option<&Finished> {
         self.finished.as_ref()
     }
