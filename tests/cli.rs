@@ -523,3 +523,42 @@ fn a_program_stopped_after_the_verdict_is_not_a_crash() {
     );
     assert!(!d.stderr.contains("SIGKILL"), "{}", d.stderr);
 }
+
+/// --json carries at most --json-output-limit (64 KiB) of each stream, and
+/// says so; --stdout and --stderr save them whole (up to their caps).
+#[test]
+fn large_outputs_are_cut_in_json_and_saved_whole_to_files() {
+    let dir = temp_dir("big-output");
+    let (out, err) = (dir.join("out.bin"), dir.join("err.txt"));
+    let d = run()
+        .args(["--json", "--stdout", out.to_str().unwrap()])
+        .args(["--stderr", err.to_str().unwrap()])
+        .program(["/bin/sh", "-c", "head -c 33554432 /dev/zero; echo oops >&2"])
+        .exec();
+    // Each zero byte is six characters of JSON: 32 MiB would be 200 MB.
+    assert!(d.stdout.len() < 1 << 20, "{} bytes of JSON", d.stdout.len());
+    let v = d.json();
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
+    assert_eq!(v["stdout_bytes"], 32 << 20);
+    assert_eq!(v["stdout"].as_str().unwrap().len(), 64 << 10);
+    assert_eq!(v["stdout_truncated"], true);
+    assert_eq!(v["stderr"], "oops\n");
+    assert_eq!(v["stderr_truncated"], false);
+    assert_eq!(std::fs::metadata(&out).unwrap().len(), 32 << 20);
+    assert_eq!(std::fs::read_to_string(&err).unwrap(), "oops\n");
+    // The cut never splits a character: 'é' is two bytes.
+    let v = run()
+        .args(["--json-output-limit", "2"])
+        .program(["/usr/bin/printf", "h\u{e9}llo"])
+        .json();
+    assert_eq!(v["stdout"], "h");
+    assert_eq!(v["stdout_truncated"], true);
+    assert_eq!(v.get("stdout_base64"), None);
+    // Invalid bytes within the part shown are carried in base64 as before.
+    let v = run()
+        .args(["--json-output-limit", "3"])
+        .program(["/usr/bin/printf", "a\\377bcdef"])
+        .json();
+    assert_eq!(v["stdout"], "a\u{fffd}b");
+    assert_eq!(v["stdout_base64"], "Yf9i");
+}

@@ -777,7 +777,13 @@ fn strict_overcommit_bounds_what_a_program_reserves() {
 fn invalid_utf8_output_keeps_the_judge_small() {
     const N: usize = 16 << 20;
     let mut child = run()
-        .args(["--json", "--output-limit", "16M"])
+        .args([
+            "--json",
+            "--output-limit",
+            "16M",
+            "--json-output-limit",
+            "16M",
+        ])
         .program([prog("hostile"), "invalid_utf8".into(), N.to_string()])
         .command()
         .stdout(std::process::Stdio::piped())

@@ -484,6 +484,7 @@ fn a_program_echoing_a_large_reply_is_read_while_the_reply_waits() {
             "--responder",
             &format!("wasm:{}", fixture("flood_then_accept.wat").display()),
         ])
+        .args(["--json-output-limit", "10M"])
         .program(["/bin/sh", "-c", "head -c 10485760 | tr '\\000' x"])
         .json();
     assert_eq!(v["verdict"], "AC", "{}", brief(&v));

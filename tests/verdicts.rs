@@ -155,7 +155,13 @@ fn within_memory_limit_is_ac() {
 #[test]
 fn ole_on_stdout_flood_with_exact_count_and_small_judge() {
     let d = run()
-        .args(["--output-limit", "1M", "--json"])
+        .args([
+            "--output-limit",
+            "1M",
+            "--json",
+            "--json-output-limit",
+            "1M",
+        ])
         .program([prog("flood"), "1".into(), "1000000000".into()])
         .exec();
     let v = d.json();
@@ -217,6 +223,7 @@ fn one_byte_over_the_cap_is_ole_even_when_exiting_at_once() {
 #[test]
 fn one_byte_writes_are_all_read_and_capped_exactly() {
     let v = run()
+        .args(["--json-output-limit", "1M"])
         .program([prog("flood"), "1".into(), "200000".into(), "1".into()])
         .json();
     assert_eq!(v["verdict"], "AC", "{}", brief(&v));

@@ -209,6 +209,19 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub transcript: Option<PathBuf>,
 
+    /// At most this much of each stream goes into the JSON (the rest is
+    /// counted; stdout_truncated says so); --stdout and --stderr keep all.
+    #[arg(long, value_name = "SIZE", default_value = "64K", value_parser = parse_size, help_heading = "Output")]
+    pub json_output_limit: u64,
+
+    /// Save the program's whole stdout (up to --output-limit) to FILE.
+    #[arg(long = "stdout", value_name = "FILE", help_heading = "Output")]
+    pub stdout_file: Option<PathBuf>,
+
+    /// Save the program's whole stderr (up to --stderr-limit) to FILE.
+    #[arg(long = "stderr", value_name = "FILE", help_heading = "Output")]
+    pub stderr_file: Option<PathBuf>,
+
     /// The program and its arguments.
     #[arg(required = true, last = true, value_name = "PROGRAM [ARGS]...")]
     pub program: Vec<OsString>,
@@ -284,7 +297,7 @@ impl RunArgs {
             .responder(responder)
             .precedence(self.precedence)
             .cpus(placement)
-            .forward_stdout(!self.json)
+            .forward_stdout(!self.json && self.stdout_file.is_none())
             .handle_signals(true);
         for kv in &self.env {
             let (k, v) = kv

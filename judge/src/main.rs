@@ -88,7 +88,21 @@ pub fn judge(args: &cli::RunArgs) -> Judged {
         Err(e) => return Judged::Usage(e),
     };
     match session.run() {
-        Ok(r) => Judged::Report(Box::new(r)),
+        Ok(mut r) => {
+            for (flag, file, bytes) in [
+                ("--stdout", &args.stdout_file, r.stdout.as_bytes()),
+                ("--stderr", &args.stderr_file, r.stderr.as_bytes()),
+            ] {
+                if let Some(f) = file {
+                    if let Err(e) = std::fs::write(f, bytes) {
+                        let w = format!("{flag} {}: cannot write it: {e}", f.display());
+                        r.warnings.push(w);
+                    }
+                }
+            }
+            r.limit_json_streams(usize::try_from(args.json_output_limit).unwrap_or(usize::MAX));
+            Judged::Report(Box::new(r))
+        }
         Err(e @ (Error::Usage(_) | Error::Isolation(_))) => Judged::Usage(e.to_string()),
         Err(e) => Judged::Failed(e.to_string()),
     }

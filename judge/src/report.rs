@@ -38,9 +38,13 @@ pub struct Report {
     pub stdout: Captured,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stdout_base64: Option<Base64>,
+    /// Only the first bytes of stdout are in the JSON (see
+    /// [`Report::limit_json_streams`]); `stdout_bytes` counts them all.
+    pub stdout_truncated: bool,
     pub stderr: Captured,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stderr_base64: Option<Base64>,
+    pub stderr_truncated: bool,
     /// The program's own outcome before the responder's judgement was
     /// combined with it: null when it did nothing wrong.
     pub program_verdict: Option<Verdict>,
@@ -171,47 +175,101 @@ impl Report {
     }
 }
 
+impl Report {
+    /// Put at most `bytes` of each stream into the JSON (the report keeps
+    /// them whole): a grader that wants the verdict of a program that wrote
+    /// 32 MiB of zero bytes would otherwise read a 200 MB object.
+    pub fn limit_json_streams(&mut self, bytes: usize) {
+        self.stdout = self.stdout.limited(bytes);
+        self.stdout_base64 = self.stdout.base64();
+        self.stdout_truncated = self.stdout.truncated();
+        self.stderr = self.stderr.limited(bytes);
+        self.stderr_base64 = self.stderr.base64();
+        self.stderr_truncated = self.stderr.truncated();
+    }
+}
+
 /// A stream as the program wrote it, up to its cap. In JSON it is text,
 /// each invalid UTF-8 sequence replaced by U+FFFD as `String::from_utf8_lossy`
 /// does, written piece by piece as it is encoded: 64 MiB of invalid bytes
 /// would otherwise become a 192 MiB string, then a 277 MiB JSON string,
 /// all in the judge's memory at once.
 #[derive(Debug, Clone, Default)]
-pub struct Captured(std::sync::Arc<Vec<u8>>);
+pub struct Captured {
+    bytes: std::sync::Arc<Vec<u8>>,
+    /// How much of it the JSON shows (all, unless limited).
+    shown: usize,
+}
 
 impl Captured {
     pub fn new(bytes: Vec<u8>) -> Captured {
-        Captured(std::sync::Arc::new(bytes))
+        let shown = bytes.len();
+        Captured {
+            bytes: std::sync::Arc::new(bytes),
+            shown,
+        }
     }
 
+    /// All the bytes, whatever the JSON shows.
     pub fn as_bytes(&self) -> &[u8] {
-        &self.0
+        &self.bytes
+    }
+
+    /// The same stream, its JSON showing at most `max` bytes, cut before a
+    /// character's first byte.
+    pub fn limited(&self, max: usize) -> Captured {
+        let mut shown = self.bytes.len().min(max);
+        // Back to a character's first byte (at most three steps: a UTF-8
+        // character has at most three continuation bytes).
+        for _ in 0..3 {
+            if shown == 0 || shown >= self.bytes.len() || self.bytes[shown] & 0xC0 != 0x80 {
+                break;
+            }
+            shown -= 1;
+        }
+        Captured {
+            bytes: self.bytes.clone(),
+            shown,
+        }
+    }
+
+    /// The JSON shows less than all of it.
+    pub fn truncated(&self) -> bool {
+        self.shown < self.bytes.len()
+    }
+
+    fn shown(&self) -> &[u8] {
+        &self.bytes[..self.shown]
     }
 
     /// The text, invalid sequences replaced.
     pub fn text(&self) -> std::borrow::Cow<'_, str> {
-        String::from_utf8_lossy(&self.0)
+        String::from_utf8_lossy(&self.bytes)
     }
 
     pub fn is_utf8(&self) -> bool {
-        std::str::from_utf8(&self.0).is_ok()
+        std::str::from_utf8(&self.bytes).is_ok()
     }
 
-    /// The exact bytes in base64, where the text cannot carry them.
+    /// The exact bytes the JSON shows, in base64, where its text cannot
+    /// carry them.
     pub fn base64(&self) -> Option<Base64> {
-        (!self.is_utf8()).then(|| Base64(self.0.clone()))
+        std::str::from_utf8(self.shown()).is_err().then(|| Base64 {
+            bytes: self.bytes.clone(),
+            len: self.shown,
+        })
     }
 }
 
 impl PartialEq<&str> for Captured {
     fn eq(&self, other: &&str) -> bool {
-        self.0.as_slice() == other.as_bytes()
+        self.bytes.as_slice() == other.as_bytes()
     }
 }
 
 impl std::fmt::Display for Captured {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for chunk in self.0.utf8_chunks() {
+        for chunk in self.shown().utf8_chunks() {
             f.write_str(chunk.valid())?;
             if !chunk.invalid().is_empty() {
                 f.write_str("\u{FFFD}")?;
@@ -229,12 +287,15 @@ impl Serialize for Captured {
 
 /// The bytes of a [`Captured`] stream in base64, encoded as it is written.
 #[derive(Debug, Clone)]
-pub struct Base64(std::sync::Arc<Vec<u8>>);
+pub struct Base64 {
+    bytes: std::sync::Arc<Vec<u8>>,
+    len: usize,
+}
 
 impl std::fmt::Display for Base64 {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Whole groups of three bytes per piece: padding only at the end.
-        for piece in self.0.chunks(3 << 12) {
+        for piece in self.bytes[..self.len].chunks(3 << 12) {
             f.write_str(&crate::transcript::base64(piece))?;
         }
         Ok(())
