@@ -229,3 +229,116 @@ fn checker_mistakes_are_usage_errors() {
         assert_eq!(done.stderr.lines().count(), 1, "{args:?}: {}", done.stderr);
     }
 }
+
+/// A checker process of each kind, read as its protocol says; its failure
+/// is a JE (never the program's fault), with its stderr in the summary.
+#[test]
+fn checker_processes_of_testlib_and_kattis_kind() {
+    let (input, answer) = test_files("1 2\n", "3\n");
+    let dir = temp_dir("checker-processes");
+    let testlib = dir.join("testlib.py");
+    std::fs::write(
+        &testlib,
+        "import sys\ninp, out, ans = sys.argv[1:4]\n\
+         got, want = open(out).read().split(), open(ans).read().split()\n\
+         if got == want:\n    print('ok 1 number', file=sys.stderr); sys.exit(0)\n\
+         print(f'wrong answer expected {want[0]}, found {got[0]}', file=sys.stderr); sys.exit(1)\n",
+    )
+    .unwrap();
+    let kattis = dir.join("kattis.py");
+    std::fs::write(
+        &kattis,
+        "import sys\ninp, ans, fb = sys.argv[1:4]\n\
+         got, want = sys.stdin.read().split(), open(ans).read().split()\n\
+         open(fb + 'judgemessage.txt', 'w').write('input ' + open(inp).read().strip() + '\\n')\n\
+         sys.exit(42 if got == want else 43)\n",
+    )
+    .unwrap();
+    let py = python();
+    let cases = [
+        (
+            vec![],
+            format!("exec:{py} {}", testlib.display()),
+            SUM,
+            "AC",
+            "ok 1 number",
+        ),
+        (
+            vec![],
+            format!("exec:{py} {}", testlib.display()),
+            DIFFERENCE,
+            "WA",
+            "wrong answer expected 3, found -1",
+        ),
+        (
+            vec!["--protocol", "kattis", "--input", &input],
+            format!("exec:{py} {}", kattis.display()),
+            SUM,
+            "AC",
+            "input 1 2",
+        ),
+        (
+            vec!["--protocol", "kattis", "--input", &input],
+            format!("exec:{py} {}", kattis.display()),
+            DIFFERENCE,
+            "WA",
+            "input 1 2",
+        ),
+    ];
+    for (extra, checker, program, verdict, message) in cases {
+        let v = run()
+            .args([
+                "--stdin",
+                &input,
+                "--answer",
+                &answer,
+                "--checker",
+                &checker,
+            ])
+            .args(extra.clone())
+            .program(sh(program))
+            .json();
+        assert_eq!(v["verdict"], verdict, "{checker} {extra:?}: {}", brief(&v));
+        assert_eq!(v["message"], message, "{checker} {extra:?}");
+        assert_eq!(v["checker"]["kind"], "exec");
+    }
+    // A checker that raises: JE, with its traceback in the summary.
+    let d = run()
+        .args(["--stdin", &input, "--answer", &answer])
+        .args(["--checker", &format!("exec:{py} -c 'import sys; 1/0'")])
+        .program(sh(SUM))
+        .exec();
+    assert_eq!(d.status, 1);
+    assert!(
+        d.stderr.starts_with("JE: the checker crashed (a Python traceback, exit code 1): ZeroDivisionError: division by zero\n"),
+        "{}",
+        d.stderr
+    );
+    assert!(
+        d.stderr.contains("  the checker's stderr, last lines:\n"),
+        "{}",
+        d.stderr
+    );
+    // One that hangs: JE at its own wall limit.
+    let v = run()
+        .args([
+            "--stdin",
+            &input,
+            "--answer",
+            &answer,
+            "--responder-wall-limit",
+            "0.5",
+        ])
+        .args(["--checker", "exec:/bin/sh -c 'sleep 10'"])
+        .program(sh(SUM))
+        .json();
+    assert_eq!(v["verdict"], "JE", "{}", brief(&v));
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("the checker failed (ILE"),
+        "{}",
+        brief(&v)
+    );
+}

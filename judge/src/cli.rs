@@ -144,9 +144,12 @@ pub struct RunArgs {
     /// has ended normally: 'diff [FLAGS]', the Kattis default output
     /// validator (tokens, whitespace- and case-insensitive; flags
     /// case_sensitive, space_change_sensitive, float_tolerance E,
-    /// float_absolute_tolerance E, float_relative_tolerance E). The
-    /// default with --answer and no --responder is diff.
-    #[arg(long, value_name = "diff [FLAGS]", help_heading = "Responder")]
+    /// float_absolute_tolerance E, float_relative_tolerance E); or
+    /// exec:'CMD ARGS', a checker process read as --protocol says (testlib:
+    /// CMD input output answer; kattis: CMD input answer feedback_dir <
+    /// output), with the responder limits. The default with --answer and no
+    /// --responder is diff.
+    #[arg(long, value_name = "diff [FLAGS]|exec:CMD", help_heading = "Responder")]
     pub checker: Option<String>,
 
     /// Wire the interactor straight to the program: no transcript and no
@@ -234,7 +237,13 @@ impl RunArgs {
         if self.responder.is_some() && self.input.is_none() {
             w.push("no --input given; the interactor gets an empty file".into());
         }
-        if let (Some(input), None, None) = (&self.input, &self.responder, &self.stdin) {
+        let exec_checker = self
+            .checker
+            .as_deref()
+            .is_some_and(|c| c.starts_with("exec:"));
+        if let (Some(input), None, None, false) =
+            (&self.input, &self.responder, &self.stdin, exec_checker)
+        {
             w.push(format!(
                 "--input {} goes to interactors and modules, and there is none: the program's \
                  stdin is empty; --stdin {} feeds it",
@@ -395,6 +404,30 @@ impl RunArgs {
             (None, _, _) => return Ok(None),
         };
         let answer = self.answer.clone().expect("an answer, checked above");
+        if let Some(cmd) = spec.strip_prefix("exec:") {
+            let argv = split_words(cmd)?;
+            let Some(program) = argv.first() else {
+                return Err("--checker exec: needs a command".into());
+            };
+            judge::sandbox::resolve_program(std::path::Path::new(program))
+                .map_err(|e| format!("--checker {e}"))?;
+            let limits = judge::Limits {
+                cpu_time: self.time_limit,
+                wall_time: self
+                    .wall_limit
+                    .unwrap_or_else(|| judge::Limits::wall_for(self.time_limit)),
+                ..judge::Limits::default()
+            };
+            return Ok(Some(Checker::Exec {
+                answer,
+                checker: judge::checker::exec::ExecChecker {
+                    argv,
+                    protocol: self.protocol,
+                    limits: self.responder_limits(&limits),
+                    input: self.input.clone(),
+                },
+            }));
+        }
         let words = split_words(spec)?;
         match words.split_first() {
             Some((kind, flags)) if kind == "diff" => Ok(Some(Checker::Diff {
@@ -402,7 +435,9 @@ impl RunArgs {
                 flags: judge::checker::diff::Flags::parse(flags.iter().map(String::as_str))
                     .map_err(|e| format!("--checker {spec:?}: {e}"))?,
             })),
-            _ => Err(format!("unknown --checker {spec:?}: expected diff [FLAGS]")),
+            _ => Err(format!(
+                "unknown --checker {spec:?}: expected diff [FLAGS] or exec:'CMD ARGS'"
+            )),
         }
     }
 

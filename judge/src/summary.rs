@@ -49,6 +49,11 @@ pub fn human(r: &Report, files: &[String]) -> String {
             s.push_str(&format!("\n  the responder's stderr, last lines:\n{tail}"));
         }
     }
+    if let Some(c) = r.checker.as_ref().filter(|c| c.verdict == Verdict::JE) {
+        if let Some(tail) = c.stderr.as_deref().and_then(tail) {
+            s.push_str(&format!("\n  the checker's stderr, last lines:\n{tail}"));
+        }
+    }
     if let Some(name) = forgotten_file(&program_stderr, files) {
         s.push_str(&format!(
             "\n  hint: {name} is here but not in the sandbox: did you forget --file {name}?"

@@ -3,9 +3,11 @@
 //! verdict stays as it is). Uses the session library as any caller would:
 //! the session captures the output, a checker judges it.
 //!
-//! Kinds: `diff`, the Kattis default output validator's rules (diff.rs).
+//! Kinds: `diff`, the Kattis default output validator's rules (diff.rs);
+//! `exec`, a checker process of testlib's or Kattis' kind (exec.rs).
 
 pub mod diff;
+pub mod exec;
 
 use std::path::PathBuf;
 
@@ -18,12 +20,17 @@ use crate::verdict::Verdict;
 pub enum Checker {
     /// The default output validator's rules, with its flags.
     Diff { answer: PathBuf, flags: diff::Flags },
+    /// A checker process.
+    Exec {
+        answer: PathBuf,
+        checker: exec::ExecChecker,
+    },
 }
 
 impl Checker {
     pub fn answer(&self) -> &std::path::Path {
         match self {
-            Checker::Diff { answer, .. } => answer,
+            Checker::Diff { answer, .. } | Checker::Exec { answer, .. } => answer,
         }
     }
 
@@ -35,15 +42,30 @@ impl Checker {
                     kind: "diff",
                     verdict: Verdict::AC,
                     message: "the output matches the answer".into(),
+                    points: None,
+                    stderr: None,
                     difference: None,
                 },
                 Err(m) => CheckerReport {
                     kind: "diff",
                     verdict: Verdict::WA,
                     message: m.message.clone(),
+                    points: None,
+                    stderr: None,
                     difference: Some(m),
                 },
             },
+            Checker::Exec { answer, checker } => {
+                let (j, stderr) = checker.judge(answer, output);
+                CheckerReport {
+                    kind: "exec",
+                    verdict: j.verdict,
+                    message: j.message,
+                    points: j.points,
+                    stderr,
+                    difference: None,
+                }
+            }
         }
     }
 }
@@ -51,10 +73,16 @@ impl Checker {
 /// What the checker said, for the report.
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckerReport {
-    /// "diff".
+    /// "diff" or "exec".
     pub kind: &'static str,
     pub verdict: Verdict,
     pub message: String,
+    /// A score, where the checker's protocol gives one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub points: Option<f64>,
+    /// A checker process's stderr (exec only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stderr: Option<String>,
     /// Where the output first differs from the answer (diff only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub difference: Option<diff::Mismatch>,

@@ -784,7 +784,7 @@ impl Responder for ExecResponder {
 /// write to the directory may have planted a symlink or a FIFO there:
 /// O_NOFOLLOW refuses the first, O_NONBLOCK keeps the open of the second
 /// from waiting forever, and only a regular file is read.
-fn read_capped(path: &Path, cap: u64) -> Option<String> {
+pub(crate) fn read_capped(path: &Path, cap: u64) -> Option<String> {
     let f = fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK)
@@ -799,7 +799,7 @@ fn read_capped(path: &Path, cap: u64) -> Option<String> {
 }
 
 /// A private temporary directory, removed when dropped.
-struct TempDir(PathBuf);
+pub(crate) struct TempDir(PathBuf);
 
 /// Prefix of our temp dirs: the PID namespace and pid of the judge, so a
 /// later judge can remove those of one that was killed.
@@ -808,7 +808,7 @@ fn temp_prefix() -> String {
 }
 
 impl TempDir {
-    fn new() -> io::Result<TempDir> {
+    pub(crate) fn new() -> io::Result<TempDir> {
         sweep_stale_temp_dirs();
         // mkdtemp replaces the six trailing Xs of the template.
         let template = std::env::temp_dir().join(format!(
@@ -821,7 +821,7 @@ impl TempDir {
         Ok(TempDir(dir))
     }
 
-    fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.0
     }
 }
