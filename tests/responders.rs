@@ -388,10 +388,16 @@ fn the_sdk_checker_compares_tokens() {
             "extra output: token 3 (\"13\") after the 2 expected",
         ),
     ];
-    for r in [format!("native:{native}"), format!("wasm:{wasm}")] {
+    // As a responder, and as what `--checker native:|wasm:` names.
+    for (flag, r) in [
+        ("--responder", format!("native:{native}")),
+        ("--responder", format!("wasm:{wasm}")),
+        ("--checker", format!("native:{native}")),
+        ("--checker", format!("wasm:{wasm}")),
+    ] {
         for (code, verdict, message) in cases {
             let v = run()
-                .args(["--responder", &r])
+                .args([flag, &r])
                 .args([
                     "--input",
                     input.to_str().unwrap(),
@@ -400,8 +406,8 @@ fn the_sdk_checker_compares_tokens() {
                 ])
                 .program(["python3", "-c", code])
                 .json();
-            assert_eq!(v["verdict"], verdict, "{r} {code}: {}", brief(&v));
-            assert_eq!(v["message"], message, "{r} {code}");
+            assert_eq!(v["verdict"], verdict, "{flag} {r} {code}: {}", brief(&v));
+            assert_eq!(v["message"], message, "{flag} {r} {code}");
             assert_eq!(v["stdin_bytes"], 4, "the checker feeds the input");
         }
     }

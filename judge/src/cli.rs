@@ -147,8 +147,10 @@ pub struct RunArgs {
     /// float_absolute_tolerance E, float_relative_tolerance E); or
     /// exec:'CMD ARGS', a checker process read as --protocol says (testlib:
     /// CMD input output answer; kattis: CMD input answer feedback_dir <
-    /// output), with the responder limits. The default with --answer and no
-    /// --responder is diff.
+    /// output), with the responder limits; or native:'FILE.so ARGS' /
+    /// wasm:'FILE ARGS', a checker module of the responder ABI, which feeds
+    /// the program --input and judges its output as it streams. The default
+    /// with --answer and no --responder is diff.
     #[arg(long, value_name = "diff [FLAGS]|exec:CMD", help_heading = "Responder")]
     pub checker: Option<String>,
 
@@ -271,11 +273,28 @@ impl RunArgs {
         if limits.memory < 1024 * 1024 {
             return Err("--memory-limit must be at least 1M".into());
         }
-        let responder = match (&self.stdin, &self.responder) {
-            (Some(f), None) => ResponderChoice::File(f.clone()),
-            (None, Some(spec)) => self.responder_choice(spec, &limits)?,
-            (None, None) => ResponderChoice::Closed,
-            (Some(_), Some(_)) => unreachable!("clap rejects --stdin with --responder"),
+        // A checker module is a responder of the ABI: it feeds the program
+        // --input and judges its output as it streams.
+        let module_checker = self
+            .checker
+            .as_deref()
+            .filter(|c| c.starts_with("native:") || c.starts_with("wasm:"));
+        let responder = match (&self.stdin, &self.responder, module_checker) {
+            (None, None, Some(spec)) => {
+                if self.answer.is_none() {
+                    return Err("--checker needs --answer FILE".into());
+                }
+                self.responder_choice(spec, &limits)?
+            }
+            (_, _, Some(_)) => {
+                return Err("--checker native:/wasm: feeds the program --input itself: \
+                     not with --stdin or --responder"
+                    .into())
+            }
+            (Some(f), None, None) => ResponderChoice::File(f.clone()),
+            (None, Some(spec), None) => self.responder_choice(spec, &limits)?,
+            (None, None, None) => ResponderChoice::Closed,
+            (Some(_), Some(_), None) => unreachable!("clap rejects --stdin with --responder"),
         };
         if self.direct && !matches!(responder, ResponderChoice::Exec(_)) {
             return Err("--direct needs --responder exec:...".into());
@@ -386,6 +405,9 @@ impl RunArgs {
     /// The output checker: --checker, or diff where --answer is given and
     /// no responder would read it.
     fn checker(&self, responder: &ResponderChoice) -> Result<Option<Checker>, String> {
+        if matches!(&self.checker, Some(c) if c.starts_with("native:") || c.starts_with("wasm:")) {
+            return Ok(None); // the responder (see `session`)
+        }
         let batch = matches!(
             responder,
             ResponderChoice::Closed | ResponderChoice::File(_)
