@@ -293,3 +293,47 @@ fn sessions_started_among_busy_threads_never_hang() {
         "150 jailed sessions did not finish in 90 s: one hung"
     );
 }
+
+/// Pooled groups are named after the judge's PID namespace, so those of a
+/// namespace that is gone (a container per job) would stay for good: a
+/// judge making its first pool in a new namespace reclaims them.
+#[test]
+fn pools_of_gone_namespaces_are_reclaimed() {
+    use judge::sandbox::CgroupVersion;
+    if unsafe { libc::geteuid() } != 0 {
+        return;
+    }
+    let host = judge::sandbox::CgroupHost::get();
+    if !host
+        .pids
+        .as_ref()
+        .is_some_and(|p| p.version == CgroupVersion::V1)
+    {
+        return; // pools need a v1 hierarchy to lock on
+    }
+    let bases: Vec<std::path::PathBuf> = [&host.memory, &host.pids, &host.cpu]
+        .into_iter()
+        .flatten()
+        .filter(|p| p.version == CgroupVersion::V1)
+        .map(|p| p.base.clone())
+        .collect();
+    // A pool of namespace 1, which no process is in.
+    for b in &bases {
+        std::fs::create_dir_all(b.join("judge-pool-1-0")).unwrap();
+    }
+    let mut c = std::process::Command::new("unshare");
+    c.args([
+        "--pid",
+        "--fork",
+        judge_bin(),
+        "run",
+        "--json",
+        "--",
+        "/bin/true",
+    ]);
+    let d = exec_command(c);
+    assert_eq!(d.status, 0, "{}", d.stderr);
+    for b in &bases {
+        assert!(!b.join("judge-pool-1-0").exists(), "{}", b.display());
+    }
+}

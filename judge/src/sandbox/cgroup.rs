@@ -262,6 +262,60 @@ fn sweep_stale(base: &Path) {
     }
 }
 
+/// Remove the pooled groups of PID namespaces that no process is in any
+/// more (idle: no judge holds their lock, nothing runs in them).
+fn reclaim_dead_pools(host: &Host, lock_place: &Place) {
+    let living: std::collections::HashSet<u64> = fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+        })
+        .filter_map(|e| {
+            use std::os::unix::fs::MetadataExt;
+            fs::metadata(e.path().join("ns/pid")).ok().map(|m| m.ino())
+        })
+        .collect();
+    if living.is_empty() {
+        return; // cannot see: remove nothing
+    }
+    let Ok(entries) = fs::read_dir(&lock_place.base) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let ns = name
+            .strip_prefix("judge-pool-")
+            .and_then(|r| r.split('-').next())
+            .and_then(|n| n.parse::<u64>().ok());
+        if !ns.is_some_and(|ns| !living.contains(&ns)) {
+            continue;
+        }
+        let Ok(lock) = OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC | libc::O_NOFOLLOW)
+            .open(e.path())
+        else {
+            continue;
+        };
+        // SAFETY: flock on a descriptor we own; released when it is closed.
+        if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+            continue;
+        }
+        // Each hierarchy's group; one that is not empty stays (rmdir fails).
+        for place in [&host.memory, &host.pids, &host.cpu].into_iter().flatten() {
+            if place.base != lock_place.base {
+                let _ = fs::remove_dir(place.base.join(&name));
+            }
+        }
+        let _ = fs::remove_dir(e.path());
+    }
+}
+
 /// The inode of our PID namespace: with the pid, it names a judge uniquely
 /// across containers that share a cgroup hierarchy.
 pub fn pid_namespace() -> u64 {
@@ -336,7 +390,10 @@ impl Cgroup {
     fn claim(host: &Host, lock_place: &Place, name: &str) -> io::Result<Option<File>> {
         let dir = lock_place.base.join(name);
         match fs::create_dir(&dir) {
-            Ok(()) => {}
+            // A slot new in this PID namespace: a judge in a container of
+            // its own, say. Those of namespaces that are gone stay behind
+            // for good unless someone removes them: this is when to look.
+            Ok(()) => reclaim_dead_pools(host, lock_place),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
             Err(e) => return Err(e),
         }
