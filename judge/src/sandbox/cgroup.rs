@@ -292,7 +292,7 @@ fn reclaim_dead_pools(host: &Host, lock_place: &Place) {
             .strip_prefix("judge-pool-")
             .and_then(|r| r.split('-').next())
             .and_then(|n| n.parse::<u64>().ok());
-        if !ns.is_some_and(|ns| !living.contains(&ns)) {
+        if ns.is_none_or(|ns| living.contains(&ns)) {
             continue;
         }
         let Ok(lock) = OpenOptions::new()
