@@ -157,6 +157,59 @@ fn every_validator_flag_is_honoured() {
             "WA",
             "line 1, token 3: the answer has ended, the output goes on with more",
         ),
+        (
+            "float_tolerance 1",
+            "2 words more\n",
+            "2 words\n",
+            "WA",
+            "line 2: the output ended where the answer goes on with more",
+        ),
+        // Exponent forms, either side.
+        (
+            "float_tolerance 1e-9",
+            "1e3\n",
+            "1000.0\n",
+            "AC",
+            "the output matches the answer",
+        ),
+        (
+            "float_tolerance 1e-9",
+            "0.001\n",
+            "1E-3\n",
+            "AC",
+            "the output matches the answer",
+        ),
+        // inf and nan are not numbers: words, compared as words.
+        (
+            "float_tolerance 1",
+            "inf\n",
+            "INF\n",
+            "AC",
+            "the output matches the answer",
+        ),
+        (
+            "float_tolerance 1",
+            "1\n",
+            "nan\n",
+            "WA",
+            "line 1, token 1: expected a number (1), got nan",
+        ),
+        // An integer of the answer is a number only under a tolerance (as in
+        // problemtools); without one it is a word.
+        (
+            "",
+            "3\n",
+            "3.0\n",
+            "WA",
+            "line 1, token 1: expected 3, got 3.0",
+        ),
+        (
+            "float_absolute_tolerance 0",
+            "3\n",
+            "3.0\n",
+            "AC",
+            "the output matches the answer",
+        ),
     ];
     for &(flags, answer, output, verdict, message) in cases {
         let (_, ans) = test_files("", answer);
