@@ -317,9 +317,16 @@ fn pools_of_gone_namespaces_are_reclaimed() {
         .filter(|p| p.version == CgroupVersion::V1)
         .map(|p| p.base.clone())
         .collect();
-    // A pool of namespace 1, which no process is in.
+    // Pools of namespaces no process is in: one unused for two hours, one
+    // used a minute ago (a sibling container's, perhaps), which stays.
+    let ago = |secs: u64| std::time::SystemTime::now() - std::time::Duration::from_secs(secs);
     for b in &bases {
-        std::fs::create_dir_all(b.join("judge-pool-1-0")).unwrap();
+        for (name, secs) in [("judge-pool-1-0", 7200), ("judge-pool-2-0", 60)] {
+            let d = b.join(name);
+            std::fs::create_dir_all(&d).unwrap();
+            let f = std::fs::File::open(&d).unwrap();
+            f.set_modified(ago(secs)).unwrap();
+        }
     }
     let mut c = std::process::Command::new("unshare");
     c.args([
@@ -333,7 +340,11 @@ fn pools_of_gone_namespaces_are_reclaimed() {
     ]);
     let d = exec_command(c);
     assert_eq!(d.status, 0, "{}", d.stderr);
+    let pids_base = &host.pids.as_ref().unwrap().base;
+    assert!(!pids_base.join("judge-pool-1-0").exists());
+    assert!(pids_base.join("judge-pool-2-0").exists());
     for b in &bases {
         assert!(!b.join("judge-pool-1-0").exists(), "{}", b.display());
+        let _ = std::fs::remove_dir(b.join("judge-pool-2-0"));
     }
 }

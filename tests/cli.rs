@@ -462,6 +462,19 @@ fn a_failure_shows_its_cause() {
         "{}",
         d.stderr
     );
+    // A file in a folder: the hint names where it must land.
+    std::fs::create_dir(dir.join("src")).unwrap();
+    std::fs::write(dir.join("src/main.py"), "print(3)\n").unwrap();
+    let mut cmd = run().program([python(), "src/main.py".into()]).command();
+    cmd.current_dir(&dir);
+    let d = exec_command(cmd);
+    assert!(
+        d.stderr.ends_with(
+            "  hint: src/main.py is here but not in the sandbox: did you forget --file src/main.py:src/main.py?\n"
+        ),
+        "{}",
+        d.stderr
+    );
     // Copied in, it runs; an AC shows no stderr.
     let mut cmd = run()
         .args(["--file", "sum.py"])

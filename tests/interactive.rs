@@ -239,6 +239,11 @@ fn a_deadlock_ends_at_once_and_only_a_deadlock() {
         .program(["/bin/sh", "-c", "(sleep 0.4; echo 7) & read x; exit 0"])
         .json();
     assert_eq!(v["verdict"], "AC", "{}", brief(&v));
+    // Or while an orphan (adopted by the sandbox's init) does.
+    let v = session("kattis", "ac_one_line")
+        .program(["/bin/sh", "-c", "( (sleep 0.4; echo 7) & ); read x; exit 0"])
+        .json();
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
 }
 
 #[test]

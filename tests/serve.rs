@@ -110,6 +110,16 @@ fn serve_answers_every_request_in_order() {
             .contains("/nonexistent/program"),
         "{v}"
     );
+    // The program's output must not reach the answers.
+    let v = s.judge(&["--stdout", "/dev/stdout", "--", "/bin/echo", "{}"]);
+    assert_eq!(v["exit_status"], 2, "{v}");
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap()
+            .contains("--stdout /dev/stdout"),
+        "{v}"
+    );
     s.send("{\"not\": \"an array\"}");
     assert!(s.answer()["error"].as_str().unwrap().contains("JSON array"));
     // An empty line is answered too: a grader counting lines stays in step.

@@ -236,13 +236,22 @@ impl RunArgs {
     /// Flags that are allowed but probably not what was meant.
     pub fn warnings(&self) -> Vec<String> {
         let mut w = Vec::new();
-        if self.responder.is_some() && self.input.is_none() {
+        let plain = self.protocol == Protocol::Plain;
+        let exec = self
+            .responder
+            .as_deref()
+            .is_some_and(|r| r.starts_with("exec:"));
+        if self.responder.is_some() && self.input.is_none() && !(plain && exec) {
             w.push("no --input given; the interactor gets an empty file".into());
         }
-        let exec_checker = self
-            .checker
-            .as_deref()
-            .is_some_and(|c| c.starts_with("exec:"));
+        if exec && plain && self.answer.is_some() {
+            w.push("--answer is not passed to a --protocol plain interactor".into());
+        }
+        let exec_checker = self.checker.as_deref().is_some_and(|c| {
+            ["exec:", "native:", "wasm:"]
+                .iter()
+                .any(|k| c.starts_with(k))
+        });
         if let (Some(input), None, None, false) =
             (&self.input, &self.responder, &self.stdin, exec_checker)
         {

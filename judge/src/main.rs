@@ -9,6 +9,7 @@ mod serve;
 mod summary;
 
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -94,7 +95,16 @@ pub fn judge(args: &cli::RunArgs) -> Judged {
                 ("--stderr", &args.stderr_file, r.stderr.as_bytes()),
             ] {
                 if let Some(f) = file {
-                    if let Err(e) = std::fs::write(f, bytes) {
+                    // As the caller, never through a final symlink.
+                    let _caller = judge::sandbox::caller::AsCaller::enter();
+                    let written = std::fs::OpenOptions::new()
+                        .write(true)
+                        .create(true)
+                        .truncate(true)
+                        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+                        .open(f)
+                        .and_then(|mut out| out.write_all(bytes));
+                    if let Err(e) = written {
                         let w = format!("{flag} {}: cannot write it: {e}", f.display());
                         r.warnings.push(w);
                     }

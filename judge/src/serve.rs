@@ -154,6 +154,8 @@ fn own_stdio_named(args: &cli::RunArgs) -> Option<String> {
         ("--input", args.input.as_deref()),
         ("--answer", args.answer.as_deref()),
         ("--transcript", args.transcript.as_deref()),
+        ("--stdout", args.stdout_file.as_deref()),
+        ("--stderr", args.stderr_file.as_deref()),
     ];
     let copied = args.file.iter().map(|f| {
         (

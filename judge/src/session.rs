@@ -247,12 +247,18 @@ impl Session {
     pub fn run(mut self) -> Result<Report, Error> {
         // Read before anything starts: a missing answer is a usage error.
         let answer = match &self.checker {
-            Some(c) => Some(std::fs::read(c.answer()).map_err(|e| {
-                Error::Usage(format!(
-                    "cannot read the answer file {}: {e}",
-                    c.answer().display()
-                ))
-            })?),
+            Some(c) => Some(
+                {
+                    let _caller = sandbox::caller::AsCaller::enter();
+                    std::fs::read(c.answer())
+                }
+                .map_err(|e| {
+                    Error::Usage(format!(
+                        "cannot read the answer file {}: {e}",
+                        c.answer().display()
+                    ))
+                })?,
+            ),
             None => None,
         };
         if self.checker.is_some() {

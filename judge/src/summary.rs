@@ -55,8 +55,14 @@ pub fn human(r: &Report, files: &[String]) -> String {
         }
     }
     if let Some(name) = forgotten_file(&program_stderr, files) {
+        // A file in a folder lands at /box/NAME unless its place is named.
+        let flag = if name.contains('/') {
+            format!("--file {name}:{name}")
+        } else {
+            format!("--file {name}")
+        };
         s.push_str(&format!(
-            "\n  hint: {name} is here but not in the sandbox: did you forget --file {name}?"
+            "\n  hint: {name} is here but not in the sandbox: did you forget {flag}?"
         ));
     }
     s

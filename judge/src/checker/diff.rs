@@ -41,9 +41,8 @@ impl Flags {
                 let v = words
                     .next()
                     .ok_or_else(|| format!("{w} needs a value (e.g. {w} 1e-6)"))?;
-                number(v.as_bytes())
-                    .filter(|x| *x >= 0.0)
-                    .ok_or_else(|| format!("{w} {v}: not a number at least 0"))
+                // A negative tolerance accepts nothing, as in problemtools.
+                number(v.as_bytes()).ok_or_else(|| format!("{w} {v}: not a number"))
             };
             match w {
                 "case_sensitive" => flags.case_sensitive = true,
@@ -146,8 +145,8 @@ pub fn compare(answer: &[u8], output: &[u8], flags: &Flags) -> Result<(), Mismat
                 format!("line {}, token {token}: {detail}", at.line),
             ))
         };
-        match (flags.floats(), number(expected)) {
-            (true, Some(want)) => {
+        match flags.floats().then(|| number(expected)).flatten() {
+            Some(want) => {
                 let Some(have) = number(got) else {
                     return wrong(format!(
                         "expected a number ({}), got {}",
@@ -176,7 +175,7 @@ pub fn compare(answer: &[u8], output: &[u8], flags: &Flags) -> Result<(), Mismat
                     ));
                 }
             }
-            _ => {
+            None => {
                 let same = if flags.case_sensitive {
                     expected == got
                 } else {

@@ -48,9 +48,9 @@ impl Protocol {
             )
         };
         match self {
-            // A Python interactor that raised exits with 1, testlib's WA:
-            // its crash must not be charged to the program.
-            Protocol::Testlib if code == 1 && python_crash(message).is_some() => {
+            // A Python interactor that raised exits with 1, testlib's (and
+            // plain's) WA: its crash must not be charged to the program.
+            _ if code == 1 && python_crash(message).is_some() => {
                 Judgement::failed(format!(
                     "the interactor crashed (a Python traceback, exit code 1): {}",
                     python_crash(message).unwrap_or_default()
@@ -188,8 +188,12 @@ mod tests {
             None
         );
         assert_eq!(python_crash("Traceback (most recent call last):\n"), None);
-        // Under kattis and plain the exit code alone decides, as before.
-        assert_eq!(Protocol::Plain.judge_exit(1, tb, None).verdict, Verdict::WA);
+        // Under plain too; under kattis exit 1 was a JE already.
+        assert_eq!(Protocol::Plain.judge_exit(1, tb, None).verdict, Verdict::JE);
+        assert_eq!(
+            Protocol::Kattis.judge_exit(1, tb, None).verdict,
+            Verdict::JE
+        );
     }
 
     #[test]

@@ -262,8 +262,13 @@ fn sweep_stale(base: &Path) {
     }
 }
 
+/// How long a pool of a namespace that looks gone must have been unused
+/// before it is removed.
+const POOL_IDLE_BEFORE_RECLAIM: std::time::Duration = std::time::Duration::from_secs(3600);
+
 /// Remove the pooled groups of PID namespaces that no process is in any
-/// more (idle: no judge holds their lock, nothing runs in them).
+/// more (idle: unused for an hour, no judge holds their lock, nothing runs
+/// in them).
 fn reclaim_dead_pools(host: &Host, lock_place: &Place) {
     let living: std::collections::HashSet<u64> = fs::read_dir("/proc")
         .into_iter()
@@ -293,6 +298,17 @@ fn reclaim_dead_pools(host: &Host, lock_place: &Place) {
             .and_then(|r| r.split('-').next())
             .and_then(|n| n.parse::<u64>().ok());
         if ns.is_none_or(|ns| living.contains(&ns)) {
+            continue;
+        }
+        // A judge in a container sees only its own processes: a sibling's
+        // pool would look dead too. One used within the hour is left alone.
+        let idle = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age >= POOL_IDLE_BEFORE_RECLAIM);
+        if !idle {
             continue;
         }
         let Ok(lock) = OpenOptions::new()
@@ -397,14 +413,35 @@ impl Cgroup {
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
             Err(e) => return Err(e),
         }
-        let lock = OpenOptions::new()
+        let lock = match OpenOptions::new()
             .read(true)
             .custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC | libc::O_NOFOLLOW)
-            .open(&dir)?;
+            .open(&dir)
+        {
+            Ok(f) => f,
+            // Reclaimed by another judge just now: the next slot.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
         // SAFETY: flock on a descriptor we own; released when it is closed.
         if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
             return Ok(None);
         }
+        // Still the group at that name (not one removed and made again
+        // while we locked it, which another judge could then lock too).
+        {
+            use std::os::unix::fs::MetadataExt;
+            let same = match (lock.metadata(), fs::metadata(&dir)) {
+                (Ok(a), Ok(b)) => a.ino() == b.ino() && a.dev() == b.dev(),
+                _ => false,
+            };
+            if !same {
+                return Ok(None);
+            }
+        }
+        // Stamped as used: a pool idle for long is one to reclaim.
+        // SAFETY: futimens on a descriptor we own; NULL means now.
+        unsafe { libc::futimens(lock.as_raw_fd(), std::ptr::null()) };
         // Ours now. Something still inside (a task that outlived its judge
         // would be a bug elsewhere) rules the slot out.
         for place in [&host.pids, &host.cpu].into_iter().flatten() {

@@ -7,6 +7,7 @@
 //!
 //! The sandbox knows nothing of verdicts: it starts, measures and kills.
 
+pub mod caller;
 mod cgroup;
 mod child;
 pub mod cpus;
@@ -723,8 +724,15 @@ impl Tree {
         let pid = self.program_host_pid?;
         // Field 20 of stat(5): its threads.
         let threads: u64 = proc_stat(pid)?.get(17)?.parse().ok()?;
-        let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).ok()?;
-        Some(threads == 1 && children.trim().is_empty())
+        let children =
+            |p: libc::pid_t| std::fs::read_to_string(format!("/proc/{p}/task/{p}/children")).ok();
+        // Init's only child (an orphan it adopted could still write), with
+        // none of its own.
+        let init = self.init_pid;
+        let alone = children(init)?
+            .split_whitespace()
+            .eq([pid.to_string().as_str()]);
+        Some(threads == 1 && alone && children(pid)?.trim().is_empty())
     }
 
     fn stdin_wait(&self) -> Option<StdinWait> {
