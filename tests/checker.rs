@@ -355,6 +355,27 @@ fn checker_processes_of_testlib_and_kattis_kind() {
         assert_eq!(v["message"], message, "{checker} {extra:?}");
         assert_eq!(v["checker"]["kind"], "exec");
     }
+    // Kattis validators read their flags after the files.
+    let flags = dir.join("flags.py");
+    std::fs::write(
+        &flags,
+        "import sys\nopen(sys.argv[3] + 'judgemessage.txt', 'w').write(' '.join(sys.argv[4:]))\nsys.exit(42)\n",
+    )
+    .unwrap();
+    let v = run()
+        .args([
+            "--stdin",
+            &input,
+            "--answer",
+            &answer,
+            "--protocol",
+            "kattis",
+        ])
+        .args(["--checker", &format!("exec:{py} {}", flags.display())])
+        .args(["--validator-flags", "float_tolerance 1e-6"])
+        .program(sh(SUM))
+        .json();
+    assert_eq!(v["message"], "float_tolerance 1e-6", "{}", brief(&v));
     // A checker that raises: JE, with its traceback in the summary.
     let d = run()
         .args(["--stdin", &input, "--answer", &answer])

@@ -154,6 +154,11 @@ pub struct RunArgs {
     #[arg(long, value_name = "diff [FLAGS]|exec:CMD", help_heading = "Responder")]
     pub checker: Option<String>,
 
+    /// Words passed to an interactor or checker process after its files
+    /// (Kattis' validator_flags: validator input answer feedback_dir FLAGS).
+    #[arg(long, value_name = "FLAGS", help_heading = "Responder")]
+    pub validator_flags: Option<String>,
+
     /// Wire the interactor straight to the program: no transcript and no
     /// stream caps on that path, for problems with millions of exchanges.
     #[arg(long, help_heading = "Responder")]
@@ -456,6 +461,7 @@ impl RunArgs {
                     protocol: self.protocol,
                     limits: self.responder_limits(&limits),
                     input: self.input.clone(),
+                    flags: self.validator_flags()?,
                 },
             }));
         }
@@ -501,6 +507,7 @@ impl RunArgs {
                 input: self.input.clone(),
                 answer: self.answer.clone(),
                 cpus: None,
+                flags: self.validator_flags()?,
             }),
             Some(kind) => ResponderChoice::Plugin(PluginSpec {
                 kind,
@@ -511,6 +518,12 @@ impl RunArgs {
                 limits,
             }),
         })
+    }
+
+    fn validator_flags(&self) -> Result<Vec<String>, String> {
+        self.validator_flags
+            .as_deref()
+            .map_or(Ok(Vec::new()), split_words)
     }
 
     fn responder_limits(&self, limits: &Limits) -> ResponderLimits {

@@ -5,10 +5,13 @@
 //! responder limits, and its exit status means what an interactor's
 //! means under the same protocol.
 //!
-//! - testlib: `CMD ARGS input output answer`, message on stderr;
-//! - Kattis: `CMD ARGS input answer feedback_dir/ < output`, message in
-//!   `feedback_dir/judgemessage.txt`;
-//! - plain: `CMD ARGS input output answer`, exit 0 AC, anything else WA.
+//! - testlib: `CMD ARGS input output answer FLAGS`, message on stderr;
+//! - Kattis: `CMD ARGS input answer feedback_dir/ FLAGS < output`, message
+//!   in `feedback_dir/judgemessage.txt`;
+//! - plain: `CMD ARGS input output answer FLAGS`, exit 0 AC, anything else
+//!   WA.
+//!
+//! FLAGS are `--validator-flags`, Kattis' `validator_flags`.
 
 use std::path::{Path, PathBuf};
 
@@ -27,6 +30,8 @@ pub struct ExecChecker {
     pub limits: ResponderLimits,
     /// The test's input; an empty file when there is none.
     pub input: Option<PathBuf>,
+    /// Words after the files (Kattis' `validator_flags`).
+    pub flags: Vec<String>,
 }
 
 impl ExecChecker {
@@ -72,6 +77,7 @@ impl ExecChecker {
                 ResponderChoice::Closed
             }
         };
+        args.extend(self.flags.iter().cloned());
         let l = &self.limits;
         let report = Session::new(program, args)
             .isolation(IsolationLevel::None)

@@ -45,6 +45,8 @@ pub struct ExecSpec {
     pub answer: Option<PathBuf>,
     /// CPUs to run it on.
     pub cpus: Option<Vec<usize>>,
+    /// Words after the files (Kattis' `validator_flags`).
+    pub flags: Vec<String>,
 }
 
 const FROM: usize = 0; // its stdout
@@ -168,6 +170,7 @@ impl ExecResponder {
             }
             Protocol::Plain => unreachable!(),
         }
+        argv.extend(self.spec.flags.iter().cloned());
         self.workdir = Some(dir);
         Ok(argv)
     }

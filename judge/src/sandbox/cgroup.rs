@@ -262,6 +262,37 @@ fn sweep_stale(base: &Path) {
     }
 }
 
+/// When the pools of gone PID namespaces were last looked for: at most
+/// once per POOL_IDLE_BEFORE_RECLAIM on a host (a look reads every
+/// process's namespace, too much for every session).
+const RECLAIM_STAMP: &str = "/run/judge/pools-reclaimed";
+
+/// Pooled groups are named after the judge's PID namespace: those of a
+/// namespace that is gone (a judge in a container per job) stay behind for
+/// good unless someone removes them. (Namespace inodes are reused, so a
+/// new namespace may well find a pool of its name already there.)
+fn maybe_reclaim_dead_pools(host: &Host, lock_place: &Place) {
+    let due = fs::metadata(RECLAIM_STAMP)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_none_or(|age| age >= POOL_IDLE_BEFORE_RECLAIM);
+    if !due {
+        return;
+    }
+    // Stamped first: judges starting together do not all look.
+    let stamped = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(RECLAIM_STAMP)
+        .and_then(|f| f.set_modified(std::time::SystemTime::now()));
+    if stamped.is_ok() {
+        reclaim_dead_pools(host, lock_place);
+    }
+}
+
 /// How long a pool of a namespace that looks gone must have been unused
 /// before it is removed.
 const POOL_IDLE_BEFORE_RECLAIM: std::time::Duration = std::time::Duration::from_secs(3600);
@@ -391,6 +422,7 @@ impl Cgroup {
             .flatten()
             .find(|p| p.version == Version::V1);
         if let (true, Some(place)) = (pooling, lock_place) {
+            maybe_reclaim_dead_pools(host, place);
             for slot in 0..POOL_SLOTS {
                 let name = format!("judge-pool-{}-{slot}", pid_namespace());
                 if let Some(lock) = Self::claim(host, place, &name)? {
@@ -406,10 +438,7 @@ impl Cgroup {
     fn claim(host: &Host, lock_place: &Place, name: &str) -> io::Result<Option<File>> {
         let dir = lock_place.base.join(name);
         match fs::create_dir(&dir) {
-            // A slot new in this PID namespace: a judge in a container of
-            // its own, say. Those of namespaces that are gone stay behind
-            // for good unless someone removes them: this is when to look.
-            Ok(()) => reclaim_dead_pools(host, lock_place),
+            Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
             Err(e) => return Err(e),
         }
