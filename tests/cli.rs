@@ -575,3 +575,34 @@ fn large_outputs_are_cut_in_json_and_saved_whole_to_files() {
     assert_eq!(v["stdout"], "a\u{fffd}b");
     assert_eq!(v["stdout_base64"], "Yf9i");
 }
+
+/// The first hour's start: the README says where the binary is and how to
+/// install it, and the example's script shows cargo's progress (a quiet
+/// first build looked like a hang for minutes).
+#[test]
+fn the_readme_gets_a_newcomer_started() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    for needle in [
+        "examples/guess-number/run.sh",
+        "target/release/judge",
+        "cargo install --path judge",
+        "cargo test --workspace",
+    ] {
+        assert!(readme.contains(needle), "README lacks {needle}");
+    }
+    let script = std::fs::read_to_string(repo().join("examples/guess-number/run.sh")).unwrap();
+    let build = script
+        .lines()
+        .find(|l| l.trim_start().starts_with("cargo build"))
+        .expect("run.sh builds the judge");
+    assert!(
+        !build.contains("-q"),
+        "the build shows its progress: {build}"
+    );
+    // The binary the README names runs and says what it is.
+    let out = std::process::Command::new(judge_bin())
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("judge "));
+}
