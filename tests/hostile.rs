@@ -517,32 +517,20 @@ fn nested_host_mounts_are_read_only_too() {
             "echo x > {dest}/sub/f 2>/dev/null && echo wrote || echo refused; \
              grep ' {dest}/sub ' /proc/self/mountinfo | cut -d' ' -f6"
         );
-        let mut cmd = run()
-            .args(["--json", "--dir", &format!("{d}:{dest}")])
-            .program(["/bin/sh", "-c", &script])
-            .command();
-        with_mounts_below(&mut cmd, &[&dir.join("sub")]);
-        let v = exec_command(cmd).json();
-        assert_eq!(
-            v["stdout"],
-            "refused\nro,nosuid,nodev,relatime\n",
-            "{dest}: {}",
-            brief(&v)
-        );
         // Shown writable, the nested mount stays writable, without set-id
         // or devices.
-        let mut cmd = run()
-            .args(["--json", "--dir", &format!("{d}:{dest}:rw")])
-            .program(["/bin/sh", "-c", &script])
-            .command();
-        with_mounts_below(&mut cmd, &[&dir.join("sub")]);
-        let v = exec_command(cmd).json();
-        assert_eq!(
-            v["stdout"],
-            "wrote\nrw,nosuid,nodev,relatime\n",
-            "{dest}: {}",
-            brief(&v)
-        );
+        for (mode, want) in [
+            ("", "refused\nro,nosuid,nodev,relatime\n"),
+            (":rw", "wrote\nrw,nosuid,nodev,relatime\n"),
+        ] {
+            let mut cmd = run()
+                .args(["--json", "--dir", &format!("{d}:{dest}{mode}")])
+                .program(["/bin/sh", "-c", &script])
+                .command();
+            with_mounts_below(&mut cmd, &[&dir.join("sub")]);
+            let v = exec_command(cmd).json();
+            assert_eq!(v["stdout"], want, "{dest}{mode}: {}", brief(&v));
+        }
     }
     // Below /usr: the template's own binds (and one built per run).
     let probe = "echo x > /usr/local/f 2>/dev/null && echo wrote || echo refused";

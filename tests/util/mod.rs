@@ -367,6 +367,23 @@ pub enum Terminal {
 
 /// Start `cmd` as the leader of a new session whose controlling terminal
 /// is a fresh pty.
+/// In a child before exec: a mount namespace of its own, nothing in it
+/// propagating back to the host's. False (errno set) on failure.
+///
+/// # Safety
+/// Async-signal-safe calls only, for `pre_exec`.
+unsafe fn private_mount_namespace() -> bool {
+    let none = std::ptr::null::<libc::c_char>();
+    libc::unshare(libc::CLONE_NEWNS) == 0
+        && libc::mount(
+            none,
+            c"/".as_ptr(),
+            none,
+            libc::MS_REC | libc::MS_PRIVATE,
+            std::ptr::null(),
+        ) == 0
+}
+
 /// Start `cmd` in a private mount namespace with a fresh tmpfs mounted at
 /// each of `points` (host paths that exist): a host mount nested where the
 /// sandbox shows a folder, which nothing outside the test ever sees.
@@ -381,15 +398,7 @@ pub fn with_mounts_below(cmd: &mut Command, points: &[&Path]) {
     unsafe {
         cmd.pre_exec(move || {
             let none = std::ptr::null::<libc::c_char>();
-            if libc::unshare(libc::CLONE_NEWNS) == -1
-                || libc::mount(
-                    none,
-                    c"/".as_ptr(),
-                    none,
-                    libc::MS_REC | libc::MS_PRIVATE,
-                    none.cast(),
-                ) == -1
-            {
+            if !private_mount_namespace() {
                 return Err(std::io::Error::last_os_error());
             }
             for p in &points {
@@ -430,14 +439,7 @@ pub fn with_terminal(cmd: &mut Command, terminal: Terminal) {
             }
             if terminal == Terminal::DevTtyMasked {
                 let none = std::ptr::null::<libc::c_char>();
-                if libc::unshare(libc::CLONE_NEWNS) == -1
-                    || libc::mount(
-                        none,
-                        c"/".as_ptr(),
-                        none,
-                        libc::MS_REC | libc::MS_PRIVATE,
-                        std::ptr::null(),
-                    ) == -1
+                if !private_mount_namespace()
                     || libc::mount(
                         c"/dev/null".as_ptr(),
                         c"/dev/tty".as_ptr(),
