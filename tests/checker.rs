@@ -416,3 +416,35 @@ fn checker_processes_of_testlib_and_kattis_kind() {
         brief(&v)
     );
 }
+
+/// Numbers compared as words (no tolerance) get a hint in the summary.
+#[test]
+fn a_wa_between_numbers_without_a_tolerance_says_how_to_allow_one() {
+    let (_, answer) = test_files("", "0.3333333\n");
+    let d = run()
+        .args(["--answer", &answer])
+        .program(["/usr/bin/printf", "0.3333333333333333\n"])
+        .exec();
+    assert_eq!(d.status, 1);
+    assert!(
+        d.stderr
+            .starts_with("WA: line 1, token 1: expected 0.3333333, got 0.3333333333333333\n"),
+        "{}",
+        d.stderr
+    );
+    assert!(
+        d.stderr.ends_with(
+            "  hint: without a tolerance numbers are compared as words; \
+             --checker 'diff float_tolerance 1e-6' accepts a small difference\n"
+        ),
+        "{}",
+        d.stderr
+    );
+    // Words differing: no such hint.
+    let (_, answer) = test_files("", "yes\n");
+    let d = run()
+        .args(["--answer", &answer])
+        .program(["/bin/echo", "no"])
+        .exec();
+    assert!(!d.stderr.contains("hint"), "{}", d.stderr);
+}

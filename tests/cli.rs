@@ -535,6 +535,17 @@ fn a_program_stopped_after_the_verdict_is_not_a_crash() {
         d.stderr
     );
     assert!(!d.stderr.contains("SIGKILL"), "{}", d.stderr);
+    // Nor one stopped at a limit the judge watches.
+    let d = run()
+        .args(["--time-limit", "0.2"])
+        .program([prog("spin")])
+        .exec();
+    let second = d.stderr.lines().nth(1).unwrap_or_default().to_string();
+    assert!(
+        second.ends_with(", stopped by the judge at the limit"),
+        "{}",
+        d.stderr
+    );
 }
 
 /// --json carries at most --json-output-limit (64 KiB) of each stream, and

@@ -28,6 +28,11 @@ pub fn human(r: &Report, files: &[String]) -> String {
         (Some(sig), None, Some(_)) if sig == "SIGKILL" => {
             s.push_str(", stopped by the judge after the responder's verdict")
         }
+        // Killed by the judge at a limit it watches (the kernel's OOM
+        // killer, for MLE, is a signal like any other).
+        (Some(sig), Some(Verdict::TLE | Verdict::ILE | Verdict::OLE), _) if sig == "SIGKILL" => {
+            s.push_str(", stopped by the judge at the limit")
+        }
         (Some(sig), _, _) => s.push_str(&format!(", signal {sig}")),
         (None, _, _) => {}
     }
@@ -54,6 +59,9 @@ pub fn human(r: &Report, files: &[String]) -> String {
             s.push_str(&format!("\n  the checker's stderr, last lines:\n{tail}"));
         }
     }
+    if let Some(hint) = numbers_as_words(r) {
+        s.push_str(&hint);
+    }
     if let Some(name) = forgotten_file(&program_stderr, files) {
         // A file in a folder lands at /box/NAME unless its place is named.
         let flag = if name.contains('/') {
@@ -66,6 +74,20 @@ pub fn human(r: &Report, files: &[String]) -> String {
         ));
     }
     s
+}
+
+/// A WA between two numbers that the default checker compared as words:
+/// the answer's author most likely wanted a tolerance.
+fn numbers_as_words(r: &Report) -> Option<String> {
+    let c = r.checker.as_ref()?;
+    let d = c.difference.as_ref()?;
+    let number = |t: &str| t.parse::<f64>().is_ok_and(f64::is_finite);
+    let compared_as_words = c.kind == "diff" && !c.message.contains("tolerance");
+    (compared_as_words && number(&d.expected) && number(&d.got)).then(|| {
+        "\n  hint: without a tolerance numbers are compared as words; \
+         --checker 'diff float_tolerance 1e-6' accepts a small difference"
+            .to_string()
+    })
 }
 
 /// The last lines of a stream, each cut short and marked with `|`.
