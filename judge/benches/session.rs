@@ -1473,13 +1473,7 @@ fn byte_writes(k: &Knobs, fx: &Fixtures, any: &str) {
             median(&program),
         ),
     ] {
-        println!(
-            "  {:<44} {:<18} {:>24} {:>8}",
-            name,
-            any,
-            format!("{} {}", fmt3(median(xs)), spread(xs, fmt3)),
-            format!("{:.2}x", median(xs) / base)
-        );
+        ms_row(name, any, xs, base);
     }
     println!("  (the judge's row is a ratio to the program's CPU under the judge; the others to the bare writer)");
 }

@@ -252,14 +252,17 @@ impl RunArgs {
         if exec && plain && self.answer.is_some() {
             w.push("--answer is not passed to a --protocol plain interactor".into());
         }
-        let exec_checker = self.checker.as_deref().is_some_and(|c| {
-            ["exec:", "native:", "wasm:"]
-                .iter()
-                .any(|k| c.starts_with(k))
-        });
-        if let (Some(input), None, None, false) =
-            (&self.input, &self.responder, &self.stdin, exec_checker)
-        {
+        // Every checker but diff gets --input.
+        let checker_reads_input = self
+            .checker
+            .as_deref()
+            .is_some_and(|c| c.starts_with("exec:") || self.checker_module().is_some());
+        if let (Some(input), None, None, false) = (
+            &self.input,
+            &self.responder,
+            &self.stdin,
+            checker_reads_input,
+        ) {
             w.push(format!(
                 "--input {} goes to interactors and modules, and there is none: the program's \
                  stdin is empty; --stdin {} feeds it",
@@ -287,13 +290,7 @@ impl RunArgs {
         if limits.memory < 1024 * 1024 {
             return Err("--memory-limit must be at least 1M".into());
         }
-        // A checker module is a responder of the ABI: it feeds the program
-        // --input and judges its output as it streams.
-        let module_checker = self
-            .checker
-            .as_deref()
-            .filter(|c| c.starts_with("native:") || c.starts_with("wasm:"));
-        let responder = match (&self.stdin, &self.responder, module_checker) {
+        let responder = match (&self.stdin, &self.responder, self.checker_module()) {
             (None, None, Some(spec)) => {
                 if self.answer.is_none() {
                     return Err("--checker needs --answer FILE".into());
@@ -418,8 +415,17 @@ impl RunArgs {
 
     /// The output checker: --checker, or diff where --answer is given and
     /// no responder would read it.
+    /// `--checker native:|wasm:`: a checker module of the responder ABI,
+    /// which is the session's responder (it feeds the program --input and
+    /// judges its output as it streams), not an output checker.
+    fn checker_module(&self) -> Option<&str> {
+        self.checker
+            .as_deref()
+            .filter(|c| c.starts_with("native:") || c.starts_with("wasm:"))
+    }
+
     fn checker(&self, responder: &ResponderChoice) -> Result<Option<Checker>, String> {
-        if matches!(&self.checker, Some(c) if c.starts_with("native:") || c.starts_with("wasm:")) {
+        if self.checker_module().is_some() {
             return Ok(None); // the responder (see `session`)
         }
         let batch = matches!(

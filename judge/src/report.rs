@@ -261,12 +261,6 @@ impl Captured {
     }
 }
 
-impl PartialEq<&str> for Captured {
-    fn eq(&self, other: &&str) -> bool {
-        self.bytes.as_slice() == other.as_bytes()
-    }
-}
-
 impl std::fmt::Display for Captured {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         for chunk in self.shown().utf8_chunks() {

@@ -115,8 +115,10 @@ impl ExecChecker {
             ),
             _ => (report.stderr.text().into_owned(), None),
         };
-        let mut j = self.protocol.judge_exit(code, &message, score);
-        j.message = j.message.replacen("the interactor", "the checker", 1);
-        Ok((j, stderr))
+        Ok((
+            self.protocol
+                .judge_exit_of("checker", code, &message, score),
+            stderr,
+        ))
     }
 }

@@ -36,6 +36,19 @@ impl Protocol {
     /// The judgement for an interactor that exited with `code`. `message` is
     /// what the protocol designates (stderr, or judgemessage.txt).
     pub fn judge_exit(self, code: i32, message: &str, score: Option<f64>) -> Judgement {
+        self.judge_exit_of("interactor", code, message, score)
+    }
+
+    /// The same for `who` (a checker process reads its exit as an
+    /// interactor's), named so in the messages.
+    pub fn judge_exit_of(
+        self,
+        who: &str,
+        code: i32,
+        message: &str,
+        score: Option<f64>,
+    ) -> Judgement {
+        let the = |what: &str| format!("the {who} {what}");
         let msg = first_line(message);
         let with = |v: Verdict, default: &str| {
             Judgement::new(
@@ -50,60 +63,74 @@ impl Protocol {
         match self {
             // A Python interactor that raised exits with 1, testlib's (and
             // plain's) WA: its crash must not be charged to the program.
-            _ if code == 1 && python_crash(message).is_some() => {
-                Judgement::failed(format!(
-                    "the interactor crashed (a Python traceback, exit code 1): {}",
-                    python_crash(message).unwrap_or_default()
-                ))
-            }
+            _ if code == 1 && python_crash(message).is_some() => Judgement::failed(format!(
+                "the {who} crashed (a Python traceback, exit code 1): {}",
+                python_crash(message).unwrap_or_default()
+            )),
             Protocol::Testlib => match code {
-                0 => with(Verdict::AC, "the interactor accepted the answer"),
-                1 | 4 => with(Verdict::WA, "the interactor rejected the answer"),
-                2 | 8 => with(Verdict::PE, "the interactor could not read the answer"),
+                0 => with(Verdict::AC, &the("accepted the answer")),
+                1 | 4 => with(Verdict::WA, &the("rejected the answer")),
+                2 | 8 => with(Verdict::PE, &the("could not read the answer")),
                 // quitp: the points are in the message.
                 7 => match testlib_points(message) {
                     Some(p) => {
-                        let mut j = with(Verdict::AC, "the interactor awarded points");
+                        let mut j = with(Verdict::AC, &the("awarded points"));
                         j.points = Some(p);
                         j
                     }
                     None => Judgement::failed(format!(
-                        "the interactor exited with code 7 (points) but named no points{}",
-                        if msg.is_empty() { String::new() } else { format!(": {msg}") }
+                        "the {who} exited with code 7 (points) but named no points{}",
+                        if msg.is_empty() {
+                            String::new()
+                        } else {
+                            format!(": {msg}")
+                        }
                     )),
                 },
                 // quitf(_pc(n)): partially correct, n percent.
                 16..=116 => {
-                    let mut j = with(Verdict::AC, "the interactor awarded partial credit");
+                    let mut j = with(Verdict::AC, &the("awarded partial credit"));
                     j.points = Some((code - 16) as f64);
                     j
                 }
                 3 => Judgement::failed(format!(
-                    "the interactor reported its own failure (testlib FAIL){}",
-                    if msg.is_empty() { String::new() } else { format!(": {msg}") }
+                    "the {who} reported its own failure (testlib FAIL){}",
+                    if msg.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {msg}")
+                    }
                 )),
                 c => Judgement::failed(format!(
-                    "the interactor exited with code {c}, which testlib does not define{}",
-                    if msg.is_empty() { String::new() } else { format!(": {msg}") }
+                    "the {who} exited with code {c}, which testlib does not define{}",
+                    if msg.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {msg}")
+                    }
                 )),
             },
-            Protocol::Kattis => match code {
-                42 => {
-                    let mut j = with(Verdict::AC, "the interactor accepted the answer");
-                    j.points = score;
-                    j
+            Protocol::Kattis => {
+                match code {
+                    42 => {
+                        let mut j = with(Verdict::AC, &the("accepted the answer"));
+                        j.points = score;
+                        j
+                    }
+                    43 => with(Verdict::WA, &the("rejected the answer")),
+                    c => {
+                        Judgement::failed(format!(
+                    "the {who} exited with code {c}; Kattis {who}s must exit with 42 or 43{}",
+                    if msg.is_empty() { String::new() } else { format!(": {msg}") }
+                ))
+                    }
                 }
-                43 => with(Verdict::WA, "the interactor rejected the answer"),
-                c => Judgement::failed(format!(
-                    "the interactor exited with code {c}; Kattis interactors must exit with 42 or 43{}",
-                    if msg.is_empty() { String::new() } else { format!(": {msg}") }
-                )),
-            },
+            }
             Protocol::Plain => match code {
-                0 => with(Verdict::AC, "the interactor accepted the answer"),
+                0 => with(Verdict::AC, &the("accepted the answer")),
                 c => with(
                     Verdict::WA,
-                    &format!("the interactor rejected the answer (exit code {c})"),
+                    &the(&format!("rejected the answer (exit code {c})")),
                 ),
             },
         }
@@ -131,8 +158,9 @@ pub fn python_crash(stderr: &str) -> Option<String> {
     let start = lines
         .iter()
         .rposition(|l| l.trim_end() == "Traceback (most recent call last):")?;
+    // The exception's line comes after the traceback's header, unindented.
     let last = lines.last()?.trim_end();
-    if std::ptr::eq(last, lines[start].trim_end()) || last.starts_with(char::is_whitespace) {
+    if start + 1 == lines.len() || last.starts_with(char::is_whitespace) {
         return None;
     }
     let name = last.split(':').next()?;

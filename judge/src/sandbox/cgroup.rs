@@ -272,11 +272,7 @@ const RECLAIM_STAMP: &str = "/run/judge/pools-reclaimed";
 /// good unless someone removes them. (Namespace inodes are reused, so a
 /// new namespace may well find a pool of its name already there.)
 fn maybe_reclaim_dead_pools(host: &Host, lock_place: &Place) {
-    let due = fs::metadata(RECLAIM_STAMP)
-        .and_then(|m| m.modified())
-        .ok()
-        .and_then(|t| t.elapsed().ok())
-        .is_none_or(|age| age >= POOL_IDLE_BEFORE_RECLAIM);
+    let due = age(Path::new(RECLAIM_STAMP)).is_none_or(|a| a >= POOL_IDLE_BEFORE_RECLAIM);
     if !due {
         return;
     }
@@ -291,6 +287,26 @@ fn maybe_reclaim_dead_pools(host: &Host, lock_place: &Place) {
     if stamped.is_ok() {
         reclaim_dead_pools(host, lock_place);
     }
+}
+
+/// A pooled group's directory, opened to hold its lock.
+fn open_dir(dir: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC | libc::O_NOFOLLOW)
+        .open(dir)
+}
+
+/// Take the lock of a pooled group without waiting; held until `dir` is
+/// closed.
+fn try_lock(dir: &File) -> bool {
+    // SAFETY: flock on a descriptor we own.
+    unsafe { libc::flock(dir.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) == 0 }
+}
+
+/// How long ago `path` was last modified.
+fn age(path: &Path) -> Option<std::time::Duration> {
+    fs::metadata(path).ok()?.modified().ok()?.elapsed().ok()
 }
 
 /// How long a pool of a namespace that looks gone must have been unused
@@ -333,24 +349,13 @@ fn reclaim_dead_pools(host: &Host, lock_place: &Place) {
         }
         // A judge in a container sees only its own processes: a sibling's
         // pool would look dead too. One used within the hour is left alone.
-        let idle = e
-            .metadata()
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|t| t.elapsed().ok())
-            .is_some_and(|age| age >= POOL_IDLE_BEFORE_RECLAIM);
-        if !idle {
+        if age(&e.path()).is_none_or(|a| a < POOL_IDLE_BEFORE_RECLAIM) {
             continue;
         }
-        let Ok(lock) = OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC | libc::O_NOFOLLOW)
-            .open(e.path())
-        else {
+        let Ok(lock) = open_dir(&e.path()) else {
             continue;
         };
-        // SAFETY: flock on a descriptor we own; released when it is closed.
-        if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        if !try_lock(&lock) {
             continue;
         }
         // Each hierarchy's group; one that is not empty stays (rmdir fails).
@@ -442,18 +447,13 @@ impl Cgroup {
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
             Err(e) => return Err(e),
         }
-        let lock = match OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC | libc::O_NOFOLLOW)
-            .open(&dir)
-        {
+        let lock = match open_dir(&dir) {
             Ok(f) => f,
             // Reclaimed by another judge just now: the next slot.
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(e),
         };
-        // SAFETY: flock on a descriptor we own; released when it is closed.
-        if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        if !try_lock(&lock) {
             return Ok(None);
         }
         // Still the group at that name (not one removed and made again
