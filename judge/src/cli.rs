@@ -43,6 +43,18 @@ pub enum Command {
     /// prints, or `{"error": "...", "exit_status": 2}` for a request that
     /// is not one. Ends at the end of stdin.
     Serve,
+    /// Judge a submission against a whole problem package (Kattis/ICPC or
+    /// Polygon): compile it, run every test in parallel, check each output
+    /// with the problem's validator, and grade by the format's rules. With
+    /// no submission, verify the package: judge every file in its
+    /// submissions/ folders (or Polygon's tagged solutions) and check each
+    /// gets the verdict its folder names.
+    ///
+    /// Exit status: 0 for AC (verify: every expectation met), 1 otherwise,
+    /// 2 for a usage or package error.
+    Problem(Box<crate::problem_cmd::ProblemArgs>),
+    /// List the configured languages and whether each is usable here.
+    Languages(crate::problem_cmd::LanguagesArgs),
 }
 
 #[derive(Debug, Args)]
@@ -468,6 +480,7 @@ impl RunArgs {
                     limits: self.responder_limits(&limits),
                     input: self.input.clone(),
                     flags: self.validator_flags()?,
+                    feedback_dir: None,
                 },
             }));
         }
@@ -514,6 +527,7 @@ impl RunArgs {
                 answer: self.answer.clone(),
                 cpus: None,
                 flags: self.validator_flags()?,
+                files_dir: None,
             }),
             Some(kind) => ResponderChoice::Plugin(PluginSpec {
                 kind,
@@ -575,67 +589,7 @@ pub fn first_line(e: &clap::Error) -> String {
     line.trim_start_matches("error: ").to_string()
 }
 
-/// Split a command line as a POSIX shell would, quotes and backslashes
-/// included, without expansions.
-pub fn split_words(s: &str) -> Result<Vec<String>, String> {
-    let mut words = Vec::new();
-    let mut cur = String::new();
-    let mut in_word = false;
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\'' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('\'') => break,
-                        Some(c) => cur.push(c),
-                        None => return Err(format!("unterminated ' in {s:?}")),
-                    }
-                }
-            }
-            '"' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('"') => break,
-                        Some('\\') => match chars.next() {
-                            Some(c @ ('"' | '\\' | '$' | '`')) => cur.push(c),
-                            Some(c) => {
-                                cur.push('\\');
-                                cur.push(c);
-                            }
-                            None => return Err(format!("unterminated \" in {s:?}")),
-                        },
-                        Some(c) => cur.push(c),
-                        None => return Err(format!("unterminated \" in {s:?}")),
-                    }
-                }
-            }
-            '\\' => {
-                in_word = true;
-                match chars.next() {
-                    Some(c) => cur.push(c),
-                    None => return Err(format!("trailing backslash in {s:?}")),
-                }
-            }
-            c if c.is_whitespace() => {
-                if in_word {
-                    words.push(std::mem::take(&mut cur));
-                    in_word = false;
-                }
-            }
-            c => {
-                in_word = true;
-                cur.push(c);
-            }
-        }
-    }
-    if in_word {
-        words.push(cur);
-    }
-    Ok(words)
-}
+pub use judge::words::split as split_words;
 
 fn parse_isolation(s: &str) -> Result<IsolationLevel, String> {
     match s {
@@ -650,21 +604,5 @@ fn parse_on_forbidden(s: &str) -> Result<OnForbidden, String> {
         "fail" => Ok(OnForbidden::Fail),
         "kill" => Ok(OnForbidden::Kill),
         _ => Err("expected fail or kill".into()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::split_words;
-
-    #[test]
-    fn splits_like_a_shell() {
-        assert_eq!(split_words("a b  c").unwrap(), ["a", "b", "c"]);
-        assert_eq!(
-            split_words("python3 'my file.py' \"x y\"").unwrap(),
-            ["python3", "my file.py", "x y"]
-        );
-        assert_eq!(split_words(r"a\ b ''").unwrap(), ["a b", ""]);
-        assert!(split_words("'open").is_err());
     }
 }

@@ -29,6 +29,7 @@ pub mod driver;
 pub mod error;
 pub mod limits;
 pub mod precedence;
+pub mod problem;
 mod read_buf;
 pub mod report;
 pub mod responder;
@@ -36,6 +37,7 @@ pub mod sandbox;
 pub mod session;
 pub mod transcript;
 pub mod verdict;
+pub mod words;
 
 pub use checker::Checker;
 pub use error::Error;

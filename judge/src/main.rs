@@ -5,6 +5,7 @@
 
 mod cli;
 mod doctor;
+mod problem_cmd;
 mod serve;
 mod summary;
 
@@ -38,6 +39,8 @@ fn main() -> ExitCode {
         cli::Command::Run(args) => run(*args),
         cli::Command::Doctor => doctor::report(),
         cli::Command::Serve => serve::serve(),
+        cli::Command::Problem(args) => problem_cmd::problem(*args),
+        cli::Command::Languages(args) => problem_cmd::languages(args),
     }
 }
 

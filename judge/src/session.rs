@@ -50,7 +50,7 @@ pub enum CpuPlacement {
 }
 
 /// The program's PATH, also where a jailed program's bare name is found.
-const SANDBOX_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
+pub const SANDBOX_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
 
 /// How far the program is shut away from the host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]

@@ -23,6 +23,9 @@ pub enum Verdict {
     RE,
     /// Judge error: the judge or the responder failed; never the program's fault.
     JE,
+    /// Compile error: the submission did not build (`judge problem` only;
+    /// a session never gives it).
+    CE,
 }
 
 impl Verdict {
@@ -37,6 +40,7 @@ impl Verdict {
             Verdict::OLE => "OLE",
             Verdict::RE => "RE",
             Verdict::JE => "JE",
+            Verdict::CE => "CE",
         }
     }
 }

@@ -32,6 +32,10 @@ pub struct ExecChecker {
     pub input: Option<PathBuf>,
     /// Words after the files (Kattis' `validator_flags`).
     pub flags: Vec<String>,
+    /// Kattis: use this existing folder as the feedback folder and leave
+    /// what the checker writes there (`teammessage.txt`, `nextpass.in`)
+    /// for the caller. Default: a temporary one.
+    pub feedback_dir: Option<PathBuf>,
 }
 
 impl ExecChecker {
@@ -59,7 +63,10 @@ impl ExecChecker {
             Some(p) => p.clone(),
             None => file("input", b"")?,
         };
-        let feedback = dir.path().join("feedback");
+        let feedback = match &self.feedback_dir {
+            Some(d) => d.clone(),
+            None => dir.path().join("feedback"),
+        };
         let s = |p: &Path| p.to_string_lossy().into_owned();
         let (program, own) = self
             .argv
@@ -68,7 +75,10 @@ impl ExecChecker {
         let mut args: Vec<String> = own.to_vec();
         let stdin = match self.protocol {
             Protocol::Kattis => {
-                std::fs::create_dir(&feedback).map_err(|e| format!("the feedback folder: {e}"))?;
+                if self.feedback_dir.is_none() {
+                    std::fs::create_dir(&feedback)
+                        .map_err(|e| format!("the feedback folder: {e}"))?;
+                }
                 args.extend([s(&input), s(answer), format!("{}/", s(&feedback))]);
                 ResponderChoice::File(output_file)
             }

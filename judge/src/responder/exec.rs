@@ -47,6 +47,11 @@ pub struct ExecSpec {
     pub cpus: Option<Vec<usize>>,
     /// Words after the files (Kattis' `validator_flags`).
     pub flags: Vec<String>,
+    /// Make the protocol's files (testlib's output file `tout`, Kattis'
+    /// `feedback/`) in this existing folder and leave them there for the
+    /// caller (a checker reads `tout`; a multi-pass run reads
+    /// `feedback/nextpass.in`). Default: a temporary folder.
+    pub files_dir: Option<PathBuf>,
 }
 
 const FROM: usize = 0; // its stdout
@@ -62,7 +67,9 @@ const CHUNK: usize = 1 << 16;
 
 pub struct ExecResponder {
     spec: ExecSpec,
-    workdir: Option<TempDir>,
+    /// Where the protocol's files are, and the guard of a temporary one.
+    workdir: Option<PathBuf>,
+    _temp: Option<TempDir>,
     tree: Option<Tree>,
     first: Token,
     from: Option<File>,
@@ -101,6 +108,7 @@ impl ExecResponder {
         ExecResponder {
             spec,
             workdir: None,
+            _temp: None,
             tree: None,
             first: Token(0),
             from: None,
@@ -141,9 +149,15 @@ impl ExecResponder {
         if self.spec.protocol == Protocol::Plain {
             return Ok(argv);
         }
-        let dir = TempDir::new()?;
+        let (dir, temp) = match &self.spec.files_dir {
+            Some(d) => (d.clone(), None),
+            None => {
+                let t = TempDir::new()?;
+                (t.path().to_path_buf(), Some(t))
+            }
+        };
         let empty = |name: &str| -> io::Result<PathBuf> {
-            let p = dir.path().join(name);
+            let p = dir.join(name);
             File::create(&p)?;
             Ok(p)
         };
@@ -164,14 +178,18 @@ impl ExecResponder {
             }
             Protocol::Kattis => {
                 // validator <input> <judge_answer> <feedback_dir> [args]
-                let feedback = dir.path().join("feedback");
-                fs::create_dir(&feedback)?;
+                let feedback = dir.join("feedback");
+                match fs::create_dir(&feedback) {
+                    Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(e),
+                    _ => {}
+                }
                 argv.extend([s(&input), s(&answer), format!("{}/", s(&feedback))]);
             }
             Protocol::Plain => unreachable!(),
         }
         argv.extend(self.spec.flags.iter().cloned());
         self.workdir = Some(dir);
+        self._temp = temp;
         Ok(argv)
     }
 
@@ -492,7 +510,7 @@ impl ExecResponder {
             return (stderr, None);
         }
         let feedback = match &self.workdir {
-            Some(d) => d.path().join("feedback"),
+            Some(d) => d.join("feedback"),
             None => return (stderr, None),
         };
         let message = read_capped(&feedback.join("judgemessage.txt"), 64 * 1024)
@@ -779,6 +797,7 @@ impl Responder for ExecResponder {
         };
         self.tree = None;
         self.workdir = None;
+        self._temp = None;
         report
     }
 }

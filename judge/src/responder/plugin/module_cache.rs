@@ -57,6 +57,20 @@ pub struct Cache {
 pub fn open(engine: &Engine) -> Option<Cache> {
     // SAFETY: no preconditions.
     let uid = unsafe { libc::geteuid() };
+    // Compiled code fits one engine configuration and wasmtime version.
+    let mut h = DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut h);
+    let sub = format!("wasm-{:016x}", h.finish());
+    let dir = walk(&base()?.join(sub), uid)?;
+    // The last directory is ours alone: no one else may even read it.
+    let st = fstat(&dir).ok()?;
+    (st.st_uid == uid && st.st_mode & 0o077 == 0 && !on_fuse(&dir)).then_some(Cache { dir })
+}
+
+/// The cache's base directory (absolute), or none when it is off.
+fn base() -> Option<PathBuf> {
+    // SAFETY: no preconditions.
+    let uid = unsafe { libc::geteuid() };
     let base = match std::env::var_os("JUDGE_CACHE_DIR") {
         Some(d) if d.is_empty() => return None,
         Some(d) => PathBuf::from(d),
@@ -67,15 +81,19 @@ pub fn open(engine: &Engine) -> Option<Cache> {
             _ => return None,
         },
     };
-    // Compiled code fits one engine configuration and wasmtime version.
-    let mut h = DefaultHasher::new();
-    engine.precompile_compatibility_hash().hash(&mut h);
-    let sub = format!("wasm-{:016x}", h.finish());
-    let base = std::env::current_dir().ok()?.join(base);
-    let dir = walk(&base.join(sub), uid)?;
-    // The last directory is ours alone: no one else may even read it.
+    Some(std::env::current_dir().ok()?.join(base))
+}
+
+/// A folder `sub` of the cache that only this user can change and read,
+/// made if missing, for other kinds of cached builds (`judge problem`'s
+/// validators); none when the cache is off or not safe to use.
+pub fn private_dir(sub: &str) -> Option<PathBuf> {
+    // SAFETY: no preconditions.
+    let uid = unsafe { libc::geteuid() };
+    let path = base()?.join(sub);
+    let dir = walk(&path, uid)?;
     let st = fstat(&dir).ok()?;
-    (st.st_uid == uid && st.st_mode & 0o077 == 0 && !on_fuse(&dir)).then_some(Cache { dir })
+    (st.st_uid == uid && st.st_mode & 0o077 == 0 && !on_fuse(&dir)).then_some(path)
 }
 
 /// Open `path` from `/`, creating what is missing (mode 0700), refusing

@@ -14,6 +14,10 @@ const SYSTEM_DIRS: &[&str] = &[
 ];
 /// The pieces of /etc that dynamic binaries and interpreters look at.
 const ETC_PIECES: &[&str] = &["/etc/ld.so.cache", "/etc/alternatives", "/etc/localtime"];
+/// Folders of /etc named so are shown too: Debian's JDKs keep their
+/// configuration there (`/etc/java-17-openjdk`, symlinked from the JDK's
+/// `conf/`), and a JVM refuses to start without it.
+const ETC_FOLDERS: &[(&str, &str)] = &[("java-", "-openjdk")];
 
 /// One shown path as the host has it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,6 +94,25 @@ impl Layout {
         for piece in ETC_PIECES {
             if let Some(e) = look(piece, false)? {
                 layout.etc.push((PathBuf::from(piece), e));
+            }
+        }
+        let mut folders: Vec<String> = std::fs::read_dir(root.join("etc"))
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| {
+                        ETC_FOLDERS
+                            .iter()
+                            .any(|(a, b)| n.starts_with(a) && n.ends_with(b))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        folders.sort();
+        for name in folders {
+            let path = format!("/etc/{name}");
+            if let Some(e) = look(&path, true)? {
+                layout.etc.push((PathBuf::from(path), e));
             }
         }
         Ok(layout)

@@ -1,0 +1,16 @@
+/* Accepted: sqrt in double precision, printed with 10 decimals. */
+#include <math.h>
+#include <stdio.h>
+
+int main(void) {
+    int n;
+    if (scanf("%d", &n) != 1)
+        return 1;
+    for (int i = 0; i < n; i++) {
+        double a, b;
+        if (scanf("%lf %lf", &a, &b) != 2)
+            return 1;
+        printf("%.10f\n", sqrt(a * a + b * b));
+    }
+    return 0;
+}

@@ -1,0 +1,466 @@
+//! One submission on every test: sessions in parallel (`jobs` workers, each
+//! on a CPU of its own), results reported in the package's order, identical
+//! tests run once, and no test started that the format's rules would not
+//! look at (unless `all`).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
+use std::time::Duration;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::build::Built;
+use super::validate::{self, Feedback, Validator};
+use super::{Grading, Kind, Problem, TestCase};
+use crate::limits::{Limits, MIB};
+use crate::responder::{ExecSpec, PluginSpec, Protocol};
+use crate::sandbox::cpus;
+use crate::session::{CpuPlacement, IsolationLevel, ResponderChoice, Session};
+use crate::verdict::{Judgement, Verdict};
+
+/// How to run the tests.
+pub struct Options<'a> {
+    pub time_limit: Duration,
+    pub jobs: usize,
+    /// Run every test, even those the rules would skip.
+    pub all: bool,
+    pub isolation: IsolationLevel,
+    /// Where outputs and feedback go (one folder per test).
+    pub dir: PathBuf,
+    /// Called with each test's result, in the package's order.
+    pub progress: Option<&'a (dyn Fn(usize, &TestResult) + Sync)>,
+}
+
+/// One test's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct TestResult {
+    pub test: String,
+    pub group: String,
+    /// None: skipped (the rules did not need it).
+    pub verdict: Option<Verdict>,
+    pub message: String,
+    pub cpu_time_ms: u64,
+    pub wall_time_ms: u64,
+    pub memory_kib: Option<u64>,
+    #[serde(flatten)]
+    pub feedback: Feedback,
+    /// The earlier test with the same input, answer and arguments whose
+    /// result this is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub same_as: Option<String>,
+    /// Passes run (multi-pass problems).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub passes: Option<u32>,
+    /// Where the program's output is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output: Option<PathBuf>,
+    /// The last pass's session report (streams cut to 1 KiB).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session: Option<serde_json::Value>,
+}
+
+impl TestResult {
+    fn skipped(problem: &Problem, t: &TestCase) -> Self {
+        TestResult {
+            test: t.name.clone(),
+            group: problem.groups[t.group].name.clone(),
+            verdict: None,
+            message: "skipped".into(),
+            cpu_time_ms: 0,
+            wall_time_ms: 0,
+            memory_kib: None,
+            feedback: Feedback::default(),
+            same_as: None,
+            passes: None,
+            output: None,
+            session: None,
+        }
+    }
+}
+
+/// The identity of a test case: identical ones are run once.
+fn identity(t: &TestCase) -> Option<[u8; 32]> {
+    let mut h = Sha256::new();
+    for f in [&t.input, &t.answer] {
+        let bytes = std::fs::read(f).ok()?;
+        h.update((bytes.len() as u64).to_le_bytes());
+        h.update(&bytes);
+    }
+    h.update(format!("{:?}\0{:?}\0{:?}", t.args, t.validator_args, t.files).as_bytes());
+    Some(h.finalize().into())
+}
+
+/// Whether a rejection of test `j` lets the rules skip test `i` (i > j).
+fn skippable(problem: &Problem, j: usize, i: usize) -> bool {
+    if problem.kind == Kind::PassFail {
+        return true;
+    }
+    // Scoring: within the group of `j` that breaks on a rejection.
+    let mut g = Some(problem.tests[j].group);
+    while let Some(gi) = g {
+        let breaks = match &problem.groups[gi].grading {
+            Grading::Legacy {
+                on_reject_continue, ..
+            } => !on_reject_continue,
+            Grading::Aggregate { aggregation, .. } => *aggregation != super::Aggregation::Sum,
+            Grading::Points { complete_group, .. } => *complete_group,
+        };
+        if breaks && problem.groups[gi].name != "data" {
+            return in_group(problem, problem.tests[i].group, gi);
+        }
+        g = problem.groups[gi].parent;
+    }
+    false
+}
+
+/// Is group `g` `ancestor` or below it?
+pub fn in_group(problem: &Problem, mut g: usize, ancestor: usize) -> bool {
+    loop {
+        if g == ancestor {
+            return true;
+        }
+        match problem.groups[g].parent {
+            Some(p) => g = p,
+            None => return false,
+        }
+    }
+}
+
+/// Run `built` on every test of `problem`.
+pub fn run(
+    problem: &Problem,
+    validator: &Validator,
+    interactor: Option<&Validator>,
+    built: &Built,
+    opts: &Options,
+) -> Vec<TestResult> {
+    let n = problem.tests.len();
+    let ids: Vec<Option<[u8; 32]>> = problem.tests.iter().map(identity).collect();
+    let mut first_of: HashMap<[u8; 32], usize> = HashMap::new();
+    let original: Vec<Option<usize>> = (0..n)
+        .map(|i| {
+            ids[i].and_then(|id| {
+                let f = *first_of.entry(id).or_insert(i);
+                (f != i).then_some(f)
+            })
+        })
+        .collect();
+
+    let results: Mutex<Vec<Option<TestResult>>> = Mutex::new(vec![None; n]);
+    let done = Condvar::new();
+    let next = AtomicUsize::new(0);
+    let reported = Mutex::new(0usize);
+    let rejected: Mutex<Vec<usize>> = Mutex::new(Vec::new());
+
+    // Report finished results in order, as far as they go.
+    let flush = |results: &Vec<Option<TestResult>>| {
+        let mut r = reported.lock().unwrap_or_else(|e| e.into_inner());
+        while *r < n {
+            match &results[*r] {
+                Some(t) => {
+                    if let Some(p) = opts.progress {
+                        p(*r, t);
+                    }
+                    *r += 1;
+                }
+                None => break,
+            }
+        }
+    };
+
+    std::thread::scope(|scope| {
+        for _ in 0..opts.jobs.max(1).min(n) {
+            scope.spawn(|| {
+                let claim = cpus::claim_one();
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    if i >= n {
+                        break;
+                    }
+                    let t = &problem.tests[i];
+                    let skip = !opts.all
+                        && rejected
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .iter()
+                            .any(|&j| j < i && skippable(problem, j, i));
+                    let result = if skip {
+                        TestResult::skipped(problem, t)
+                    } else if let Some(o) = original[i] {
+                        // Wait for the first of its kind.
+                        let mut guard = results.lock().unwrap_or_else(|e| e.into_inner());
+                        while guard[o].is_none() {
+                            guard = done.wait(guard).unwrap_or_else(|e| e.into_inner());
+                        }
+                        let mut r = guard[o].clone().expect("waited for it");
+                        drop(guard);
+                        r.test = t.name.clone();
+                        r.group = problem.groups[t.group].name.clone();
+                        if r.verdict.is_some() {
+                            r.same_as = Some(problem.tests[o].name.clone());
+                        }
+                        r
+                    } else {
+                        run_one(problem, validator, interactor, built, opts, i, claim.cpu)
+                    };
+                    if result.verdict.is_some_and(|v| v != Verdict::AC) {
+                        rejected.lock().unwrap_or_else(|e| e.into_inner()).push(i);
+                    }
+                    let mut guard = results.lock().unwrap_or_else(|e| e.into_inner());
+                    guard[i] = Some(result);
+                    done.notify_all();
+                    flush(&guard);
+                }
+            });
+        }
+    });
+    let results = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    results
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| r.unwrap_or_else(|| TestResult::skipped(problem, &problem.tests[i])))
+        .collect()
+}
+
+/// One test, all its passes.
+fn run_one(
+    problem: &Problem,
+    validator: &Validator,
+    interactor: Option<&Validator>,
+    built: &Built,
+    opts: &Options,
+    i: usize,
+    cpu: usize,
+) -> TestResult {
+    let t = &problem.tests[i];
+    let dir = opts
+        .dir
+        .join(format!("{i:04}-{}", t.name.replace('/', "_")));
+    let mut result = TestResult::skipped(problem, t);
+    result.message.clear();
+    let fail = |mut r: TestResult, why: String| {
+        r.verdict = Some(Verdict::JE);
+        r.message = why;
+        r
+    };
+    let feedback = dir.join("feedback");
+    if let Err(e) = std::fs::create_dir_all(&feedback) {
+        return fail(result, format!("{}: {e}", feedback.display()));
+    }
+    let mut input = t.input.clone();
+    let mut pass = 1;
+    loop {
+        let output = dir.join(if problem.passes > 1 {
+            format!("output.{pass}")
+        } else {
+            "output".into()
+        });
+        let (judgement, report) = match pass_once(
+            problem, validator, interactor, built, opts, t, &input, &output, &dir, cpu,
+        ) {
+            Ok(x) => x,
+            Err(e) => return fail(result, e),
+        };
+        result.cpu_time_ms = result.cpu_time_ms.max(report.cpu_time_ms);
+        result.wall_time_ms = result.wall_time_ms.max(report.wall_time_ms);
+        result.memory_kib = result.memory_kib.max(report.memory_kib);
+        result.output = Some(output);
+        let mut report = report;
+        report.limit_json_streams(1024);
+        result.session = serde_json::to_value(&report).ok();
+        result.verdict = Some(judgement.verdict);
+        result.message = judgement.message;
+        let kattis_files = problem.format.is_kattis()
+            && matches!(
+                validator,
+                Validator::Program {
+                    protocol: Protocol::Kattis,
+                    ..
+                }
+            );
+        if kattis_files {
+            match Feedback::read(&feedback) {
+                Ok(f) => result.feedback = f,
+                Err(e) => return fail(result, e),
+            }
+        }
+        if judgement.points.is_some() && result.feedback.score.is_none() {
+            result.feedback.score = judgement.points;
+        }
+        if problem.passes > 1 {
+            result.passes = Some(pass);
+            let next = feedback.join("nextpass.in");
+            if next.exists() {
+                if judgement.verdict != Verdict::AC {
+                    return fail(
+                        result,
+                        "the validator wrote nextpass.in without accepting (exit 42)".into(),
+                    );
+                }
+                if pass == problem.passes {
+                    return fail(
+                        result,
+                        format!(
+                            "the validator asked for pass {} of at most {} (validation_passes)",
+                            pass + 1,
+                            problem.passes
+                        ),
+                    );
+                }
+                pass += 1;
+                input = dir.join(format!("input.{pass}"));
+                if let Err(e) = std::fs::rename(&next, &input) {
+                    return fail(result, format!("moving nextpass.in: {e}"));
+                }
+                continue;
+            }
+        }
+        return result;
+    }
+}
+
+/// One run of the program and its judgement.
+#[allow(clippy::too_many_arguments)]
+fn pass_once(
+    problem: &Problem,
+    validator: &Validator,
+    interactor: Option<&Validator>,
+    built: &Built,
+    opts: &Options,
+    t: &TestCase,
+    input: &Path,
+    output: &Path,
+    dir: &Path,
+    cpu: usize,
+) -> Result<(Judgement, crate::Report), String> {
+    let tl = opts.time_limit;
+    let out_limit = problem.limits.output;
+    let mut args = built.args.clone();
+    args.extend(t.args.iter().cloned());
+    let mut s = Session::new(&built.program, args)
+        .isolation(opts.isolation)
+        .cpus(CpuPlacement::List(vec![cpu]))
+        .limits(Limits {
+            cpu_time: tl,
+            wall_time: Limits::wall_for(tl),
+            memory: problem.limits.memory,
+            stdout: out_limit,
+            stderr: out_limit.min(8 * MIB),
+            file_size: out_limit.max(MIB),
+            work_dir: 64 * MIB + built.bytes,
+            ..Limits::default()
+        });
+    for (host, rel) in &built.files {
+        s = s.file(host, rel);
+    }
+    if let Some(files) = &t.files {
+        let mut list = Vec::new();
+        walk_files(files, Path::new(""), &mut list)
+            .map_err(|e| format!("{}: {e}", files.display()))?;
+        for (host, rel) in list {
+            s = s.file(host, rel);
+        }
+    }
+    for (k, v) in &built.env {
+        s = s.env(k, v);
+    }
+    let vlimits = validate::limits(problem);
+    // Who talks to the program.
+    let talker = if problem.interactive {
+        interactor.or(Some(validator))
+    } else {
+        None
+    };
+    let mut checked_by_module = false;
+    s = match (talker, validator) {
+        (Some(Validator::Program { tool, protocol }), _) => {
+            s.responder(ResponderChoice::Exec(ExecSpec {
+                argv: tool.argv.clone(),
+                protocol: *protocol,
+                limits: vlimits,
+                direct: false,
+                input: Some(input.to_path_buf()),
+                answer: Some(t.answer.clone()),
+                cpus: None,
+                flags: if interactor.is_some() {
+                    vec![]
+                } else {
+                    t.validator_args.clone()
+                },
+                files_dir: Some(dir.to_path_buf()),
+            }))
+        }
+        (Some(Validator::Module { kind, path }), _) | (None, Validator::Module { kind, path }) => {
+            checked_by_module = true;
+            s.responder(ResponderChoice::Plugin(PluginSpec {
+                kind: *kind,
+                path: path.clone(),
+                args: t.validator_args.clone(),
+                input: Some(input.to_path_buf()),
+                answer: Some(t.answer.clone()),
+                limits: vlimits,
+            }))
+        }
+        (Some(_), _) => {
+            return Err("an interactive problem needs a validator program or module".into())
+        }
+        (None, _) => s.responder(ResponderChoice::File(input.to_path_buf())),
+    };
+    let report = s.run().map_err(|e| e.to_string())?;
+    if std::fs::write(output, report.stdout.as_bytes()).is_err() {
+        return Err(format!("cannot write {}", output.display()));
+    }
+    let mut j = Judgement {
+        verdict: report.verdict,
+        message: report.message.clone(),
+        points: report.responder.points,
+    };
+    if report.verdict != Verdict::AC || checked_by_module {
+        return Ok((j, report));
+    }
+    if problem.interactive {
+        // Polygon: the checker reads what the interactor wrote.
+        if interactor.is_some() {
+            let tout = dir.join("tout");
+            let (cj, _) = validate::check(
+                validator,
+                problem,
+                input,
+                &t.answer,
+                &tout,
+                &[],
+                &dir.join("feedback"),
+            );
+            j = cj;
+        }
+        return Ok((j, report));
+    }
+    let (cj, _) = validate::check(
+        validator,
+        problem,
+        input,
+        &t.answer,
+        output,
+        &t.validator_args,
+        &dir.join("feedback"),
+    );
+    Ok((cj, report))
+}
+
+/// The files below a test's `.files/` folder, with their relative names.
+fn walk_files(dir: &Path, rel: &Path, out: &mut Vec<(PathBuf, PathBuf)>) -> std::io::Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?.flatten().collect();
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let t = e.file_type()?;
+        if t.is_dir() {
+            walk_files(&e.path(), &rel.join(e.file_name()), out)?;
+        } else if t.is_file() {
+            out.push((e.path(), rel.join(e.file_name())));
+        }
+    }
+    Ok(())
+}
