@@ -31,6 +31,8 @@ pub struct Built {
     pub env: Vec<(String, String)>,
     /// Bytes of `files`, so the work directory can make room for them.
     pub bytes: u64,
+    /// The language's `memory_error`.
+    pub memory_error: Option<String>,
 }
 
 /// What compiling said, for the report.
@@ -229,6 +231,7 @@ pub fn compile(
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
         bytes: 0,
+        memory_error: lang.memory_error.clone(),
     };
     collect(into, Path::new(""), &binary, &mut built)?;
     Ok((Some(built), report))

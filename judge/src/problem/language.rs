@@ -27,6 +27,9 @@ pub struct Language {
     pub run: String,
     /// Extra environment for compiling and running.
     pub env: BTreeMap<String, String>,
+    /// Text in the stderr of a program that failed which means it ran out
+    /// of memory below the limit (a JVM's own heap cap): MLE, not RE.
+    pub memory_error: Option<String>,
 }
 
 /// What a layer may say of a language: any subset of the keys.
@@ -38,6 +41,7 @@ struct Layer {
     compile: Option<Option<String>>,
     run: Option<String>,
     env: Option<BTreeMap<String, String>>,
+    memory_error: Option<String>,
 }
 
 /// The languages configured, in the order they were first named.
@@ -114,6 +118,7 @@ impl Languages {
                         compile: None,
                         run: String::new(),
                         env: BTreeMap::new(),
+                        memory_error: None,
                     });
                     self.list.len() - 1
                 }
@@ -133,6 +138,9 @@ impl Languages {
             }
             if let Some(v) = &layer.env {
                 l.env.extend(v.clone());
+            }
+            if let Some(v) = &layer.memory_error {
+                l.memory_error = Some(v.clone()).filter(|v| !v.is_empty());
             }
             for (what, cmd) in [("compile", l.compile.as_deref()), ("run", Some(&*l.run))] {
                 if let Some(cmd) = cmd {

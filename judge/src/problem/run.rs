@@ -418,6 +418,18 @@ fn pass_once(
         message: report.message.clone(),
         points: report.responder.points,
     };
+    if let Some(text) = &built.memory_error {
+        // Failed (or was stopped once the validator had rejected it) after
+        // saying it ran out of memory.
+        let failed = report.verdict != Verdict::AC && report.program_verdict != Some(Verdict::AC);
+        if failed && report.stderr.text().contains(text.as_str()) {
+            j = Judgement::new(
+                Verdict::MLE,
+                format!("the program ran out of memory ({text})"),
+            );
+            return Ok((j, report));
+        }
+    }
     if report.verdict != Verdict::AC || checked_by_module {
         return Ok((j, report));
     }
