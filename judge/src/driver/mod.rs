@@ -42,6 +42,8 @@ const REST_NS: u64 = 1_000_000;
 /// How often a conversation is looked at for a deadlock, and how long both
 /// sides must stay waiting, unchanged, to be one.
 const DEADLOCK_PROBE_NS: u64 = 25_000_000;
+/// How often an ended program's open streams are read without an event.
+const DRAIN_CHECK_NS: u64 = 100_000_000;
 const DEADLOCK_GRACE_NS: u64 = 50_000_000;
 const PROGRAM_STDIN: Token = Token(2);
 const PROGRAM_EXIT: Token = Token(3);
@@ -157,6 +159,9 @@ struct Driver {
     deadlock_seen: Option<(u64, u64, u64)>,
     /// When to look for a deadlock next.
     next_deadlock_probe_ns: u64,
+    /// Once the program has ended: when to read its open streams again
+    /// whether or not an event said so (see `check_clock`).
+    next_drain_ns: u64,
     blocked_reading: Option<bool>,
     running_at_wall: bool,
     /// When the loop first saw the program's main process gone (its pidfd,
@@ -228,6 +233,7 @@ impl Driver {
             last_output_ns: 0,
             deadlock_seen: None,
             next_deadlock_probe_ns: started_ns + DEADLOCK_PROBE_NS,
+            next_drain_ns: u64::MAX,
             blocked_reading: None,
             running_at_wall: false,
             exit_seen_ns: None,
@@ -413,6 +419,9 @@ impl Driver {
         }
         if let Some(d) = responder.deadline() {
             next = next.min(d);
+        }
+        if self.ended.is_some() && (self.stdout.is_open() || self.stderr.is_open()) {
+            next = next.min(self.next_drain_ns);
         }
         for out in [&self.stdout, &self.stderr] {
             // A rest ends with the program (its pipes are drained then) or
@@ -822,6 +831,7 @@ impl Driver {
                 }),
             );
         }
+        self.next_drain_ns = monotonic_ns() + DRAIN_CHECK_NS;
         self.ended = Some(Ended {
             end,
             at_ns,
@@ -881,6 +891,19 @@ impl Driver {
                     KillReason::WallLimit
                 };
                 self.kill_program(reason, responder);
+            }
+        }
+        // The tree is gone, so its pipes hold a finite rest and then end of
+        // file; read them on a timer too. Under parallel sessions an end of
+        // file was once never reported (a session waited forever with no
+        // process left; not reproduced since): a lost edge now costs a
+        // short wait, never a hang.
+        if self.ended.is_some() && now >= self.next_drain_ns {
+            self.next_drain_ns = now + DRAIN_CHECK_NS;
+            for stream in [Stream::Stdout, Stream::Stderr] {
+                if self.out(stream).is_open() {
+                    self.out(stream).pending = true;
+                }
             }
         }
         if responder.deadline().is_some_and(|d| now >= d) {
