@@ -15,6 +15,8 @@ mod hostile;
 mod interactive;
 /// CPU, wall, memory, output and process limits, with their figures.
 mod limits;
+/// `judge problem`: Kattis and Polygon packages, graders, verify mode.
+mod problem;
 /// Native plugins and WebAssembly modules: the ABI, the SDK, hostile modules.
 mod responders;
 /// The program's root: the template every run enters, what a run adds.

@@ -21,6 +21,9 @@ use crate::sandbox::cpus;
 use crate::session::{CpuPlacement, IsolationLevel, ResponderChoice, Session};
 use crate::verdict::{Judgement, Verdict};
 
+/// Told each test's result (its index and the result), in order.
+pub type OnTest<'a> = &'a (dyn Fn(usize, &TestResult) + Sync);
+
 /// How to run the tests.
 pub struct Options<'a> {
     pub time_limit: Duration,
@@ -31,7 +34,7 @@ pub struct Options<'a> {
     /// Where outputs and feedback go (one folder per test).
     pub dir: PathBuf,
     /// Called with each test's result, in the package's order.
-    pub progress: Option<&'a (dyn Fn(usize, &TestResult) + Sync)>,
+    pub progress: Option<OnTest<'a>>,
 }
 
 /// One test's result.

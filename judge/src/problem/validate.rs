@@ -177,10 +177,12 @@ pub fn check(
                 Err(e) => return (Judgement::failed(e), Feedback::default()),
             };
             if j.verdict == Verdict::JE {
-                if let Some(line) = stderr
-                    .as_deref()
-                    .and_then(|s| s.lines().find(|l| !l.trim().is_empty()))
-                {
+                // What it said last, for a Python traceback; else its first line.
+                let said = stderr.as_deref().and_then(|s| {
+                    crate::responder::protocol::python_crash(s)
+                        .or_else(|| s.lines().find(|l| !l.trim().is_empty()).map(String::from))
+                });
+                if let Some(line) = said {
                     j.message = format!("{}; its stderr says: {line}", j.message);
                 }
             }

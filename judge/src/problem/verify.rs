@@ -22,6 +22,9 @@ use crate::verdict::Verdict;
 /// the time limit is still to be computed.
 const PROBE_LIMIT: Duration = Duration::from_secs(30);
 
+/// Told each test's result with the submission's name, in order.
+pub type OnTest<'a> = &'a (dyn Fn(&str, usize, &TestResult) + Sync);
+
 /// Everything judging needs besides the submission.
 pub struct Judge<'a> {
     pub problem: &'a Problem,
@@ -36,7 +39,7 @@ pub struct Judge<'a> {
     /// `--time-limit`, over the package's.
     pub time_limit: Option<Duration>,
     /// Called with each test's result as the package's order reaches it.
-    pub progress: Option<&'a (dyn Fn(&str, usize, &TestResult) + Sync)>,
+    pub progress: Option<OnTest<'a>>,
 }
 
 /// The time limit and where it came from.
