@@ -136,10 +136,22 @@ fn the_template_serves_every_run_and_nothing_reaches_the_host() {
         .json();
     // Thirteen mounts: the template's root, /usr, two /etc pieces, the work
     // area's tmpfs and its three parts, /proc and the two files it hides
-    // (the kernel command line, the boot id), and the two folders.
+    // (the kernel command line, the boot id), and the two folders; and one
+    // per JDK configuration folder the host has (/etc/java-17-openjdk).
+    let jdks = std::fs::read_dir("/etc")
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            let n = e.file_name().to_string_lossy().into_owned();
+            n.starts_with("java-") && n.ends_with("-openjdk") && e.path().is_dir()
+        })
+        .count();
     assert_eq!(
         v["stdout"],
-        "42\n42\nread-only\nwritten\n13\nro,nosuid,relatime tmpfs judge\n",
+        format!(
+            "42\n42\nread-only\nwritten\n{}\nro,nosuid,relatime tmpfs judge\n",
+            13 + jdks
+        ),
         "{}",
         brief(&v)
     );

@@ -35,7 +35,16 @@
 //!    output captured by `judge run --json`: the judge's own CPU time
 //!    against the program's.
 //!
-//! Knobs (environment): BENCH_ONLY=overhead (section 1 alone) or bytes (3b alone), BENCH_BYTES
+//! 4. Contests: `judge problem -j 2` on a package of 200 tiny tests (a C
+//!    solution echoing a number, the default validator), against the same
+//!    200 tests run as sequential plain processes (the program, then
+//!    `diff`), and a bare fork+exec+wait per process. Per-test overhead:
+//!    `judge problem -j 1`'s time less the compile, per test, less the
+//!    plain loop's per test. problemtools' `verifyproblem` beside it when
+//!    it is on the PATH.
+//!
+//! Knobs (environment): BENCH_ONLY=overhead (section 1 alone), bytes (3b alone) or problem (4
+//! alone), BENCH_BYTES
 //! (1000000, section 3b), BENCH_REPS (5), BENCH_PINNED_REPS (7),
 //! BENCH_SESSIONS (200 per repetition), BENCH_ROUNDS (100000, pinned and
 //! default ping-pong), BENCH_UNPINNED_ROUNDS (20000: an unpinned round trip
@@ -173,6 +182,11 @@ fn main() {
         byte_writes(&k, &fx, &any);
         return;
     }
+    if only == "problem" {
+        contest(&k, &mut targets);
+        print_targets(&targets, t0);
+        return;
+    }
     let t = Instant::now();
     session_overhead(&k, &any, &mut targets);
     jail_layers(&k, &any);
@@ -185,15 +199,193 @@ fn main() {
         throughput(&k, &fx, &any, &mut targets);
         byte_writes(&k, &fx, &any);
         println!("  [section: {:.1} s]", t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        contest(&k, &mut targets);
+        println!("  [section: {:.1} s]", t.elapsed().as_secs_f64());
     }
+    print_targets(&targets, t0);
+}
 
+fn print_targets(targets: &[(String, bool)], t0: Instant) {
     println!();
     println!("== Targets ==");
-    for (what, ok) in &targets {
+    for (what, ok) in targets {
         println!("  {} {what}", if *ok { "PASS" } else { "MISS" });
     }
     println!();
     println!("total bench time: {:.1} s", t0.elapsed().as_secs_f64());
+}
+
+// ---------------------------------------------------------------- 4. contests
+
+const CONTEST_TESTS: usize = 200;
+
+fn contest(k: &Knobs, targets: &mut Vec<(String, bool)>) {
+    println!();
+    println!(
+        "== 4. Contests: a package of {CONTEST_TESTS} tiny tests, C solution, default validator =="
+    );
+    let dir = Path::new(TARGET_TMP).join("bench-problem");
+    let _ = std::fs::remove_dir_all(&dir);
+    let data = dir.join("data/secret");
+    std::fs::create_dir_all(&data).expect("the package folder");
+    std::fs::write(
+        dir.join("problem.yaml"),
+        "name: Echo\nlimits: {time_limit: 1}\n",
+    )
+    .unwrap();
+    for i in 1..=CONTEST_TESTS {
+        std::fs::write(data.join(format!("{i:03}.in")), format!("{i}\n")).unwrap();
+        std::fs::write(data.join(format!("{i:03}.ans")), format!("{i}\n")).unwrap();
+    }
+    let src = dir.join("echo.c");
+    std::fs::write(
+        &src,
+        "#include <stdio.h>\nint main(void) { int x; if (scanf(\"%d\", &x) != 1) return 1; printf(\"%d\\n\", x); return 0; }\n",
+    )
+    .unwrap();
+    let bin = dir.join("echo");
+    let st = Command::new("gcc")
+        .args(["-O2", "-o"])
+        .arg(&bin)
+        .arg(&src)
+        .status()
+        .expect("gcc");
+    assert!(st.success());
+    let out = dir.join("out");
+    let n = CONTEST_TESTS as f64;
+
+    // The physical baseline: two bare fork+exec+wait per test.
+    let mut bare = Vec::new();
+    for _ in 0..k.reps {
+        let t = Instant::now();
+        for _ in 0..2 * CONTEST_TESTS {
+            fork_exec_true();
+        }
+        bare.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    // The sequential loop: the program on each input, then diff.
+    let mut plain = Vec::new();
+    for _ in 0..k.reps {
+        let t = Instant::now();
+        for i in 1..=CONTEST_TESTS {
+            let input = std::fs::File::open(data.join(format!("{i:03}.in"))).unwrap();
+            let output = std::fs::File::create(&out).unwrap();
+            let st = Command::new(&bin)
+                .stdin(input)
+                .stdout(output)
+                .status()
+                .unwrap();
+            assert!(st.success());
+            let st = Command::new("diff")
+                .arg("-q")
+                .arg(&out)
+                .arg(data.join(format!("{i:03}.ans")))
+                .stdout(Stdio::null())
+                .status()
+                .unwrap();
+            assert!(st.success());
+        }
+        plain.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    // judge problem, -j 1 (for the per-test overhead) and -j 2.
+    let judge = |jobs: &str| -> (f64, f64) {
+        let t = Instant::now();
+        let o = Command::new(JUDGE)
+            .args(["problem", "-j", jobs, "--json"])
+            .arg(&dir)
+            .arg(&src)
+            .output()
+            .expect("running judge problem");
+        let ms = t.elapsed().as_secs_f64() * 1e3;
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("judge problem --json");
+        assert_eq!(v["submission"]["verdict"], "AC", "{v}");
+        (
+            ms,
+            v["submission"]["compile"]["wall_time_ms"]
+                .as_f64()
+                .unwrap_or(0.0),
+        )
+    };
+    let (mut j1, mut j2, mut compile) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..k.reps {
+        let (ms, c) = judge("1");
+        j1.push(ms);
+        compile.push(c);
+        j2.push(judge("2").0);
+    }
+    let base = median(&plain);
+    ms_row(
+        "bare fork+exec+wait x 400 (two per test)",
+        "any",
+        &bare,
+        base,
+    );
+    ms_row("plain loop: program then diff, x 200", "any", &plain, base);
+    ms_row(
+        "judge problem -j 1 (compile included)",
+        "one CPU per test",
+        &j1,
+        base,
+    );
+    ms_row(
+        "judge problem -j 2 (compile included)",
+        "one CPU per test",
+        &j2,
+        base,
+    );
+    println!(
+        "  {:<44} {:<18} {:>24}",
+        "of which compiling (gcc in the sandbox)",
+        "",
+        format!("{} {}", fmt3(median(&compile)), spread(&compile, fmt3))
+    );
+    let per_test = (median(&j1) - median(&compile)) / n - base / n;
+    println!("  per-test overhead (-j 1 less compile, per test, less the plain loop's): {per_test:.2} ms");
+    targets.push((
+        format!("contest per-test overhead {per_test:.2} ms (<= 5 ms)"),
+        per_test <= 5.0,
+    ));
+    let ratio = median(&j2) / base;
+    targets.push((
+        format!(
+            "judge problem -j 2 {:.0} ms vs the sequential plain loop {:.0} ms ({ratio:.2}x, < 1)",
+            median(&j2),
+            base
+        ),
+        ratio < 1.0,
+    ));
+
+    match Command::new("verifyproblem")
+        .arg("--help")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+    {
+        Ok(_) => {
+            let mut pt = Vec::new();
+            let sub = dir.join("submissions/accepted");
+            std::fs::create_dir_all(&sub).unwrap();
+            std::fs::copy(&src, sub.join("echo.c")).unwrap();
+            for _ in 0..k.reps.min(3) {
+                let t = Instant::now();
+                let _ = Command::new("verifyproblem")
+                    .args(["-p", "submissions"])
+                    .arg(&dir)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status();
+                pt.push(t.elapsed().as_secs_f64() * 1e3);
+            }
+            ms_row(
+                "problemtools verifyproblem -p submissions",
+                "its own",
+                &pt,
+                base,
+            );
+        }
+        Err(_) => println!("  problemtools' verifyproblem is not on the PATH: not compared"),
+    }
 }
 
 // ---------------------------------------------------------------- 1. overhead
