@@ -245,6 +245,7 @@ pub fn problem(args: ProblemArgs) -> ExitCode {
     judge.all = args.all;
     judge.isolation = args.isolation;
     judge.time_limit = args.time_limit;
+    judge.keep = args.keep.is_some();
     for n in &p.notes {
         eprintln!("judge: note: {n}");
     }

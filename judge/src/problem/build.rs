@@ -168,20 +168,25 @@ pub fn compile(
                     file_size: 512 * MIB,
                     work_dir: 512 * MIB,
                     open_files: 1024,
-                })
-                .keep_workdir(into);
+                });
             // Flattened: the placeholders name files in the work directory.
             let mut sorted: Vec<&PathBuf> = files.iter().collect();
             sorted.sort_by_key(|f| f.file_name().map(|n| n.to_os_string()));
-            for (f, n) in sorted.into_iter().zip(&names.files) {
-                s = s.file(f, n);
+            if isolation == IsolationLevel::None {
+                // No jail, no work directory of its own: build in place.
+                std::fs::create_dir_all(into).map_err(|e| format!("{}: {e}", into.display()))?;
+                for (f, n) in sorted.into_iter().zip(&names.files) {
+                    std::fs::copy(f, into.join(n)).map_err(|e| format!("{}: {e}", f.display()))?;
+                }
+                s = s.cwd(into);
+            } else {
+                s = s.keep_workdir(into);
+                for (f, n) in sorted.into_iter().zip(&names.files) {
+                    s = s.file(f, n);
+                }
             }
             for (k, v) in &lang.env {
                 s = s.env(k, v);
-            }
-            if isolation == IsolationLevel::None {
-                std::fs::create_dir_all(into).map_err(|e| format!("{}: {e}", into.display()))?;
-                s = s.cwd(into);
             }
             let r = s
                 .run()

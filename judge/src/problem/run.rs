@@ -33,6 +33,10 @@ pub struct Options<'a> {
     pub isolation: IsolationLevel,
     /// Where outputs and feedback go (one folder per test).
     pub dir: PathBuf,
+    /// Keep every test's output there (`--keep`); otherwise a test gets a
+    /// folder only when its validator needs one (a file system's inode
+    /// churn cost more than a session here).
+    pub keep: bool,
     /// Called with each test's result, in the package's order.
     pub progress: Option<OnTest<'a>>,
 }
@@ -250,8 +254,15 @@ fn run_one(
         r
     };
     let feedback = dir.join("feedback");
-    if let Err(e) = std::fs::create_dir_all(&feedback) {
-        return fail(result, format!("{}: {e}", feedback.display()));
+    let needs_dir = opts.keep
+        || problem.interactive
+        || problem.passes > 1
+        || opts.isolation == IsolationLevel::None
+        || matches!(validator, Validator::Program { .. });
+    if needs_dir {
+        if let Err(e) = std::fs::create_dir_all(&feedback) {
+            return fail(result, format!("{}: {e}", feedback.display()));
+        }
     }
     let mut input = t.input.clone();
     let mut pass = 1;
@@ -270,7 +281,9 @@ fn run_one(
         result.cpu_time_ms = result.cpu_time_ms.max(report.cpu_time_ms);
         result.wall_time_ms = result.wall_time_ms.max(report.wall_time_ms);
         result.memory_kib = result.memory_kib.max(report.memory_kib);
-        result.output = Some(output);
+        if opts.keep {
+            result.output = Some(output);
+        }
         let mut report = report;
         report.limit_json_streams(1024);
         result.session = serde_json::to_value(&report).ok();
@@ -356,14 +369,24 @@ fn pass_once(
             work_dir: 64 * MIB + built.bytes,
             ..Limits::default()
         });
-    for (host, rel) in &built.files {
-        s = s.file(host, rel);
+    let mut files: Vec<(PathBuf, PathBuf)> = built.files.clone();
+    if let Some(extra) = &t.files {
+        walk_files(extra, Path::new(""), &mut files)
+            .map_err(|e| format!("{}: {e}", extra.display()))?;
     }
-    if let Some(files) = &t.files {
-        let mut list = Vec::new();
-        walk_files(files, Path::new(""), &mut list)
-            .map_err(|e| format!("{}: {e}", files.display()))?;
-        for (host, rel) in list {
+    if opts.isolation == IsolationLevel::None {
+        // No work directory of its own: one per test, in the run folder.
+        let work = dir.join("work");
+        for (host, rel) in &files {
+            let to = work.join(rel);
+            std::fs::create_dir_all(to.parent().unwrap_or(&work))
+                .and_then(|_| std::fs::copy(host, &to))
+                .map_err(|e| format!("{}: {e}", to.display()))?;
+        }
+        std::fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
+        s = s.cwd(work);
+    } else {
+        for (host, rel) in files {
             s = s.file(host, rel);
         }
     }
@@ -413,7 +436,7 @@ fn pass_once(
         (None, _) => s.responder(ResponderChoice::File(input.to_path_buf())),
     };
     let report = s.run().map_err(|e| e.to_string())?;
-    if std::fs::write(output, report.stdout.as_bytes()).is_err() {
+    if opts.keep && std::fs::write(output, report.stdout.as_bytes()).is_err() {
         return Err(format!("cannot write {}", output.display()));
     }
     let mut j = Judgement {
@@ -439,7 +462,10 @@ fn pass_once(
     if problem.interactive {
         // Polygon: the checker reads what the interactor wrote.
         if interactor.is_some() {
-            let tout = dir.join("tout");
+            let tout = match std::fs::read(dir.join("tout")) {
+                Ok(t) => t,
+                Err(e) => return Err(format!("the interactor's output file: {e}")),
+            };
             let (cj, _) = validate::check(
                 validator,
                 problem,
@@ -458,7 +484,7 @@ fn pass_once(
         problem,
         input,
         &t.answer,
-        output,
+        report.stdout.as_bytes(),
         &t.validator_args,
         &dir.join("feedback"),
     );

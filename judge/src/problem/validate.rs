@@ -121,15 +121,15 @@ pub fn limits(problem: &Problem) -> ResponderLimits {
     }
 }
 
-/// Check a batch output (`output`, the file holding the program's stdout)
-/// of a test: the judgement and what the validator left in `feedback`
-/// (an existing folder).
+/// Check a batch output (`output`, the program's stdout) of a test: the
+/// judgement and what the validator left in `feedback` (an existing
+/// folder, for validator programs).
 pub fn check(
     v: &Validator,
     problem: &Problem,
     input: &Path,
     answer: &Path,
-    output: &Path,
+    output: &[u8],
     args: &[String],
     feedback: &Path,
 ) -> (Judgement, Feedback) {
@@ -139,7 +139,7 @@ pub fn check(
             let r = (|| -> Result<Judgement, String> {
                 let flags = diff::Flags::parse(args.iter().map(String::as_str))?;
                 Ok(
-                    match diff::compare(&read(answer)?, &read(output)?, &flags) {
+                    match diff::compare(&read(answer)?, output, &flags) {
                         Ok(()) => Judgement::new(Verdict::AC, "the output matches the answer"),
                         Err(m) => Judgement::new(Verdict::WA, m.message),
                     },
@@ -152,17 +152,13 @@ pub fn check(
                 Ok(super::testlib_std::check(
                     name,
                     &read(input)?,
-                    &read(output)?,
+                    output,
                     &read(answer)?,
                 ))
             })();
             (r.unwrap_or_else(Judgement::failed), Feedback::default())
         }
         Validator::Program { tool, protocol } => {
-            let out = match read(output) {
-                Ok(o) => o,
-                Err(e) => return (Judgement::failed(e), Feedback::default()),
-            };
             let checker = ExecChecker {
                 argv: tool.argv.clone(),
                 protocol: *protocol,
@@ -171,7 +167,7 @@ pub fn check(
                 flags: args.to_vec(),
                 feedback_dir: Some(feedback.to_path_buf()),
             };
-            let (mut j, stderr) = checker.judge(answer, &out);
+            let (mut j, stderr) = checker.judge(answer, output);
             let fb = match Feedback::read(feedback) {
                 Ok(f) => f,
                 Err(e) => return (Judgement::failed(e), Feedback::default()),

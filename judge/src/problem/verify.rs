@@ -38,6 +38,8 @@ pub struct Judge<'a> {
     pub isolation: IsolationLevel,
     /// `--time-limit`, over the package's.
     pub time_limit: Option<Duration>,
+    /// Keep each test's output in the run folder.
+    pub keep: bool,
     /// Called with each test's result as the package's order reaches it.
     pub progress: Option<OnTest<'a>>,
 }
@@ -98,6 +100,7 @@ impl<'a> Judge<'a> {
             all: false,
             isolation: IsolationLevel::Full,
             time_limit: None,
+            keep: false,
             progress: None,
         })
     }
@@ -190,6 +193,7 @@ impl<'a> Judge<'a> {
             all,
             isolation: self.isolation,
             dir: dir.join("tests"),
+            keep: self.keep,
             progress: progress
                 .as_ref()
                 .map(|f| f as &(dyn Fn(usize, &TestResult) + Sync)),
