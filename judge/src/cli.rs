@@ -55,6 +55,10 @@ pub enum Command {
     Problem(Box<crate::problem_cmd::ProblemArgs>),
     /// List the configured languages and whether each is usable here.
     Languages(crate::problem_cmd::LanguagesArgs),
+    /// Runs tests for `judge problem` (one setup line, then test indexes
+    /// on stdin; one JSON result per line on stdout).
+    #[command(hide = true)]
+    ProblemWorker,
 }
 
 #[derive(Debug, Args)]

@@ -41,6 +41,7 @@ fn main() -> ExitCode {
         cli::Command::Serve => serve::serve(),
         cli::Command::Problem(args) => problem_cmd::problem(*args),
         cli::Command::Languages(args) => problem_cmd::languages(args),
+        cli::Command::ProblemWorker => problem_cmd::worker(),
     }
 }
 

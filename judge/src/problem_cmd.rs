@@ -83,6 +83,17 @@ fn usage(e: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(2)
 }
 
+/// `judge problem-worker` (hidden): run tests for a `judge problem`.
+pub fn worker() -> ExitCode {
+    match judge::problem::worker::serve() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("judge problem-worker: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 pub fn languages(args: LanguagesArgs) -> ExitCode {
     let contest = args.package.as_deref().and_then(|p| p.parent());
     let langs = match Languages::load(contest) {
@@ -246,6 +257,13 @@ pub fn problem(args: ProblemArgs) -> ExitCode {
     judge.isolation = args.isolation;
     judge.time_limit = args.time_limit;
     judge.keep = args.keep.is_some();
+    // Workers as processes of this binary: see problem/worker.rs.
+    if let Ok(exe) = std::env::current_exe() {
+        judge.workers = Some(judge::problem::worker::WorkerCommand {
+            program: exe,
+            args: vec!["problem-worker".into()],
+        });
+    }
     for n in &p.notes {
         eprintln!("judge: note: {n}");
     }

@@ -53,7 +53,7 @@ pub enum CpuPlacement {
 pub const SANDBOX_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
 
 /// How far the program is shut away from the host.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IsolationLevel {
     /// Its own root file system, no network, its own IPC and host name, an

@@ -1,9 +1,9 @@
 //! Verdicts and the judgements responders give.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The outcome of a session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Verdict {
     /// Accepted.
     AC,

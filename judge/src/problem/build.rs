@@ -20,7 +20,7 @@ const BINARY: &str = "solution";
 const MESSAGE_CAP: usize = 16 * 1024;
 
 /// A submission ready to run.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Built {
     /// The program: the compiled file on the host (shown at /program), or
     /// an interpreter found on the sandbox's PATH.
@@ -239,6 +239,15 @@ pub fn compile(
         memory_error: lang.memory_error.clone(),
     };
     collect(into, Path::new(""), &binary, &mut built)?;
+    if lang.compile.is_some() && built.program == binary {
+        // A compiled program needs nothing of its sources to run.
+        built.files.retain(|(_, rel)| !names.files.iter().any(|n| rel == Path::new(n)));
+        built.bytes = built
+            .files
+            .iter()
+            .map(|(f, _)| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0))
+            .sum();
+    }
     Ok((Some(built), report))
 }
 

@@ -22,6 +22,7 @@ pub mod run;
 pub mod testlib_std;
 pub mod validate;
 pub mod verify;
+pub mod worker;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -39,10 +39,13 @@ pub struct Options<'a> {
     pub keep: bool,
     /// Called with each test's result, in the package's order.
     pub progress: Option<OnTest<'a>>,
+    /// Run the tests in worker processes started so (see worker.rs), one
+    /// per job, rather than in threads of this process.
+    pub workers: Option<super::worker::WorkerCommand>,
 }
 
 /// One test's result.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct TestResult {
     pub test: String,
     pub group: String,
@@ -181,7 +184,16 @@ pub fn run(
     std::thread::scope(|scope| {
         for _ in 0..opts.jobs.max(1).min(n) {
             scope.spawn(|| {
-                let claim = cpus::claim_one();
+                let mut worker = None;
+                let claim = match &opts.workers {
+                    Some(cmd) => {
+                        worker = Some(super::worker::Worker::start(
+                            cmd, problem, validator, interactor, built, opts,
+                        ));
+                        None
+                    }
+                    None => Some(cpus::claim_one()),
+                };
                 loop {
                     let i = next.fetch_add(1, Ordering::SeqCst);
                     if i >= n {
@@ -211,7 +223,24 @@ pub fn run(
                         }
                         r
                     } else {
-                        run_one(problem, validator, interactor, built, opts, i, claim.cpu)
+                        match (&claim, worker.as_mut()) {
+                            (Some(c), _) => {
+                                run_one(problem, validator, interactor, built, opts, i, c.cpu)
+                            }
+                            (None, Some(Ok(w))) => w.run(i).unwrap_or_else(|e| {
+                                let mut r = TestResult::skipped(problem, t);
+                                r.verdict = Some(Verdict::JE);
+                                r.message = e;
+                                r
+                            }),
+                            (None, Some(Err(e))) => {
+                                let mut r = TestResult::skipped(problem, t);
+                                r.verdict = Some(Verdict::JE);
+                                r.message = e.clone();
+                                r
+                            }
+                            (None, None) => unreachable!("a worker or a claim"),
+                        }
                     };
                     if result.verdict.is_some_and(|v| v != Verdict::AC) {
                         rejected.lock().unwrap_or_else(|e| e.into_inner()).push(i);
@@ -233,7 +262,7 @@ pub fn run(
 }
 
 /// One test, all its passes.
-fn run_one(
+pub(crate) fn run_one(
     problem: &Problem,
     validator: &Validator,
     interactor: Option<&Validator>,

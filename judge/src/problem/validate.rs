@@ -25,7 +25,7 @@ pub enum Validator {
 }
 
 /// What a validator left besides its verdict.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct Feedback {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub judge_message: Option<String>,
@@ -138,12 +138,10 @@ pub fn check(
         Validator::Default => {
             let r = (|| -> Result<Judgement, String> {
                 let flags = diff::Flags::parse(args.iter().map(String::as_str))?;
-                Ok(
-                    match diff::compare(&read(answer)?, output, &flags) {
-                        Ok(()) => Judgement::new(Verdict::AC, "the output matches the answer"),
-                        Err(m) => Judgement::new(Verdict::WA, m.message),
-                    },
-                )
+                Ok(match diff::compare(&read(answer)?, output, &flags) {
+                    Ok(()) => Judgement::new(Verdict::AC, "the output matches the answer"),
+                    Err(m) => Judgement::new(Verdict::WA, m.message),
+                })
             })();
             (r.unwrap_or_else(Judgement::failed), Feedback::default())
         }

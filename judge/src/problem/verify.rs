@@ -40,6 +40,8 @@ pub struct Judge<'a> {
     pub time_limit: Option<Duration>,
     /// Keep each test's output in the run folder.
     pub keep: bool,
+    /// Run tests in worker processes (see worker.rs) instead of threads.
+    pub workers: Option<super::worker::WorkerCommand>,
     /// Called with each test's result as the package's order reaches it.
     pub progress: Option<OnTest<'a>>,
 }
@@ -101,6 +103,7 @@ impl<'a> Judge<'a> {
             isolation: IsolationLevel::Full,
             time_limit: None,
             keep: false,
+            workers: None,
             progress: None,
         })
     }
@@ -194,6 +197,7 @@ impl<'a> Judge<'a> {
             isolation: self.isolation,
             dir: dir.join("tests"),
             keep: self.keep,
+            workers: self.workers.clone(),
             progress: progress
                 .as_ref()
                 .map(|f| f as &(dyn Fn(usize, &TestResult) + Sync)),

@@ -3,7 +3,7 @@
 use crate::verdict::{Judgement, Verdict};
 
 /// The conventions of existing interactors, so they run unchanged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Protocol {
     /// testlib: `interactor INPUT OUTPUT [ANSWER]`; exit 0 OK, 1 WA, 2 PE,

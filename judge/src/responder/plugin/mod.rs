@@ -24,7 +24,7 @@ use crate::verdict::{Judgement, Verdict};
 use abi::Reply;
 
 /// Which loader runs the module.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum PluginKind {
     /// A shared library loaded with dlopen: trusted, the organiser's code.
     Native,
