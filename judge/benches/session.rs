@@ -356,36 +356,67 @@ fn contest(k: &Knobs, targets: &mut Vec<(String, bool)>) {
         ratio < 1.0,
     ));
 
-    match Command::new("verifyproblem")
+    // Verify mode against problemtools on one package both read: legacy,
+    // no time limit (computed from the accepted submission, which is the
+    // C solution), submissions/accepted/echo.c.
+    let found = Command::new("verifyproblem")
         .arg("--help")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
-    {
-        Ok(_) => {
-            let mut pt = Vec::new();
-            let sub = dir.join("submissions/accepted");
-            std::fs::create_dir_all(&sub).unwrap();
-            std::fs::copy(&src, sub.join("echo.c")).unwrap();
-            for _ in 0..k.reps.min(3) {
-                let t = Instant::now();
-                let _ = Command::new("verifyproblem")
-                    .args(["-p", "submissions"])
-                    .arg(&dir)
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .status();
-                pt.push(t.elapsed().as_secs_f64() * 1e3);
-            }
-            ms_row(
-                "problemtools verifyproblem -p submissions",
-                "its own",
-                &pt,
-                base,
-            );
-        }
-        Err(_) => println!("  problemtools' verifyproblem is not on the PATH: not compared"),
+        .is_ok();
+    if !found {
+        println!("  problemtools' verifyproblem is not on the PATH: not compared");
+        return;
     }
+    let pkg = Path::new(TARGET_TMP).join("benchverify");
+    let _ = std::fs::remove_dir_all(&pkg);
+    std::fs::create_dir_all(pkg.join("submissions/accepted")).unwrap();
+    std::fs::write(pkg.join("problem.yaml"), "name: Echo\n").unwrap();
+    let st = Command::new("cp")
+        .arg("-r")
+        .arg(dir.join("data"))
+        .arg(&pkg)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    std::fs::copy(&src, pkg.join("submissions/accepted/echo.c")).unwrap();
+    let (mut ours, mut pt1, mut pt2) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..k.reps.min(3) {
+        let t = Instant::now();
+        let o = Command::new(JUDGE)
+            .args(["problem", "-j", "2"])
+            .arg(&pkg)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+        ours.push(t.elapsed().as_secs_f64() * 1e3);
+        for (jobs, v) in [("1", &mut pt1), ("2", &mut pt2)] {
+            let t = Instant::now();
+            let o = Command::new("verifyproblem")
+                .args(["-j", jobs, "-p", "submissions", "--"])
+                .arg(&pkg)
+                .output()
+                .unwrap();
+            assert!(
+                o.status.success(),
+                "verifyproblem: {}",
+                String::from_utf8_lossy(&o.stdout)
+            );
+            v.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    println!(
+        "  verify mode, the same package without a time limit (computed from the C solution):"
+    );
+    ms_row(
+        "judge problem -j 2 PACKAGE (verify)",
+        "one CPU per test",
+        &ours,
+        base,
+    );
+    ms_row("verifyproblem -j 1 -p submissions", "its own", &pt1, base);
+    ms_row("verifyproblem -j 2 -p submissions", "its own", &pt2, base);
 }
 
 // ---------------------------------------------------------------- 1. overhead

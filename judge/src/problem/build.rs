@@ -241,7 +241,9 @@ pub fn compile(
     collect(into, Path::new(""), &binary, &mut built)?;
     if lang.compile.is_some() && built.program == binary {
         // A compiled program needs nothing of its sources to run.
-        built.files.retain(|(_, rel)| !names.files.iter().any(|n| rel == Path::new(n)));
+        built
+            .files
+            .retain(|(_, rel)| !names.files.iter().any(|n| rel == Path::new(n)));
         built.bytes = built
             .files
             .iter()
