@@ -750,3 +750,82 @@ fn the_example_packages_verify() {
         assert!(done.stdout.contains("got what their folders say"));
     }
 }
+
+#[test]
+fn a_checker_module_in_output_validator_replaces_the_validator_program() {
+    use crate::util::responders::{example, once, rust, Target};
+    let wasm = once("checker.wasm", || {
+        rust(
+            &example("checker/src/lib.rs"),
+            "checker_responder",
+            Target::Wasm,
+        )
+    });
+    let p = Pkg::new("module")
+        .file(
+            "problem.yaml",
+            "problem_format_version: 2025-09\nname: M\nlimits: {time_limit: 2}\n",
+        )
+        .test("secret/1", "3 4\n", "7\n12\n")
+        .file(
+            "both.py",
+            "a, b = map(int, input().split())\nprint(a + b)\nprint(a * b)\n",
+        )
+        .file("sum.py", "a, b = map(int, input().split())\nprint(a + b)\n");
+    std::fs::create_dir_all(p.dir.join("output_validator")).unwrap();
+    std::fs::copy(&wasm, p.dir.join("output_validator/checker.wasm")).unwrap();
+    let v = p.json("both.py", &[]);
+    let t = &v["submission"]["tests"][0];
+    assert_eq!(t["verdict"], "AC", "{v}");
+    assert_eq!(t["session"]["responder"]["kind"], "wasm");
+    let v = p.json("sum.py", &[]);
+    let t = &v["submission"]["tests"][0];
+    assert_eq!(t["verdict"], "WA", "{v}");
+    assert_eq!(t["message"], "the output ended after 1 of 2 tokens");
+}
+
+#[test]
+fn a_polygon_interactor_talks_then_the_checker_reads_its_output_file() {
+    // testlib's way: interactor input tout answer; 0 OK, 1 WA; what it
+    // writes to tout is the "output" the checker judges.
+    let interactor = r#"import sys
+secret = int(open(sys.argv[1]).read())
+tout = open(sys.argv[2], "w")
+for _ in range(10):
+    line = sys.stdin.readline()
+    if not line:
+        break
+    g = int(line)
+    if g == secret:
+        print("correct", flush=True)
+        tout.write("found\n")
+        sys.exit(0)
+    print("higher" if g < secret else "lower", flush=True)
+sys.stderr.write("not found")
+sys.exit(1)
+"#;
+    let xml = "<?xml version=\"1.0\"?>\n<problem short-name=\"inter\">\n<judging><testset name=\"tests\"><time-limit>2000</time-limit><memory-limit>268435456</memory-limit><test-count>2</test-count><input-path-pattern>tests/%02d</input-path-pattern><answer-path-pattern>tests/%02d.a</answer-path-pattern><tests><test method=\"manual\"/><test method=\"manual\"/></tests></testset></judging>\n<assets><checker name=\"std::wcmp.cpp\" type=\"testlib\"/><interactor><source path=\"files/interactor.py\" type=\"python.3\"/></interactor></assets>\n</problem>\n";
+    let search = "lo, hi = 1, 1000\nwhile True:\n    m = (lo + hi) // 2\n    print(m, flush=True)\n    r = input()\n    if r == 'correct': break\n    if r == 'higher': lo = m + 1\n    else: hi = m - 1\n";
+    let p = Pkg::new("poly-inter")
+        .file("problem.xml", xml)
+        .file("files/interactor.py", interactor)
+        .file("tests/01", "1\n")
+        .file("tests/01.a", "found\n")
+        .file("tests/02", "999\n")
+        .file("tests/02.a", "found\n")
+        .file("search.py", search)
+        .file("one.py", "print(1, flush=True)\n");
+    let v = p.json("search.py", &[]);
+    assert_eq!(v["package"]["interactive"], true);
+    assert_eq!(verdicts(&v), ["AC", "AC"], "{v}");
+    assert!(
+        v["submission"]["tests"][0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("ok"),
+        "{v}"
+    );
+    let v = p.json("one.py", &["--all"]);
+    assert_eq!(verdicts(&v), ["AC", "WA"], "{v}");
+    assert_eq!(v["submission"]["tests"][1]["message"], "not found");
+}
