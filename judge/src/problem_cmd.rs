@@ -145,38 +145,38 @@ pub fn languages(args: LanguagesArgs) -> ExitCode {
 struct Progress {
     tty: bool,
     total: usize,
-    state: Mutex<(usize, Option<Verdict>)>,
+    /// The submission, tests done, the first rejection so far.
+    state: Mutex<(String, usize, Option<Verdict>)>,
 }
 
 impl Progress {
     fn test(&self, submission: &str, _i: usize, r: &TestResult) {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        s.0 += 1;
-        if s.1.is_none_or(|v| v == Verdict::AC) && r.verdict.is_some_and(|v| v != Verdict::AC) {
-            s.1 = r.verdict;
+        if s.0 != submission {
+            *s = (submission.to_string(), 0, None);
+        }
+        s.1 += 1;
+        if s.2.is_none() && r.verdict.is_some_and(|v| v != Verdict::AC) {
+            s.2 = r.verdict;
         }
         if self.tty {
-            let so_far = s.1.map_or("AC".to_string(), |v| v.to_string());
+            let so_far = s.2.map_or("AC".to_string(), |v| v.to_string());
             let width = 30;
-            let filled = width * s.0 / self.total.max(1);
+            let filled = (width * s.1 / self.total.max(1)).min(width);
             eprint!(
                 "\r\x1b[K{submission} [{}{}] {}/{} {so_far}",
                 "#".repeat(filled),
                 "-".repeat(width - filled),
-                s.0,
+                s.1,
                 self.total
             );
-            if s.0 == self.total {
+            if s.1 >= self.total {
                 eprint!("\r\x1b[K");
             }
         } else {
             eprintln!("{submission} {:<24} {}", r.test, verdict_word(r.verdict));
         }
         let _ = std::io::stderr().flush();
-    }
-
-    fn reset(&self) {
-        *self.state.lock().unwrap_or_else(|e| e.into_inner()) = (0, None);
     }
 }
 
@@ -207,8 +207,8 @@ pub fn problem(args: ProblemArgs) -> ExitCode {
             }
             (d.clone(), None)
         }
-        None => match tempdir() {
-            Ok(t) => (t.0.clone(), Some(t)),
+        None => match problem::RunFolder::new() {
+            Ok(t) => (t.path().to_path_buf(), Some(t)),
             Err(e) => return usage(format!("a temporary folder: {e}")),
         },
     };
@@ -244,7 +244,7 @@ pub fn problem(args: ProblemArgs) -> ExitCode {
     let progress = Progress {
         tty: std::io::stderr().is_terminal() && !args.json,
         total: p.tests.len(),
-        state: Mutex::new((0, None)),
+        state: Mutex::new((String::new(), 0, None)),
     };
     let report_progress = |s: &str, i: usize, r: &TestResult| progress.test(s, i, r);
     if !args.json {
@@ -274,7 +274,6 @@ pub fn problem(args: ProblemArgs) -> ExitCode {
                 Ok(x) => x,
                 Err(e) => return usage(e),
             };
-            progress.reset();
             let name = args
                 .submission
                 .iter()
@@ -445,22 +444,5 @@ fn print_verify(reports: &[SubmissionReport]) {
             "{bad} of {} submissions did not get what their folders say",
             reports.len()
         );
-    }
-}
-
-/// A private temporary folder removed on drop.
-struct Temp(PathBuf);
-
-fn tempdir() -> std::io::Result<Temp> {
-    let template =
-        std::env::temp_dir().join(format!("judge-problem-{}-XXXXXX", std::process::id()));
-    nix::unistd::mkdtemp(&template)
-        .map(Temp)
-        .map_err(std::io::Error::from)
-}
-
-impl Drop for Temp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }

@@ -358,6 +358,20 @@ pub fn submission_files(path: &Path) -> Result<Vec<PathBuf>, PackageError> {
     Ok(files)
 }
 
+/// A temporary run folder, removed when dropped; those of judges that died
+/// (killed mid-run) are removed by the next one.
+pub struct RunFolder(crate::responder::exec::TempDir);
+
+impl RunFolder {
+    pub fn new() -> std::io::Result<RunFolder> {
+        crate::responder::exec::TempDir::new().map(RunFolder)
+    }
+
+    pub fn path(&self) -> &Path {
+        self.0.path()
+    }
+}
+
 /// Read a package: Polygon if it has problem.xml, Kattis otherwise.
 pub fn load(root: &Path) -> Result<Problem, PackageError> {
     let meta = std::fs::metadata(root)
