@@ -227,12 +227,22 @@ pub fn run(
                             (Some(c), _) => {
                                 run_one(problem, validator, interactor, built, opts, i, c.cpu)
                             }
-                            (None, Some(Ok(w))) => w.run(i).unwrap_or_else(|e| {
-                                let mut r = TestResult::skipped(problem, t);
-                                r.verdict = Some(Verdict::JE);
-                                r.message = e;
-                                r
-                            }),
+                            (None, Some(Ok(w))) => match w.run(i) {
+                                Ok(r) => r,
+                                Err(e) => {
+                                    // This test is lost (JE); the next gets
+                                    // a new worker.
+                                    if let Some(cmd) = &opts.workers {
+                                        worker = Some(super::worker::Worker::start(
+                                            cmd, problem, validator, interactor, built, opts,
+                                        ));
+                                    }
+                                    let mut r = TestResult::skipped(problem, t);
+                                    r.verdict = Some(Verdict::JE);
+                                    r.message = e;
+                                    r
+                                }
+                            },
                             (None, Some(Err(e))) => {
                                 let mut r = TestResult::skipped(problem, t);
                                 r.verdict = Some(Verdict::JE);
