@@ -209,6 +209,21 @@ fn nested_groups_inherit_validator_flags_and_files_reach_the_working_directory()
         .file("sol.py", "print(open('greeting.txt').read().strip())\n");
     let v = p.json("sol.py", &["--all"]);
     assert_eq!(verdicts(&v), ["AC", "AC"], "{v}");
+
+    // The submission's arguments: a test's .args (shell words) or args:
+    // in its .yaml.
+    let p = Pkg::new("args")
+        .file("problem.yaml", "name: Args\nlimits: {time_limit: 2}\n")
+        .test("secret/1", "", "2 --mode a b\n")
+        .file("data/secret/1.args", "--mode 'a b'\n")
+        .test("secret/2", "", "1 x\n")
+        .file("data/secret/2.yaml", "args: [x]\n")
+        .file(
+            "argv.py",
+            "import sys\nprint(len(sys.argv) - 1, *sys.argv[1:])\n",
+        );
+    let v = p.json("argv.py", &["--all"]);
+    assert_eq!(verdicts(&v), ["AC", "AC"], "{v}");
 }
 
 #[test]

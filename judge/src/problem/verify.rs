@@ -320,7 +320,32 @@ impl<'a> Judge<'a> {
                     probes.remove(i)
                 }
                 _ => match self.language(&s.files, s.language.as_deref()) {
-                    Ok(lang) => self.judge(&s.name, &s.files, lang, tl, self.all),
+                    Ok(lang) => {
+                        // A submission that must be too slow must be too
+                        // slow by the format's margin: judged under the
+                        // limit times it, it must still exceed.
+                        let only_tle = s
+                            .verdicts
+                            .iter()
+                            .all(|v| matches!(v, Verdict::TLE | Verdict::ILE));
+                        let margin = match self.problem.limits.time_rule {
+                            _ if !only_tle || limit.source != "computed" => 1.0,
+                            super::TimeRule::Legacy { safety_margin, .. } => safety_margin,
+                            super::TimeRule::Multipliers {
+                                time_limit_to_tle, ..
+                            } => time_limit_to_tle,
+                        };
+                        let mut r =
+                            self.judge(&s.name, &s.files, lang, tl.mul_f64(margin), self.all);
+                        if margin != 1.0 {
+                            r.message = format!(
+                                "{} (judged at {} s: the time limit x {margin}, the format's margin for submissions that must be too slow)",
+                                r.message,
+                                limit.seconds * margin
+                            );
+                        }
+                        r
+                    }
                     Err(e) => SubmissionReport {
                         submission: s.name.clone(),
                         language: None,
