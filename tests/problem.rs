@@ -360,6 +360,37 @@ fn scoring_with_legacy_graders_and_2025_aggregation() {
     assert_eq!(s["score"], 50.0, "{s}");
     assert_eq!(s["verdict"], "WA");
 
+    // on_reject: a group that continues inside one that breaks (the
+    // default): its own tests all count; the breaking parent judges no
+    // child after the rejected one, whatever -j or --all ran.
+    let p = Pkg::new("score-break")
+        .file(
+            "problem.yaml",
+            "name: S\ntype: scoring\nlimits: {time_limit: 2}\n",
+        )
+        .file("data/testdata.yaml", "grader_flags: ignore_sample\n")
+        .file("data/secret/a/testdata.yaml", "on_reject: continue\n")
+        .test("sample/1", "1 1\n", "2\n")
+        .test("secret/a/1", "3 1\n", "4\n")
+        .test("secret/a/2", "1 2\n", "3\n")
+        .test("secret/a/3", "1 0\n", "1\n")
+        .test("secret/b/1", "1 1\n", "2\n")
+        .file(
+            "half.py",
+            "a, b = map(int, input().split())\nprint(a + b if a < 2 else 0)\n",
+        );
+    for extra in [&["-j", "1"][..], &["-j", "2"], &["--all"]] {
+        let v = p.json("half.py", extra);
+        let s = &v["submission"];
+        assert_eq!(
+            &verdicts(&v)[..4],
+            ["AC", "WA", "AC", "AC"],
+            "{extra:?} {v}"
+        );
+        // secret = a (2 points, rejected); b is after a rejected child.
+        assert_eq!(s["score"], 2.0, "{extra:?} {s}");
+    }
+
     // 2025-09: secret sums its groups; each group's max_score is split
     // over its tests in a sum group, all or nothing in a pass-fail one.
     let p = Pkg::new("score-2025")
@@ -564,6 +595,17 @@ fn malformed_packages_are_refused_naming_the_file() {
             (p, want)
         },
     ];
+    let fifo = Pkg::new("bad-fifo")
+        .file("problem.yaml", "name: X\n")
+        .file("data/secret/1.ans", "1\n");
+    let c = std::ffi::CString::new(fifo.path("data/secret/1.in")).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    let want = format!(
+        "judge: {}: not a regular file\n",
+        fifo.path("data/secret/1.in")
+    );
+    let mut cases = cases;
+    cases.push((fifo, want));
     for (p, want) in cases {
         std::fs::write(p.dir.join("sol.py"), ADD_PY).unwrap();
         let done = p.judge(&[&p.path("sol.py")]);

@@ -95,7 +95,11 @@ pub fn worker() -> ExitCode {
 }
 
 pub fn languages(args: LanguagesArgs) -> ExitCode {
-    let contest = args.package.as_deref().and_then(|p| p.parent());
+    let package = args
+        .package
+        .as_deref()
+        .map(|p| p.canonicalize().unwrap_or(p.to_path_buf()));
+    let contest = package.as_deref().and_then(|p| p.parent());
     let langs = match Languages::load(contest) {
         Ok(l) => l,
         Err(e) => return usage(e),
@@ -224,7 +228,7 @@ pub fn problem(args: ProblemArgs) -> ExitCode {
         }
         Some(files)
     };
-    let mut judge = match Judge::new(&p, &langs, dir.clone()) {
+    let mut judge = match Judge::new(&p, &langs, dir.clone(), args.isolation) {
         Ok(j) => j,
         Err(e) => return usage(e),
     };
@@ -254,7 +258,6 @@ pub fn problem(args: ProblemArgs) -> ExitCode {
         judge.jobs = j as usize;
     }
     judge.all = args.all;
-    judge.isolation = args.isolation;
     judge.time_limit = args.time_limit;
     judge.keep = args.keep.is_some();
     // Workers as processes of this binary: see problem/worker.rs.

@@ -73,6 +73,12 @@ impl Names {
                     .into_owned()
             })
             .collect();
+        if let Some(n) = names.iter().find(|n| n.starts_with(['-', '@'])) {
+            return Err(format!(
+                "the file name {n:?} starts with '{}', which a compiler reads as an option",
+                &n[..1]
+            ));
+        }
         let mut sorted = names.clone();
         sorted.sort();
         sorted.dedup();
@@ -128,15 +134,17 @@ impl Names {
 /// Compile `files` as `lang` in the sandbox and keep what it leaves in
 /// `into` (which must not exist). `Err` is the judge's failure to build at
 /// all; a program that does not compile is a CE report.
+/// `headers` are copied in beside the sources but not named on the
+/// command line (a package's testlib.h).
 pub fn compile(
     files: &[PathBuf],
+    headers: &[PathBuf],
     lang: &Language,
     into: &Path,
     limits: BuildLimits,
     memlim_mib: u64,
     isolation: IsolationLevel,
 ) -> Result<(Option<Built>, CompileReport), String> {
-    let names = Names::of(files)?;
     let mut report = CompileReport {
         language: lang.id.clone(),
         command: None,
@@ -145,11 +153,35 @@ pub fn compile(
         cpu_time_ms: 0,
         wall_time_ms: 0,
     };
+    let names = match Names::of(files) {
+        Ok(n) => n,
+        Err(e) => {
+            report.verdict = Verdict::CE;
+            report.message = e;
+            return Ok((None, report));
+        }
+    };
+    // In the order of `names.files` (sorted by name), then the headers.
+    let mut sorted: Vec<&PathBuf> = files.iter().collect();
+    sorted.sort_by_key(|f| f.file_name().map(|n| n.to_os_string()));
+    let all: Vec<(&PathBuf, String)> = sorted
+        .into_iter()
+        .zip(names.files.iter().cloned())
+        .chain(headers.iter().map(|h| {
+            (
+                h,
+                h.file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned(),
+            )
+        }))
+        .collect();
     match &lang.compile {
         None => {
             std::fs::create_dir_all(into).map_err(|e| format!("{}: {e}", into.display()))?;
-            for (f, n) in files.iter().zip(&names.files) {
-                std::fs::copy(f, into.join(n)).map_err(|e| format!("{}: {e}", f.display()))?;
+            for (f, n) in &all {
+                copy_regular(f, &into.join(n))?;
             }
         }
         Some(template) => {
@@ -170,18 +202,16 @@ pub fn compile(
                     open_files: 1024,
                 });
             // Flattened: the placeholders name files in the work directory.
-            let mut sorted: Vec<&PathBuf> = files.iter().collect();
-            sorted.sort_by_key(|f| f.file_name().map(|n| n.to_os_string()));
             if isolation == IsolationLevel::None {
                 // No jail, no work directory of its own: build in place.
                 std::fs::create_dir_all(into).map_err(|e| format!("{}: {e}", into.display()))?;
-                for (f, n) in sorted.into_iter().zip(&names.files) {
-                    std::fs::copy(f, into.join(n)).map_err(|e| format!("{}: {e}", f.display()))?;
+                for (f, n) in &all {
+                    copy_regular(f, &into.join(n))?;
                 }
                 s = s.cwd(into);
             } else {
                 s = s.keep_workdir(into);
-                for (f, n) in sorted.into_iter().zip(&names.files) {
+                for (f, n) in &all {
                     s = s.file(f, n);
                 }
             }
@@ -217,7 +247,8 @@ pub fn compile(
     let run = names.expand(&lang.run, memlim_mib)?;
     let binary = into.join(BINARY);
     let (program, args) = if lang.run.trim_start().starts_with("{binary}") {
-        if !binary.is_file() {
+        // Not through a link the compiler may have left in its place.
+        if !std::fs::symlink_metadata(&binary).is_ok_and(|m| m.is_file()) {
             report.verdict = Verdict::CE;
             report.message = format!("the compiler left no {BINARY} to run");
             return Ok((None, report));
@@ -271,6 +302,23 @@ fn collect(dir: &Path, rel: &Path, binary: &Path, built: &mut Built) -> Result<(
     Ok(())
 }
 
+/// Copy a regular file, never through a symlink (a submission's folder
+/// may hold one to a host file, and this copy runs as the judge).
+fn copy_regular(from: &Path, to: &Path) -> Result<(), String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut src = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(from)
+        .map_err(|e| format!("{}: {e}", from.display()))?;
+    if !src.metadata().is_ok_and(|m| m.is_file()) {
+        return Err(format!("{}: not a regular file", from.display()));
+    }
+    let mut dst = std::fs::File::create(to).map_err(|e| format!("{}: {e}", to.display()))?;
+    std::io::copy(&mut src, &mut dst).map_err(|e| format!("{}: {e}", to.display()))?;
+    Ok(())
+}
+
 fn cap(s: &str) -> String {
     if s.len() <= MESSAGE_CAP {
         return s.to_string();
@@ -299,13 +347,14 @@ pub fn tool(
     language: Option<&Language>,
     langs: &super::language::Languages,
     limits: BuildLimits,
+    isolation: IsolationLevel,
 ) -> Result<Tool, String> {
-    let mut files: Vec<PathBuf> = if source.is_dir() {
+    let files: Vec<PathBuf> = if source.is_dir() {
         let mut v: Vec<PathBuf> = std::fs::read_dir(source)
             .map_err(|e| format!("{}: {e}", source.display()))?
             .flatten()
             .map(|e| e.path())
-            .filter(|p| p.is_file())
+            .filter(|p| p.is_file() && !super::hidden(p))
             .collect();
         v.sort();
         v
@@ -323,13 +372,17 @@ pub fn tool(
             .cloned()
             .ok_or_else(|| format!("{}: no language this judge knows", source.display()))?,
     };
-    files.extend(include.iter().cloned());
+    // Headers named as sources are headers.
+    let (headers, files): (Vec<PathBuf>, Vec<PathBuf>) = files
+        .into_iter()
+        .chain(include.iter().cloned())
+        .partition(|f| f.extension().is_some_and(|e| e == "h" || e == "hpp"));
     let mut h = Sha256::new();
     h.update(format!(
         "{:?}\0{:?}\0{}\0",
         lang.compile, lang.env, lang.run
     ));
-    for f in &files {
+    for f in files.iter().chain(&headers) {
         h.update(f.file_name().unwrap_or_default().as_encoded_bytes());
         h.update([0]);
         let bytes = std::fs::read(f).map_err(|e| format!("{}: {e}", f.display()))?;
@@ -355,7 +408,10 @@ pub fn tool(
     // Built beside the entry, then moved in whole: a reader never sees a
     // half-made build, and two judges building at once both succeed.
     let staging = dir.with_extension(format!("tmp-{}-{:x}", std::process::id(), rand_u64()));
-    let result = compile(&files, &lang, &staging, limits, 2048, IsolationLevel::Full);
+    if let Some(c) = &cache {
+        sweep_stale_staging(c);
+    }
+    let result = compile(&files, &headers, &lang, &staging, limits, 2048, isolation);
     let (built, report) = match result {
         Ok(x) => x,
         Err(e) => {
@@ -376,7 +432,11 @@ pub fn tool(
     }];
     for a in &built.args {
         let local = staging.join(a);
-        argv.push(if local.is_file() {
+        // A file of the build, or the build folder itself (a JVM's `-cp .`):
+        // the validator runs from anywhere.
+        argv.push(if a == "." {
+            dir.display().to_string()
+        } else if local.is_file() {
             dir.join(a).display().to_string()
         } else {
             a.clone()
@@ -433,6 +493,25 @@ fn scripted(files: &[PathBuf], limits: BuildLimits) -> Result<Tool, String> {
         argv: vec![run.display().to_string()],
         _temp: Some(temp),
     })
+}
+
+/// Remove builds left half-made by judges that died while building.
+fn sweep_stale_staging(cache: &Path) {
+    let Ok(entries) = std::fs::read_dir(cache) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let pid = name
+            .split_once(".tmp-")
+            .and_then(|(_, rest)| rest.split('-').next())
+            .and_then(|p| p.parse::<u32>().ok());
+        if let Some(pid) = pid {
+            if !Path::new(&format!("/proc/{pid}")).exists() {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
 }
 
 fn rand_u64() -> u64 {

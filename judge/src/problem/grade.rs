@@ -100,7 +100,9 @@ pub fn grade(p: &Problem, results: &[TestResult]) -> Overall {
     }
     let mut groups = Vec::new();
     let root = match &p.groups[0].grading {
-        Grading::Legacy { .. } => legacy(p, results, 0, &mut groups),
+        Grading::Legacy { .. } => {
+            legacy(p, results, 0, &mut groups).expect("the root always grades")
+        }
         Grading::Aggregate { .. } => {
             // Samples never count; the score is secret's.
             let secret = p.groups.iter().position(|g| g.name == "secret");
@@ -140,7 +142,7 @@ fn legacy(
     results: &[TestResult],
     g: usize,
     out: &mut Vec<GroupResult>,
-) -> GroupResult {
+) -> Option<GroupResult> {
     let Grading::Legacy {
         verdict: mode,
         score: smode,
@@ -155,7 +157,13 @@ fn legacy(
         unreachable!("a legacy package grades every group the legacy way")
     };
     let mut subs: Vec<(Verdict, f64, bool)> = Vec::new(); // verdict, score, is secret
+    let stops = super::run::breaks(p, g);
     for c in children(p, g) {
+        // `on_reject: break`: nothing after a rejected child counts, run
+        // or not (so -j and --all never change a score).
+        if stops && subs.iter().any(|s| s.0 != Verdict::AC) {
+            break;
+        }
         match c {
             Child::Test(i) => {
                 let Some(v) = results[i].verdict else {
@@ -169,14 +177,19 @@ fn legacy(
                 subs.push((v, s, false));
             }
             Child::Group(c) => {
-                let r = legacy(p, results, c, out);
-                subs.push((
-                    r.verdict,
-                    r.score.unwrap_or(0.0),
-                    p.groups[c].name == "secret",
-                ));
+                // A group none of whose tests ran is not a child result.
+                if let Some(r) = legacy(p, results, c, out) {
+                    subs.push((
+                        r.verdict,
+                        r.score.unwrap_or(0.0),
+                        p.groups[c].name == "secret",
+                    ));
+                }
             }
         }
+    }
+    if subs.is_empty() && g != 0 {
+        return None;
     }
     if ignore_sample {
         subs.retain(|s| s.2);
@@ -218,7 +231,7 @@ fn legacy(
         max_score: None,
     };
     out.push(r.clone());
-    r
+    Some(r)
 }
 
 /// 2025-09 aggregation of group `g`; `passed` lists the groups whose every

@@ -209,11 +209,30 @@ pub fn load(root: &Path) -> Result<Problem, PackageError> {
     // Limits.
     let l = y.limits.unwrap_or_default();
     let mut limits = ProblemLimits::default();
+    // At most a day: past that, limits are typos, and sums of them overflow.
     let secs = |v: f64, key: &str| -> Result<Duration, PackageError> {
         Duration::try_from_secs_f64(v)
             .ok()
-            .filter(|d| !d.is_zero())
-            .ok_or_else(|| at(format!("limits.{key} must be a positive number of seconds")))
+            .filter(|d| !d.is_zero() && d.as_secs() <= 86_400)
+            .ok_or_else(|| {
+                at(format!(
+                    "limits.{key} must be a number of seconds above 0, at most a day"
+                ))
+            })
+    };
+    let mib = |v: u64, key: &str| -> Result<u64, PackageError> {
+        v.checked_mul(MIB)
+            .filter(|&b| b > 0 && b <= 1 << 50)
+            .ok_or_else(|| at(format!("limits.{key} must be a number of MiB above 0")))
+    };
+    let factor = |v: Option<f64>, default: f64, key: &str, min: f64| -> Result<f64, PackageError> {
+        match v {
+            None => Ok(default),
+            Some(f) if f.is_finite() && f >= min && f <= 1e6 => Ok(f),
+            Some(f) => Err(at(format!(
+                "limits.{key} {f} must be a number from {min} to 1e6"
+            ))),
+        }
     };
     limits.time = l.time_limit.map(|t| secs(t, "time_limit")).transpose()?;
     if limits.time.is_none() {
@@ -227,41 +246,51 @@ pub fn load(root: &Path) -> Result<Problem, PackageError> {
     }
     limits.time_rule = match format {
         Format::KattisLegacy => TimeRule::Legacy {
-            multiplier: l.time_multiplier.unwrap_or(5.0),
-            safety_margin: l.time_safety_margin.unwrap_or(2.0),
+            multiplier: factor(l.time_multiplier, 5.0, "time_multiplier", 1.0)?,
+            safety_margin: factor(l.time_safety_margin, 2.0, "time_safety_margin", 1.0)?,
         },
         _ => {
             let m = l.time_multipliers.unwrap_or_default();
             TimeRule::Multipliers {
-                ac_to_time_limit: m.ac_to_time_limit.unwrap_or(2.0),
-                time_limit_to_tle: m.time_limit_to_tle.unwrap_or(1.5),
-                time_resolution: l.time_resolution.unwrap_or(1.0),
+                ac_to_time_limit: factor(
+                    m.ac_to_time_limit,
+                    2.0,
+                    "time_multipliers.ac_to_time_limit",
+                    1.0,
+                )?,
+                time_limit_to_tle: factor(
+                    m.time_limit_to_tle,
+                    1.5,
+                    "time_multipliers.time_limit_to_tle",
+                    1.0,
+                )?,
+                time_resolution: factor(l.time_resolution, 1.0, "time_resolution", 0.001)?,
             }
         }
     };
     if let Some(m) = l.memory {
-        limits.memory = m * MIB;
+        limits.memory = mib(m, "memory")?;
     }
     if let Some(m) = l.output {
-        limits.output = m * MIB;
+        limits.output = mib(m, "output")?;
     }
     if let Some(t) = l.compilation_time {
         limits.compile_time = secs(t, "compilation_time")?;
     }
     if let Some(m) = l.compilation_memory {
-        limits.compile_memory = m * MIB;
+        limits.compile_memory = mib(m, "compilation_memory")?;
     }
     if let Some(t) = l.validation_time {
         limits.validation_time = secs(t, "validation_time")?;
     }
     if let Some(m) = l.validation_memory {
-        limits.validation_memory = m * MIB;
+        limits.validation_memory = mib(m, "validation_memory")?;
     }
     if let Some(m) = l.validation_output {
-        limits.validation_output = m * MIB;
+        limits.validation_output = mib(m, "validation_output")?;
     }
     let passes = if multipass {
-        l.validation_passes.unwrap_or(2).max(2)
+        l.validation_passes.unwrap_or(2).clamp(2, 1000)
     } else {
         1
     };
@@ -511,21 +540,36 @@ impl DataReader<'_> {
                 .unwrap_or_default()
                 .to_string_lossy()
                 .into_owned();
-            if p.is_dir() {
+            let kind = std::fs::symlink_metadata(p).map(|m| m.file_type());
+            if kind.as_ref().is_ok_and(|k| k.is_dir()) {
                 if !file.ends_with(".files") {
                     self.dir(p, &format!("{name}/{file}"), group, &yaml, false)?;
                 }
                 continue;
             }
+            if kind.as_ref().is_ok_and(|k| k.is_symlink()) && p.is_dir() {
+                return Err(PackageError::at(
+                    p,
+                    "a symbolic link to a folder: tests are not looked for through links",
+                ));
+            }
             let Some(stem) = file.strip_suffix(".in") else {
                 continue;
             };
             let answer = dir.join(format!("{stem}.ans"));
-            if !answer.is_file() {
+            // Regular files (or links to them): a FIFO or a device would
+            // hang or flood the judge reading it.
+            if !std::fs::metadata(p).is_ok_and(|m| m.is_file()) {
+                return Err(PackageError::at(p, "not a regular file"));
+            }
+            if !answer.exists() {
                 return Err(PackageError::at(
                     p,
                     format!("has no answer file {stem}.ans beside it"),
                 ));
+            }
+            if !std::fs::metadata(&answer).is_ok_and(|m| m.is_file()) {
+                return Err(PackageError::at(&answer, "not a regular file"));
             }
             let mut args = yaml.args.clone().unwrap_or_default();
             let mut validator_args = self.problem_flags.clone();

@@ -334,8 +334,14 @@ pub struct Expected {
     pub accepted: bool,
 }
 
+/// A dot file (`.DS_Store`, `.gitignore`): never part of a program.
+pub fn hidden(p: &Path) -> bool {
+    p.file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+}
+
 /// The files of a submission given as a path: the file, or a folder's
-/// regular files (sorted).
+/// regular files (sorted, dot files left out).
 pub fn submission_files(path: &Path) -> Result<Vec<PathBuf>, PackageError> {
     let meta = std::fs::metadata(path)
         .map_err(|e| PackageError::at(path, format!("cannot read it: {e}")))?;
@@ -346,7 +352,7 @@ pub fn submission_files(path: &Path) -> Result<Vec<PathBuf>, PackageError> {
         .map_err(|e| PackageError::at(path, format!("cannot read it: {e}")))?
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.is_file())
+        .filter(|p| p.is_file() && !hidden(p))
         .collect();
     files.sort();
     if files.is_empty() {

@@ -82,8 +82,17 @@ pub fn load(root: &Path) -> Result<Problem, PackageError> {
     };
     limits.output = limits.output.max(64 * crate::limits::MIB);
     let count = number(testset, "test-count")? as usize;
+    if count > 100_000 {
+        return Err(at(
+            testset,
+            format!("<test-count> {count}: more than 100000 tests"),
+        ));
+    }
     let input_pattern = text_of(testset, "input-path-pattern")?;
     let answer_pattern = text_of(testset, "answer-path-pattern")?;
+    for (what, p) in [("input", &input_pattern), ("answer", &answer_pattern)] {
+        pattern_check(p).map_err(|e| at(testset, format!("the {what} path pattern: {e}")))?;
+    }
 
     // Groups: index 0 holds the tests of no group.
     let mut groups = vec![Group {
@@ -216,6 +225,17 @@ pub fn load(root: &Path) -> Result<Problem, PackageError> {
         let path = src
             .attribute("path")
             .ok_or_else(|| at(src, "a <source> without a path".into()))?;
+        let rel = Path::new(path);
+        if rel.is_absolute()
+            || rel
+                .components()
+                .any(|c| c == std::path::Component::ParentDir)
+        {
+            return Err(at(
+                src,
+                format!("the source path {path:?} leads outside the package"),
+            ));
+        }
         let source = root.join(path);
         if !source.is_file() {
             return Err(PackageError::at(&source, "missing"));
@@ -328,6 +348,29 @@ pub fn load(root: &Path) -> Result<Problem, PackageError> {
         submissions,
         notes,
     })
+}
+
+/// A path pattern must hold one `%d` (with a width below 100) and lead
+/// nowhere outside the package.
+fn pattern_check(pattern: &str) -> Result<(), String> {
+    let Some(i) = pattern.find('%') else {
+        return Err(format!("{pattern:?} has no %d"));
+    };
+    let rest = &pattern[i + 1..];
+    let spec: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+    if spec.len() > 2
+        || !rest[spec.len()..].starts_with('d')
+        || rest[spec.len() + 1..].contains('%')
+    {
+        return Err(format!(
+            "{pattern:?}: only one %d, %0Nd or %Nd (N below 100) is read"
+        ));
+    }
+    let p = Path::new(pattern);
+    if p.is_absolute() || p.components().any(|c| c == std::path::Component::ParentDir) {
+        return Err(format!("{pattern:?} leads outside the package"));
+    }
+    Ok(())
 }
 
 /// printf's `%d` / `%02d` in a path pattern.

@@ -103,27 +103,37 @@ fn identity(t: &TestCase) -> Option<[u8; 32]> {
     Some(h.finalize().into())
 }
 
-/// Whether a rejection of test `j` lets the rules skip test `i` (i > j).
-fn skippable(problem: &Problem, j: usize, i: usize) -> bool {
+/// Whether a rejection of test `j` lets the rules skip test `i` (i > j):
+/// decided by the lowest group holding both, the one whose children they
+/// are different ones of. A group that breaks on a rejection (legacy
+/// `on_reject: break`, a 2025-09 pass-fail or min group, a Polygon
+/// complete group) judges none of its children after a rejected one.
+pub fn skippable(problem: &Problem, j: usize, i: usize) -> bool {
     if problem.kind == Kind::PassFail {
         return true;
     }
-    // Scoring: within the group of `j` that breaks on a rejection.
-    let mut g = Some(problem.tests[j].group);
-    while let Some(gi) = g {
-        let breaks = match &problem.groups[gi].grading {
-            Grading::Legacy {
-                on_reject_continue, ..
-            } => !on_reject_continue,
-            Grading::Aggregate { aggregation, .. } => *aggregation != super::Aggregation::Sum,
-            Grading::Points { complete_group, .. } => *complete_group,
-        };
-        if breaks && problem.groups[gi].name != "data" {
-            return in_group(problem, problem.tests[i].group, gi);
+    let mut g = problem.tests[j].group;
+    while !in_group(problem, problem.tests[i].group, g) {
+        match problem.groups[g].parent {
+            Some(p) => g = p,
+            None => return false,
         }
-        g = problem.groups[gi].parent;
     }
-    false
+    breaks(problem, g)
+}
+
+/// Whether group `g` judges no child after a rejected one.
+pub fn breaks(problem: &Problem, g: usize) -> bool {
+    match &problem.groups[g].grading {
+        Grading::Legacy {
+            on_reject_continue, ..
+        } => !on_reject_continue,
+        // 2025-09: samples never count, and a sum keeps counting.
+        Grading::Aggregate { aggregation, .. } => {
+            problem.groups[g].parent.is_some() && *aggregation != super::Aggregation::Sum
+        }
+        Grading::Points { complete_group, .. } => *complete_group,
+    }
 }
 
 /// Is group `g` `ancestor` or below it?
@@ -206,29 +216,54 @@ pub fn run(
                             .unwrap_or_else(|e| e.into_inner())
                             .iter()
                             .any(|&j| j < i && skippable(problem, j, i));
+                    // The first of its kind, once it is done (a copy of a
+                    // test that was skipped runs: the skip was its group's).
+                    let copied = match original[i] {
+                        Some(o) if !skip => {
+                            let mut guard = results.lock().unwrap_or_else(|e| e.into_inner());
+                            while guard[o].is_none() {
+                                guard = done.wait(guard).unwrap_or_else(|e| e.into_inner());
+                            }
+                            guard[o]
+                                .clone()
+                                .filter(|r| r.verdict.is_some())
+                                .map(|mut r| {
+                                    r.test = t.name.clone();
+                                    r.group = problem.groups[t.group].name.clone();
+                                    r.same_as = Some(problem.tests[o].name.clone());
+                                    r
+                                })
+                        }
+                        _ => None,
+                    };
                     let result = if skip {
                         TestResult::skipped(problem, t)
-                    } else if let Some(o) = original[i] {
-                        // Wait for the first of its kind.
-                        let mut guard = results.lock().unwrap_or_else(|e| e.into_inner());
-                        while guard[o].is_none() {
-                            guard = done.wait(guard).unwrap_or_else(|e| e.into_inner());
-                        }
-                        let mut r = guard[o].clone().expect("waited for it");
-                        drop(guard);
-                        r.test = t.name.clone();
-                        r.group = problem.groups[t.group].name.clone();
-                        if r.verdict.is_some() {
-                            r.same_as = Some(problem.tests[o].name.clone());
-                        }
+                    } else if let Some(r) = copied {
                         r
                     } else {
                         match (&claim, worker.as_mut()) {
                             (Some(c), _) => {
-                                run_one(problem, validator, interactor, built, opts, i, c.cpu)
+                                // A panic must not leave the tests waiting
+                                // for this one asleep.
+                                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                    run_one(problem, validator, interactor, built, opts, i, c.cpu)
+                                }))
+                                .unwrap_or_else(|_| {
+                                    let mut r = TestResult::skipped(problem, t);
+                                    r.verdict = Some(Verdict::JE);
+                                    r.message = "the judge failed on this test (a panic)".into();
+                                    r
+                                })
                             }
                             (None, Some(Ok(w))) => match w.run(i) {
-                                Ok(r) => r,
+                                Ok(r) if r.test == t.name => r,
+                                Ok(r) => {
+                                    let mut r2 = TestResult::skipped(problem, t);
+                                    r2.verdict = Some(Verdict::JE);
+                                    r2.message =
+                                        format!("the worker answered for {} instead", r.test);
+                                    r2
+                                }
                                 Err(e) => {
                                     // This test is lost (JE); the next gets
                                     // a new worker.
@@ -348,7 +383,13 @@ pub(crate) fn run_one(
         if problem.passes > 1 {
             result.passes = Some(pass);
             let next = feedback.join("nextpass.in");
-            if next.exists() {
+            if next.exists()
+                && !matches!(judgement.verdict, Verdict::AC | Verdict::WA | Verdict::PE)
+            {
+                // The program failed (RE, TLE, ...) after the validator
+                // had asked for more: its failure is the verdict.
+                let _ = std::fs::remove_file(&next);
+            } else if next.exists() {
                 if judgement.verdict != Verdict::AC {
                     return fail(
                         result,

@@ -73,6 +73,7 @@ pub fn prepare(
     spec: &ValidatorSpec,
     problem: &Problem,
     langs: &Languages,
+    isolation: crate::session::IsolationLevel,
 ) -> Result<Validator, PackageError> {
     Ok(match spec {
         ValidatorSpec::Default => Validator::Default,
@@ -97,9 +98,10 @@ pub fn prepare(
                 time: problem.limits.compile_time,
                 memory: problem.limits.compile_memory,
             };
-            let tool = build::tool(source, include, lang, langs, limits).map_err(|e| {
-                PackageError::at(source, format!("the validator does not build: {e}"))
-            })?;
+            let tool =
+                build::tool(source, include, lang, langs, limits, isolation).map_err(|e| {
+                    PackageError::at(source, format!("the validator does not build: {e}"))
+                })?;
             Validator::Program {
                 tool,
                 protocol: *protocol,

@@ -81,16 +81,18 @@ pub struct SubmissionReport {
 
 impl<'a> Judge<'a> {
     /// Build the problem's validator (and Polygon's interactor) once.
+    /// `isolation` is that of the builds too (validators included).
     pub fn new(
         problem: &'a Problem,
         langs: &'a Languages,
         dir: PathBuf,
+        isolation: IsolationLevel,
     ) -> Result<Judge<'a>, PackageError> {
-        let validator = validate::prepare(&problem.validator, problem, langs)?;
+        let validator = validate::prepare(&problem.validator, problem, langs, isolation)?;
         let interactor = problem
             .interactor
             .as_ref()
-            .map(|i| validate::prepare(i, problem, langs))
+            .map(|i| validate::prepare(i, problem, langs, isolation))
             .transpose()?;
         Ok(Judge {
             problem,
@@ -100,7 +102,7 @@ impl<'a> Judge<'a> {
             dir,
             jobs: crate::sandbox::cpus::allowed().len().max(1),
             all: false,
-            isolation: IsolationLevel::Full,
+            isolation,
             time_limit: None,
             keep: false,
             workers: None,
@@ -165,6 +167,7 @@ impl<'a> Judge<'a> {
         let memlim = (p.limits.memory / MIB).max(1);
         let built = match build::compile(
             files,
+            &[],
             lang,
             &dir.join("build"),
             limits,
@@ -312,10 +315,10 @@ impl<'a> Judge<'a> {
                 // under the final limit is the same unless a test took
                 // longer than it.
                 Some(i)
-                    if probes[i]
-                        .tests
-                        .iter()
-                        .all(|t| t.cpu_time_ms as f64 <= limit.seconds * 1000.0) =>
+                    if probes[i].tests.iter().all(|t| {
+                        let wall = crate::Limits::wall_for(tl).as_millis() as u64;
+                        t.cpu_time_ms as f64 <= limit.seconds * 1000.0 && t.wall_time_ms <= wall
+                    }) =>
                 {
                     probes.remove(i)
                 }

@@ -152,6 +152,13 @@ impl Drop for Worker {
 
 /// `judge problem-worker`: serve tests until the end of stdin.
 pub fn serve() -> Result<(), String> {
+    // Killed with the judge that started it, not left finishing its test
+    // while the next judge sweeps the run folder it writes to.
+    // SAFETY: prctl with plain integer arguments.
+    unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) };
+    if std::os::unix::process::parent_id() == 1 {
+        return Err("started without a parent".into());
+    }
     let stdin = std::io::stdin();
     let mut lines = stdin.lock().lines();
     let setup: Setup = match lines.next() {
