@@ -595,7 +595,7 @@ pub fn first_line(e: &clap::Error) -> String {
 
 pub use judge::words::split as split_words;
 
-fn parse_isolation(s: &str) -> Result<IsolationLevel, String> {
+pub fn parse_isolation(s: &str) -> Result<IsolationLevel, String> {
     match s {
         "full" => Ok(IsolationLevel::Full),
         "none" => Ok(IsolationLevel::None),

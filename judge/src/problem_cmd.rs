@@ -51,7 +51,7 @@ pub struct ProblemArgs {
     pub keep: Option<PathBuf>,
 
     /// full (default) or none, as for `judge run`.
-    #[arg(long, value_name = "full|none", default_value = "full", value_parser = parse_isolation)]
+    #[arg(long, value_name = "full|none", default_value = "full", value_parser = crate::cli::parse_isolation)]
     pub isolation: IsolationLevel,
 
     /// Print one JSON object instead of the table.
@@ -68,14 +68,6 @@ pub struct LanguagesArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
-}
-
-fn parse_isolation(s: &str) -> Result<IsolationLevel, String> {
-    match s {
-        "full" => Ok(IsolationLevel::Full),
-        "none" => Ok(IsolationLevel::None),
-        _ => Err("expected full or none".into()),
-    }
 }
 
 fn usage(e: impl std::fmt::Display) -> ExitCode {

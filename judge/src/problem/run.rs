@@ -73,6 +73,14 @@ pub struct TestResult {
 }
 
 impl TestResult {
+    /// The judge could not judge it: JE, and why.
+    fn failed(problem: &Problem, t: &TestCase, why: String) -> Self {
+        let mut r = TestResult::skipped(problem, t);
+        r.verdict = Some(Verdict::JE);
+        r.message = why;
+        r
+    }
+
     fn skipped(problem: &Problem, t: &TestCase) -> Self {
         TestResult {
             test: t.name.clone(),
@@ -249,21 +257,20 @@ pub fn run(
                                     run_one(problem, validator, interactor, built, opts, i, c.cpu)
                                 }))
                                 .unwrap_or_else(|_| {
-                                    let mut r = TestResult::skipped(problem, t);
-                                    r.verdict = Some(Verdict::JE);
-                                    r.message = "the judge failed on this test (a panic)".into();
-                                    r
+                                    TestResult::failed(
+                                        problem,
+                                        t,
+                                        "the judge failed on this test (a panic)".into(),
+                                    )
                                 })
                             }
                             (None, Some(Ok(w))) => match w.run(i) {
                                 Ok(r) if r.test == t.name => r,
-                                Ok(r) => {
-                                    let mut r2 = TestResult::skipped(problem, t);
-                                    r2.verdict = Some(Verdict::JE);
-                                    r2.message =
-                                        format!("the worker answered for {} instead", r.test);
-                                    r2
-                                }
+                                Ok(r) => TestResult::failed(
+                                    problem,
+                                    t,
+                                    format!("the worker answered for {} instead", r.test),
+                                ),
                                 Err(e) => {
                                     // This test is lost (JE); the next gets
                                     // a new worker.
@@ -272,18 +279,10 @@ pub fn run(
                                             cmd, problem, validator, interactor, built, opts,
                                         ));
                                     }
-                                    let mut r = TestResult::skipped(problem, t);
-                                    r.verdict = Some(Verdict::JE);
-                                    r.message = e;
-                                    r
+                                    TestResult::failed(problem, t, e)
                                 }
                             },
-                            (None, Some(Err(e))) => {
-                                let mut r = TestResult::skipped(problem, t);
-                                r.verdict = Some(Verdict::JE);
-                                r.message = e.clone();
-                                r
-                            }
+                            (None, Some(Err(e))) => TestResult::failed(problem, t, e.clone()),
                             (None, None) => unreachable!("a worker or a claim"),
                         }
                     };
