@@ -672,3 +672,137 @@ fn compiled_modules_are_kept_on_disk_across_runs() {
     }
     assert_eq!(judged(Path::new("")), pair("AC", "compiled"));
 }
+
+// ---- What docs/responder-abi.md promises, sentence by sentence (issue 15).
+
+/// "A WebAssembly module must also export its linear memory, named memory."
+#[test]
+fn a_wasm_module_must_export_its_memory() {
+    hostile(
+        &format!("wasm:{}", fixture("no_memory.wat").display()),
+        &[],
+        "exports no memory named \"memory\"",
+    );
+}
+
+/// "A native plugin need not export judge_buffer."
+#[test]
+fn a_native_plugin_without_judge_buffer_is_accepted() {
+    let so = once("no_buffer.so", || c_native(&fixture("no_buffer.c")));
+    let v = run()
+        .args(["--responder", &format!("native:{so}")])
+        .program(["/bin/true"])
+        .json();
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
+    assert_eq!(v["message"], "no buffer needed");
+}
+
+/// "The first buffer holds the arguments, the input and the answer
+/// together: n can be as large as --input" (here 1 MB, which a fixed 64 KiB
+/// buffer could not take), and "NULL from judge_buffer is JE, naming n".
+#[test]
+fn judge_buffer_takes_the_whole_input_and_null_is_je() {
+    let dir = crate::util::temp_dir("abi-buffer");
+    let input = dir.join("input");
+    std::fs::write(&input, vec![b'x'; 1_000_000]).unwrap();
+    let input = input.to_string_lossy().into_owned();
+    let v = run()
+        .args([
+            "--responder",
+            &format!("wasm:{} a b", fixture("feed_input.wat").display()),
+        ])
+        .args(["--input", &input])
+        .program(["/usr/bin/wc", "-c"])
+        .json();
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
+    assert_eq!(v["message"], "fed");
+    assert_eq!(v["stdout"], "1000000\n");
+    let done = run()
+        .args([
+            "--responder",
+            &format!("wasm:{}", fixture("null_buffer.wat").display()),
+        ])
+        .args(["--input", &input, "--json"])
+        .program(["/bin/cat"])
+        .exec();
+    let v = done.json();
+    assert_eq!(v["verdict"], "JE", "{}", brief(&v));
+    // args ("" here, no words), input and answer: 0 + 1,000,000 + 0 bytes.
+    let m = v["message"].as_str().unwrap();
+    assert!(m.contains("judge_buffer(1000000) returned 0x0"), "{m}");
+}
+
+/// "args are split into words as a shell would: quotes and backslashes,
+/// no expansions; each word followed by a NUL byte."
+#[test]
+fn args_are_shell_words_each_followed_by_nul() {
+    let spec = format!(
+        r#"wasm:{} one "two words" it\'s '$HOME' """#,
+        fixture("say_args.wat").display()
+    );
+    let v = run()
+        .args(["--responder", &spec])
+        .program(["/bin/sh", "-c", "tr '\\0' '|'"])
+        .json();
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
+    assert_eq!(v["stdout"], "one|two words|it's|$HOME||");
+}
+
+/// "A verdict from judge_start is honoured: the session ends with it."
+#[test]
+fn a_verdict_from_judge_start_ends_the_session() {
+    let v = run()
+        .args([
+            "--responder",
+            &format!("wasm:{}", fixture("start_verdict.wat").display()),
+        ])
+        .program(["/bin/cat"])
+        .json();
+    assert_eq!(v["verdict"], "WA", "{}", brief(&v));
+    assert_eq!(v["message"], "refused at once");
+    assert_eq!(v["responder"]["verdict"], "WA");
+    // As after any verdict: the program is not waited for.
+    assert_eq!(v["stdout_bytes"], 0);
+}
+
+/// "judge_on_exit may send bytes with its verdict; the program is gone,
+/// so they are dropped, and the verdict stands."
+#[test]
+fn send_with_the_verdict_of_judge_on_exit_is_allowed_and_dropped() {
+    let v = run()
+        .args([
+            "--responder",
+            &format!("wasm:{}", fixture("exit_send.wat").display()),
+        ])
+        .program(["/bin/true"])
+        .json();
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
+    assert_eq!(v["message"], "sent late");
+    assert_eq!(v["stdin_bytes"], 0);
+}
+
+/// "clang -O2 emits calls to memset and memcpy on bare wasm32; define them
+/// (hidden) in the module": without them the link fails on memset, with
+/// them the module loads (they are not exports) and runs.
+#[test]
+fn bare_wasm32_needs_its_own_memset_and_the_fix_works() {
+    let src = fixture("zeroes.c");
+    let out = crate::util::temp_dir("abi-memset").join("z.wasm");
+    let o = std::process::Command::new("clang")
+        .args(["--target=wasm32", "-nostdlib", "-O2", "-DNO_MEMFUNCS", "-I"])
+        .arg(crate::util::repo().join("responders/include"))
+        .args(["-Wl,--no-entry", "-Wl,--export-dynamic", "-o"])
+        .arg(&out)
+        .arg(&src)
+        .output()
+        .expect("clang");
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("undefined symbol: memset"));
+    let wasm = once("zeroes.wasm", || c_wasm(&src));
+    let v = run()
+        .args(["--responder", &format!("wasm:{wasm}")])
+        .program(["/bin/true"])
+        .json();
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
+    assert_eq!(v["message"], "4096 zeroes");
+}

@@ -34,17 +34,24 @@ struct game {
 #ifdef __wasm__
 /* One instance per session: a static state is the module's own. */
 static struct game the_game;
-/* Chunks and the test's input are copied here: 64 KiB and 1 MiB. */
-static unsigned char scratch[1 << 20];
+/* Chunks (64 KiB at most) are copied here; judge_new's arguments, input and
+ * answer together may be larger (--input can be 1 GiB): memory grows for them. */
+static unsigned char scratch[1 << 16];
 static struct game *new_game(void) { return &the_game; }
 static void free_game(struct game *g) { (void)g; }
-JUDGE_EXPORT void *judge_buffer(size_t len) { return len <= sizeof scratch ? scratch : 0; }
+JUDGE_EXPORT void *judge_buffer(size_t len)
+{
+    if (len <= sizeof scratch)
+        return scratch;
+    size_t old_pages = __builtin_wasm_memory_grow(0, len / 65536 + 1);
+    return old_pages == (size_t)-1 ? 0 : (void *)(old_pages * 65536);
+}
 #else
 #include <stdlib.h>
-/* Sessions may run side by side in one judge process: one state each. */
+/* Sessions may run side by side in one judge process: one state each. A
+ * native host passes its own memory: no judge_buffer. */
 static struct game *new_game(void) { return calloc(1, sizeof(struct game)); }
 static void free_game(struct game *g) { free(g); }
-JUDGE_EXPORT void *judge_buffer(size_t len) { (void)len; return 0; }
 #endif
 
 JUDGE_EXPORT uint32_t judge_abi_version(void) { return JUDGE_ABI_VERSION; }

@@ -12,16 +12,21 @@
  *                         -Wl,--export-dynamic -o guess.wasm guess.c
  *                   judge run --responder wasm:./guess.wasm -- ./solution
  *
- * The module exports the functions below and imports nothing. The judge
- * calls them from one thread, one session at a time per state:
+ * The module exports the functions below and imports nothing; a
+ * WebAssembly module also exports its linear memory, named "memory" (the
+ * linker does so by default). The judge calls them from one thread, one
+ * session at a time per state:
  *
  *   judge_abi_version()            checked at load: must be JUDGE_ABI_VERSION
  *   state = judge_new(...)         once per session (NULL: the responder failed)
- *   judge_start(state)             once, before any output
+ *   judge_start(state)             once, before any of the program's output
+ *                                  is delivered (it may be running already);
+ *                                  a verdict here ends the session
  *   judge_on_output(state, ...)    for each chunk, until a reply has a verdict
  *   judge_on_exit(state, ...)      once the program has exited and all its
  *                                  output was delivered (unless a verdict came
- *                                  earlier); must give a verdict
+ *                                  earlier); must give a verdict (bytes it
+ *                                  sends too are dropped: nobody reads them)
  *   judge_free(state)              always, last (also after a failed call)
  *
  * Every call returns a reply (NULL means "nothing to say"). Its memory
@@ -33,11 +38,20 @@
  *
  * WebAssembly hosts cannot pass their own pointers: they ask for memory with
  * judge_buffer(n) (one region of at least n bytes, which the responder may
- * reuse for the next call; NULL when it has none that large) and copy the
- * arguments of judge_new (args, input and answer, in that order, in one
- * region) and each chunk into it; a native
- * host passes its own memory and never calls judge_buffer. Either way, the
- * bytes are valid only during the call: copy what you keep.
+ * reuse for the next call) and copy the arguments of judge_new (args, input
+ * and answer, in that order, in one region: n is their lengths summed, as
+ * large as --input, up to 1 GiB) and each chunk (at most JUDGE_CHUNK_MAX)
+ * into it. NULL (no region that large) ends the session with JE. A native
+ * host passes its own memory and never calls judge_buffer, so a native
+ * plugin need not define it. Either way, the bytes are valid only during
+ * the call: copy what you keep.
+ *
+ * A responder cannot learn that the program stopped reading its stdin: what
+ * it sends is queued, and dropped when the program ends.
+ *
+ * Bare wasm32 (no C library): clang -O2 turns fill and copy loops into calls
+ * to memset and memcpy; define them in the module, hidden (see
+ * docs/responder-abi.md), or the link fails.
  *
  * Limits (see docs/responder-abi.md): the bytes a responder sends in all
  * count against --responder-output-limit, and one reply sends at most 64 MiB;
@@ -95,9 +109,11 @@ extern "C" {
 
 JUDGE_EXPORT uint32_t judge_abi_version(void);
 
+/* WebAssembly only; a native plugin need not define it. */
 JUDGE_EXPORT void *judge_buffer(size_t len);
 
-/* `args`: the words after the module's path in --responder, each followed
+/* `args`: the words after the module's path in --responder (split as a POSIX
+ * shell splits them: quotes and backslashes, no expansions), each followed
  * by a NUL byte. `input` and `answer`: the contents of --input and --answer
  * (empty when not given). */
 JUDGE_EXPORT void *judge_new(const uint8_t *args, size_t args_len,

@@ -241,7 +241,9 @@ pub mod glue {
     use std::sync::Mutex;
 
     /// judge_buffer: wasm hosts copy arguments and chunks here. One region,
-    /// reused: the host never holds two at once.
+    /// reused: the host never holds two at once. It grows to what is asked:
+    /// judge_new's arguments, input and answer come in one piece, as large
+    /// as the test's input (a failed allocation aborts: JE).
     static BUFFER: Mutex<Vec<u8>> = Mutex::new(Vec::new());
 
     pub fn buffer(len: usize) -> *mut u8 {
