@@ -321,7 +321,6 @@ pub fn load(root: &Path) -> Result<Problem, PackageError> {
     }
     let mut reader = DataReader {
         format,
-        kind,
         problem_flags,
         groups: Vec::new(),
         tests: Vec::new(),
@@ -484,7 +483,6 @@ fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>, PackageError> {
 
 struct DataReader<'a> {
     format: Format,
-    kind: Kind,
     problem_flags: Vec<String>,
     groups: Vec<Group>,
     tests: Vec<TestCase>,
@@ -716,7 +714,6 @@ impl DataReader<'_> {
                 )))
             }
         };
-        let _ = self.kind;
         Ok(Grading::Legacy {
             on_reject_continue,
             verdict,
