@@ -886,3 +886,61 @@ sys.exit(1)
     assert_eq!(verdicts(&v), ["AC", "WA"], "{v}");
     assert_eq!(v["submission"]["tests"][1]["message"], "not found");
 }
+
+#[test]
+fn links_resolve_for_the_package_and_are_refused_inside_a_submission() {
+    let p = sum_package("links", "name: Sum\nlimits: {time_limit: 1}\n").file(
+        "submissions/time_limit_exceeded/sleeps.py",
+        "import time\ntime.sleep(100)\n",
+    );
+    // The package through a link: judged as its real path (a sleeper in
+    // time_limit_exceeded/ is ILE, which the format calls too slow).
+    let link = p.dir.parent().unwrap().join("via-link");
+    std::os::unix::fs::symlink(&p.dir, &link).unwrap();
+    let mut c = Command::new(judge_bin());
+    c.arg("problem").arg(&link);
+    let done = exec_command(c);
+    assert_eq!(done.status, 0, "{}{}", done.stdout, done.stderr);
+    assert!(done.stdout.contains("TLE|ILE"), "{}", done.stdout);
+    // A link inside a submission folder: a usage error naming it.
+    let sub = p.dir.join("twofiles");
+    std::fs::create_dir(&sub).unwrap();
+    std::fs::write(sub.join("add.py"), ADD_PY).unwrap();
+    std::os::unix::fs::symlink("/etc/shadow", sub.join("z.py")).unwrap();
+    let done = p.judge(&[sub.to_str().unwrap()]);
+    assert_eq!(done.status, 2, "{}", done.stderr);
+    assert_eq!(
+        done.stderr,
+        format!(
+            "judge: {}: a symbolic link in a submission: give the file itself\n",
+            sub.join("z.py").display()
+        )
+    );
+    // Contradictory types, and Polygon limits out of range, are refused.
+    let p = sum_package("both-types", "name: Sum\ntype: [pass-fail, scoring]\n");
+    let done = p.judge(&[&p.path("submissions/accepted/add.py")]);
+    assert_eq!(done.status, 2);
+    assert!(
+        done.stderr
+            .ends_with("problem.yaml: type says both pass-fail and scoring\n"),
+        "{}",
+        done.stderr
+    );
+    let p = polygon(
+        "poly-zero",
+        "<checker name=\"std::ncmp.cpp\" type=\"testlib\"/>",
+        false,
+    );
+    let xml = std::fs::read_to_string(p.dir.join("problem.xml"))
+        .unwrap()
+        .replace("<time-limit>2000", "<time-limit>0");
+    let p = p.file("problem.xml", &xml);
+    let done = p.judge(&[&p.path("solutions/add.py")]);
+    assert_eq!(done.status, 2);
+    assert!(
+        done.stderr
+            .contains("<time-limit> 0 ms: from 1 ms to a day"),
+        "{}",
+        done.stderr
+    );
+}

@@ -170,10 +170,23 @@ impl Progress {
                 eprint!("\r\x1b[K");
             }
         } else {
-            eprintln!("{submission} {:<24} {}", r.test, verdict_word(r.verdict));
+            eprintln!(
+                "{submission} {:<24} {}",
+                visible(&r.test),
+                verdict_word(r.verdict)
+            );
         }
         let _ = std::io::stderr().flush();
     }
+}
+
+/// Text from a package or a program, fit for a terminal: no control
+/// characters (a test named with an escape sequence could rewrite the
+/// screen).
+fn visible(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
 }
 
 fn verdict_word(v: Option<Verdict>) -> String {
@@ -380,10 +393,13 @@ fn print_tests(r: &SubmissionReport) {
         if let Some(s) = &t.same_as {
             msg = format!("same as {s}: {msg}");
         }
-        let msg: String = msg.lines().next().unwrap_or("").chars().take(80).collect();
+        let msg = visible(msg.lines().next().unwrap_or(""))
+            .chars()
+            .take(80)
+            .collect::<String>();
         println!(
             "{:<28} {:<7} {:>8} {:>8} {:>9}  {msg}",
-            t.test,
+            visible(&t.test),
             verdict_word(t.verdict),
             t.cpu_time_ms,
             t.wall_time_ms,

@@ -90,12 +90,7 @@ pub fn grade(p: &Problem, results: &[TestResult]) -> Overall {
         max_score: None,
         groups: Vec::new(),
     };
-    if p.kind == Kind::PassFail
-        && !matches!(
-            p.groups.first().map(|g| &g.grading),
-            Some(Grading::Points { .. })
-        )
-    {
+    if p.kind == Kind::PassFail {
         return pass_fail;
     }
     let mut groups = Vec::new();

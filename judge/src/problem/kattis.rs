@@ -195,6 +195,9 @@ pub fn load(root: &Path) -> Result<Problem, PackageError> {
     }
     let mut kind = Kind::PassFail;
     let (mut interactive, mut multipass) = (false, false);
+    if types.iter().any(|t| t == "pass-fail") && types.iter().any(|t| t == "scoring") {
+        return Err(at("type says both pass-fail and scoring".into()));
+    }
     for t in &types {
         match t.as_str() {
             "pass-fail" => {}
@@ -554,7 +557,7 @@ impl DataReader<'_> {
             let Some(stem) = file.strip_suffix(".in") else {
                 continue;
             };
-            let answer = dir.join(format!("{stem}.ans"));
+            let answer = p.with_extension("ans");
             // Regular files (or links to them): a FIFO or a device would
             // hang or flood the judge reading it.
             if !std::fs::metadata(p).is_ok_and(|m| m.is_file()) {
@@ -576,13 +579,13 @@ impl DataReader<'_> {
             } else if let Some(f) = &yaml.output_validator_flags {
                 validator_args.extend(f.split_whitespace().map(String::from));
             }
-            let args_file = dir.join(format!("{stem}.args"));
+            let args_file = p.with_extension("args");
             if args_file.is_file() {
                 let text = std::fs::read_to_string(&args_file)
                     .map_err(|e| PackageError::at(&args_file, format!("cannot read it: {e}")))?;
                 args = crate::words::split(&text).map_err(|e| PackageError::at(&args_file, e))?;
             }
-            let test_yaml = dir.join(format!("{stem}.yaml"));
+            let test_yaml = p.with_extension("yaml");
             if test_yaml.is_file() {
                 let t: TestYaml = read_yaml(&test_yaml)?;
                 if let Some(a) = t.args {
@@ -593,7 +596,7 @@ impl DataReader<'_> {
                     validator_args.extend(a.words());
                 }
             }
-            let files = dir.join(format!("{stem}.files"));
+            let files = p.with_extension("files");
             self.tests.push(TestCase {
                 name: format!("{name}/{stem}"),
                 input: p.clone(),
@@ -788,14 +791,16 @@ pub fn folder_verdicts(name: &str) -> Option<Vec<Verdict>> {
     Some(match name {
         "accepted" | "partially_accepted" => vec![AC],
         "wrong_answer" => vec![WA, PE],
-        "time_limit_exceeded" => vec![TLE],
+        // The format has no ILE: a program that waits past the wall limit
+        // is too slow all the same.
+        "time_limit_exceeded" => vec![TLE, ILE],
         // The format has no MLE: running out of memory is a run-time error.
         "run_time_error" => vec![RE, MLE],
         "memory_limit_exceeded" => vec![MLE],
         "output_limit_exceeded" => vec![OLE],
         "compile_error" | "compiler_error" => vec![CE],
         "rejected" => vec![WA, PE, TLE, ILE, RE, MLE, OLE, CE],
-        "brute_force" => vec![AC, TLE, RE, MLE],
+        "brute_force" => vec![AC, TLE, ILE, RE, MLE],
         _ => return None,
     })
 }
@@ -820,7 +825,7 @@ fn expected_results(files: &[PathBuf]) -> Result<Option<Vec<Verdict>>, PackageEr
             v.extend(match w {
                 "CORRECT" | "ACCEPTED" => vec![Verdict::AC],
                 "WRONG-ANSWER" | "NO-OUTPUT" => vec![Verdict::WA, Verdict::PE],
-                "TIMELIMIT" | "TIME-LIMIT-EXCEEDED" => vec![Verdict::TLE],
+                "TIMELIMIT" | "TIME-LIMIT-EXCEEDED" => vec![Verdict::TLE, Verdict::ILE],
                 "RUN-ERROR" | "RUN-TIME-ERROR" => vec![Verdict::RE, Verdict::MLE],
                 "MEMORY-LIMIT" => vec![Verdict::MLE],
                 "OUTPUT-LIMIT" => vec![Verdict::OLE],

@@ -343,6 +343,12 @@ pub fn hidden(p: &Path) -> bool {
 /// The files of a submission given as a path: the file, or a folder's
 /// regular files (sorted, dot files left out).
 pub fn submission_files(path: &Path) -> Result<Vec<PathBuf>, PackageError> {
+    // The sandbox copies files in by paths free of links: resolve the one
+    // given, and refuse links inside a folder (one to /etc/shadow would be
+    // read as the judge).
+    let path = &path
+        .canonicalize()
+        .map_err(|e| PackageError::at(path, format!("cannot read it: {e}")))?;
     let meta = std::fs::metadata(path)
         .map_err(|e| PackageError::at(path, format!("cannot read it: {e}")))?;
     if !meta.is_dir() {
@@ -355,6 +361,12 @@ pub fn submission_files(path: &Path) -> Result<Vec<PathBuf>, PackageError> {
         .filter(|p| p.is_file() && !hidden(p))
         .collect();
     files.sort();
+    if let Some(link) = files.iter().find(|f| f.is_symlink()) {
+        return Err(PackageError::at(
+            link,
+            "a symbolic link in a submission: give the file itself",
+        ));
+    }
     if files.is_empty() {
         return Err(PackageError::at(
             path,
@@ -381,6 +393,10 @@ impl RunFolder {
 /// Read a package: Polygon if it has problem.xml, Kattis otherwise.
 pub fn load(root: &Path) -> Result<Problem, PackageError> {
     let meta = std::fs::metadata(root)
+        .map_err(|e| PackageError::at(root, format!("cannot read the package: {e}")))?;
+    // Its real path: the sandbox refuses sources reached through links.
+    let root = &root
+        .canonicalize()
         .map_err(|e| PackageError::at(root, format!("cannot read the package: {e}")))?;
     if !meta.is_dir() {
         return Err(PackageError::at(

@@ -71,13 +71,27 @@ pub fn load(root: &Path) -> Result<Problem, PackageError> {
         t.parse()
             .map_err(|_| at(n, format!("<{name}> {t:?} is not a number")))
     };
+    let time_ms = number(testset, "time-limit")?;
+    if !(1..=86_400_000).contains(&time_ms) {
+        return Err(at(
+            testset,
+            format!("<time-limit> {time_ms} ms: from 1 ms to a day"),
+        ));
+    }
+    let memory = number(testset, "memory-limit")?;
+    if !(crate::limits::MIB..=1 << 50).contains(&memory) {
+        return Err(at(
+            testset,
+            format!("<memory-limit> {memory} bytes: at least 1 MiB"),
+        ));
+    }
     let mut limits = ProblemLimits {
-        time: Some(Duration::from_millis(number(testset, "time-limit")?)),
+        time: Some(Duration::from_millis(time_ms)),
         time_rule: TimeRule::Legacy {
             multiplier: 2.0,
             safety_margin: 1.0,
         },
-        memory: number(testset, "memory-limit")?,
+        memory,
         ..ProblemLimits::default()
     };
     limits.output = limits.output.max(64 * crate::limits::MIB);
@@ -284,6 +298,17 @@ pub fn load(root: &Path) -> Result<Problem, PackageError> {
                 let Some(path) = src.attribute("path") else {
                     continue;
                 };
+                let rel = Path::new(path);
+                if rel.is_absolute()
+                    || rel
+                        .components()
+                        .any(|c| c == std::path::Component::ParentDir)
+                {
+                    return Err(at(
+                        src,
+                        format!("the solution path {path:?} leads outside the package"),
+                    ));
+                }
                 let verdicts = match tag_verdicts(tag) {
                     Some(v) => v,
                     None => {
