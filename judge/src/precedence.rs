@@ -105,11 +105,17 @@ pub fn program_failure(f: &ProgramFacts) -> Option<(Verdict, String)> {
     let ms = |ns: u64| ns / 1_000_000;
     let over_cpu = f.cpu_ns > f.cpu_limit_ns;
     let tle = || {
+        // Killed just past the limit, whole milliseconds would read as no
+        // excess at all ("1000 ms, over the limit of 1000 ms").
+        let used = if ms(f.cpu_ns) > ms(f.cpu_limit_ns) {
+            ms(f.cpu_ns).to_string()
+        } else {
+            format!("{:.3}", f.cpu_ns as f64 / 1e6)
+        };
         (
             Verdict::TLE,
             format!(
-                "the program used {} ms of CPU time, over the limit of {} ms",
-                ms(f.cpu_ns),
+                "the program used {used} ms of CPU time, over the limit of {} ms",
                 ms(f.cpu_limit_ns)
             ),
         )
@@ -534,6 +540,24 @@ mod tests {
             maxrss_kib: None,
             forbidden: None,
         }
+    }
+
+    #[test]
+    fn a_tle_just_past_the_limit_shows_the_excess() {
+        let mut f = facts(ProgramEnd::Killed(KillReason::CpuLimit));
+        f.cpu_ns = 1_000_412_000;
+        assert_eq!(
+            program_failure(&f).unwrap(),
+            (
+                TLE,
+                "the program used 1000.412 ms of CPU time, over the limit of 1000 ms".into()
+            )
+        );
+        f.cpu_ns = 1_003_000_000;
+        assert_eq!(
+            program_failure(&f).unwrap().1,
+            "the program used 1003 ms of CPU time, over the limit of 1000 ms"
+        );
     }
 
     #[test]
