@@ -246,7 +246,8 @@ pub fn problem(args: ProblemArgs) -> ExitCode {
     };
     if submission.is_none() && p.submissions.is_empty() {
         return usage(format!(
-            "{}: no submission given and the package has none to verify",
+            "{}: no submission given, and the package has no submissions/ to verify: name one (judge problem {} SOLUTION.c)",
+            args.package.display(),
             args.package.display()
         ));
     }
@@ -357,15 +358,18 @@ fn package_json(p: &Problem, limit: &TimeLimit) -> serde_json::Value {
 
 fn print_header(p: &Problem, limit: &TimeLimit) {
     let format = serde_json::to_value(p.format).ok();
+    // A computed limit says how; a given one, where from.
+    let from = match limit.source.as_str() {
+        "computed" => format!("computed: {}", limit.why),
+        source => source.to_string(),
+    };
     println!(
-        "{} ({}{}), {} tests, time limit {} s ({}: {}), memory {} MiB",
+        "{} ({}{}), {} tests, time limit {} s ({from}), memory {} MiB",
         p.name,
         format.as_ref().and_then(|f| f.as_str()).unwrap_or(""),
         if p.interactive { ", interactive" } else { "" },
         p.tests.len(),
         limit.seconds,
-        limit.source,
-        limit.why,
         p.limits.memory / judge::limits::MIB
     );
 }
