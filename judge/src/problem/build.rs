@@ -269,37 +269,22 @@ pub fn compile(
         bytes: 0,
         memory_error: lang.memory_error.clone(),
     };
-    collect(into, Path::new(""), &binary, &mut built)?;
-    if lang.compile.is_some() && built.program == binary {
-        // A compiled program needs nothing of its sources to run.
-        built
-            .files
-            .retain(|(_, rel)| !names.files.iter().any(|n| rel == Path::new(n)));
-        built.bytes = built
-            .files
-            .iter()
-            .map(|(f, _)| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0))
-            .sum();
-    }
+    // Everything the build left but the binary (shown at /program) is
+    // copied into each run; a compiled program needs none of its sources.
+    let compiled = lang.compile.is_some() && built.program == binary;
+    built.files = super::files_below(into)
+        .map_err(|e| format!("{}: {e}", into.display()))?
+        .into_iter()
+        .filter(|(f, rel)| {
+            *f != binary && !(compiled && names.files.iter().any(|n| rel == Path::new(n)))
+        })
+        .collect();
+    built.bytes = built
+        .files
+        .iter()
+        .map(|(f, _)| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0))
+        .sum();
     Ok((Some(built), report))
-}
-
-/// Every regular file below `dir` but the binary, to copy in for a run.
-fn collect(dir: &Path, rel: &Path, binary: &Path, built: &mut Built) -> Result<(), String> {
-    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let mut entries: Vec<_> = entries.flatten().collect();
-    entries.sort_by_key(|e| e.file_name());
-    for e in entries {
-        let p = e.path();
-        let t = e.file_type().map_err(|e| format!("{}: {e}", p.display()))?;
-        if t.is_dir() {
-            collect(&p, &rel.join(e.file_name()), binary, built)?;
-        } else if t.is_file() && p != binary {
-            built.bytes += e.metadata().map(|m| m.len()).unwrap_or(0);
-            built.files.push((p, rel.join(e.file_name())));
-        }
-    }
-    Ok(())
 }
 
 /// Copy a regular file, never through a symlink (a submission's folder

@@ -334,6 +334,27 @@ pub struct Expected {
     pub accepted: bool,
 }
 
+/// The regular files below `dir` (sorted, links not followed), each with
+/// its path relative to `dir`.
+pub(crate) fn files_below(dir: &Path) -> std::io::Result<Vec<(PathBuf, PathBuf)>> {
+    fn walk(dir: &Path, rel: &Path, out: &mut Vec<(PathBuf, PathBuf)>) -> std::io::Result<()> {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)?.flatten().collect();
+        entries.sort_by_key(|e| e.file_name());
+        for e in entries {
+            let t = e.file_type()?;
+            if t.is_dir() {
+                walk(&e.path(), &rel.join(e.file_name()), out)?;
+            } else if t.is_file() {
+                out.push((e.path(), rel.join(e.file_name())));
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    walk(dir, Path::new(""), &mut out)?;
+    Ok(out)
+}
+
 /// A dot file (`.DS_Store`, `.gitignore`): never part of a program.
 pub fn hidden(p: &Path) -> bool {
     p.file_name()

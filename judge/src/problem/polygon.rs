@@ -240,11 +240,7 @@ pub fn load(root: &Path) -> Result<Problem, PackageError> {
             .attribute("path")
             .ok_or_else(|| at(src, "a <source> without a path".into()))?;
         let rel = Path::new(path);
-        if rel.is_absolute()
-            || rel
-                .components()
-                .any(|c| c == std::path::Component::ParentDir)
-        {
+        if !inside_package(rel) {
             return Err(at(
                 src,
                 format!("the source path {path:?} leads outside the package"),
@@ -299,11 +295,7 @@ pub fn load(root: &Path) -> Result<Problem, PackageError> {
                     continue;
                 };
                 let rel = Path::new(path);
-                if rel.is_absolute()
-                    || rel
-                        .components()
-                        .any(|c| c == std::path::Component::ParentDir)
-                {
+                if !inside_package(rel) {
                     return Err(at(
                         src,
                         format!("the solution path {path:?} leads outside the package"),
@@ -391,11 +383,18 @@ fn pattern_check(pattern: &str) -> Result<(), String> {
             "{pattern:?}: only one %d, %0Nd or %Nd (N below 100) is read"
         ));
     }
-    let p = Path::new(pattern);
-    if p.is_absolute() || p.components().any(|c| c == std::path::Component::ParentDir) {
+    if !inside_package(Path::new(pattern)) {
         return Err(format!("{pattern:?} leads outside the package"));
     }
     Ok(())
+}
+
+/// A path the package names: relative, and never up out of it.
+fn inside_package(rel: &Path) -> bool {
+    !rel.is_absolute()
+        && !rel
+            .components()
+            .any(|c| c == std::path::Component::ParentDir)
 }
 
 /// printf's `%d` / `%02d` in a path pattern.

@@ -42,6 +42,8 @@ pub struct Options<'a> {
     /// Run the tests in worker processes started so (see worker.rs), one
     /// per job, rather than in threads of this process.
     pub workers: Option<super::worker::WorkerCommand>,
+    /// [`originals`], if already known.
+    pub originals: Option<&'a [Option<usize>]>,
 }
 
 /// One test's result.
@@ -111,6 +113,24 @@ fn identity(t: &TestCase) -> Option<[u8; 32]> {
     Some(h.finalize().into())
 }
 
+/// For each test, the earlier identical one whose result it takes, if any.
+/// Reads every test's files: computed once per problem by callers judging
+/// several submissions (`Options::originals`).
+pub fn originals(problem: &Problem) -> Vec<Option<usize>> {
+    let mut first_of: HashMap<[u8; 32], usize> = HashMap::new();
+    problem
+        .tests
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            identity(t).and_then(|id| {
+                let f = *first_of.entry(id).or_insert(i);
+                (f != i).then_some(f)
+            })
+        })
+        .collect()
+}
+
 /// Whether a rejection of test `j` lets the rules skip test `i` (i > j):
 /// decided by the lowest group holding both, the one whose children they
 /// are different ones of. A group that breaks on a rejection (legacy
@@ -166,16 +186,14 @@ pub fn run(
     opts: &Options,
 ) -> Vec<TestResult> {
     let n = problem.tests.len();
-    let ids: Vec<Option<[u8; 32]>> = problem.tests.iter().map(identity).collect();
-    let mut first_of: HashMap<[u8; 32], usize> = HashMap::new();
-    let original: Vec<Option<usize>> = (0..n)
-        .map(|i| {
-            ids[i].and_then(|id| {
-                let f = *first_of.entry(id).or_insert(i);
-                (f != i).then_some(f)
-            })
-        })
-        .collect();
+    let computed;
+    let original: &[Option<usize>] = match opts.originals {
+        Some(o) => o,
+        None => {
+            computed = originals(problem);
+            &computed
+        }
+    };
 
     let results: Mutex<Vec<Option<TestResult>>> = Mutex::new(vec![None; n]);
     let done = Condvar::new();
@@ -450,8 +468,7 @@ fn pass_once(
         });
     let mut files: Vec<(PathBuf, PathBuf)> = built.files.clone();
     if let Some(extra) = &t.files {
-        walk_files(extra, Path::new(""), &mut files)
-            .map_err(|e| format!("{}: {e}", extra.display()))?;
+        files.extend(super::files_below(extra).map_err(|e| format!("{}: {e}", extra.display()))?);
     }
     if opts.isolation == IsolationLevel::None {
         // No work directory of its own: one per test, in the run folder.
@@ -568,19 +585,4 @@ fn pass_once(
         &dir.join("feedback"),
     );
     Ok((cj, report))
-}
-
-/// The files below a test's `.files/` folder, with their relative names.
-fn walk_files(dir: &Path, rel: &Path, out: &mut Vec<(PathBuf, PathBuf)>) -> std::io::Result<()> {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)?.flatten().collect();
-    entries.sort_by_key(|e| e.file_name());
-    for e in entries {
-        let t = e.file_type()?;
-        if t.is_dir() {
-            walk_files(&e.path(), &rel.join(e.file_name()), out)?;
-        } else if t.is_file() {
-            out.push((e.path(), rel.join(e.file_name())));
-        }
-    }
-    Ok(())
 }

@@ -42,6 +42,8 @@ pub struct Judge<'a> {
     pub keep: bool,
     /// Run tests in worker processes (see worker.rs) instead of threads.
     pub workers: Option<super::worker::WorkerCommand>,
+    /// Which tests repeat earlier ones, read once for every submission.
+    originals: Vec<Option<usize>>,
     /// Called with each test's result as the package's order reaches it.
     pub progress: Option<OnTest<'a>>,
 }
@@ -106,6 +108,7 @@ impl<'a> Judge<'a> {
             time_limit: None,
             keep: false,
             workers: None,
+            originals: run::originals(problem),
             progress: None,
         })
     }
@@ -201,6 +204,7 @@ impl<'a> Judge<'a> {
             dir: dir.join("tests"),
             keep: self.keep,
             workers: self.workers.clone(),
+            originals: Some(&self.originals),
             progress: progress
                 .as_ref()
                 .map(|f| f as &(dyn Fn(usize, &TestResult) + Sync)),

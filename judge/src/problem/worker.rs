@@ -177,6 +177,7 @@ pub fn serve() -> Result<(), String> {
         keep: setup.keep,
         progress: None,
         workers: None,
+        originals: None,
     };
     let claim = crate::sandbox::cpus::claim_one();
     let mut out = std::io::stdout().lock();
