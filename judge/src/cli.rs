@@ -133,7 +133,8 @@ pub struct RunArgs {
 
     /// Who answers the program: exec:'CMD ARGS' runs an interactor process;
     /// native:'FILE.so ARGS' loads a plugin; wasm:'FILE.wasm ARGS' runs a
-    /// WebAssembly module (.wat text too). See docs/responder-abi.md.
+    /// WebAssembly module (.wat text too); script:FILE holds a conversation
+    /// (docs/conversations.md). See docs/responder-abi.md.
     #[arg(long, value_name = "KIND:SPEC", help_heading = "Responder")]
     pub responder: Option<String>,
 
@@ -262,7 +263,11 @@ impl RunArgs {
             .responder
             .as_deref()
             .is_some_and(|r| r.starts_with("exec:"));
-        if self.responder.is_some() && self.input.is_none() && !(plain && exec) {
+        let script = self
+            .responder
+            .as_deref()
+            .is_some_and(|r| r.starts_with("script:"));
+        if self.responder.is_some() && self.input.is_none() && !(plain && exec) && !script {
             w.push("no --input given; the interactor gets an empty file".into());
         }
         if exec && plain && self.answer.is_some() {
@@ -352,8 +357,20 @@ impl RunArgs {
             .responder(responder)
             .precedence(self.precedence)
             .cpus(placement)
-            .forward_stdout(!self.json && self.stdout_file.is_none())
             .handle_signals(true);
+        // A script reads the program's output itself and shows what matters
+        // when a step fails; it is kept only for --json and --stdout.
+        let script = self
+            .responder
+            .as_deref()
+            .is_some_and(|r| r.starts_with("script:"));
+        session = if script {
+            session
+                .forward_stdout(false)
+                .capture(self.json || self.stdout_file.is_some() || self.stderr_file.is_some())
+        } else {
+            session.forward_stdout(!self.json && self.stdout_file.is_none())
+        };
         for kv in &self.env {
             let (k, v) = kv
                 .split_once('=')
@@ -503,7 +520,7 @@ impl RunArgs {
 
     fn responder_choice(&self, spec: &str, limits: &Limits) -> Result<ResponderChoice, String> {
         const EXPECTED: &str =
-            "expected exec:'CMD ARGS', native:'FILE.so ARGS' or wasm:'FILE ARGS'";
+            "expected exec:'CMD ARGS', native:'FILE.so ARGS', wasm:'FILE ARGS' or script:FILE";
         let (kind, rest) = spec
             .split_once(':')
             .ok_or_else(|| format!("invalid --responder {spec:?}: {EXPECTED}"))?;
@@ -512,7 +529,11 @@ impl RunArgs {
             "native" => Some(PluginKind::Native),
             "wasm" => Some(PluginKind::Wasm),
             "script" => {
-                return Err("--responder script: is not available in this build".into());
+                let path = PathBuf::from(rest);
+                let script = judge::script::parse_file(&path).map_err(|e| e.to_string())?;
+                return Ok(ResponderChoice::Custom(Box::new(
+                    judge::script::ScriptResponder::new(script),
+                )));
             }
             _ => return Err(format!("unknown responder kind {kind:?}: {EXPECTED}")),
         };

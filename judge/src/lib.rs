@@ -34,6 +34,7 @@ mod read_buf;
 pub mod report;
 pub mod responder;
 pub mod sandbox;
+pub mod script;
 pub mod session;
 pub mod transcript;
 pub mod verdict;

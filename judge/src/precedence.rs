@@ -97,6 +97,8 @@ pub struct ProgramFacts {
     pub maxrss_kib: Option<u64>,
     /// The first system call refused to it, by name.
     pub forbidden: Option<String>,
+    /// The responder decides what its exit code or signal means.
+    pub exit_judged: bool,
 }
 
 /// The program's own outcome: `None` when it did nothing wrong.
@@ -223,6 +225,7 @@ pub fn program_failure(f: &ProgramFacts) -> Option<(Verdict, String)> {
         )),
         ProgramEnd::Killed(_) => None,
         ProgramEnd::Exited(0) => None,
+        ProgramEnd::Exited(_) | ProgramEnd::Signaled(_) if f.exit_judged => None,
         ProgramEnd::Exited(c) => Some((Verdict::RE, format!("the program exited with code {c}"))),
         // Writing to a responder that has gone is the responder's doing.
         ProgramEnd::Signaled(libc::SIGPIPE) if f.responder_ended_first => None,
@@ -539,6 +542,7 @@ mod tests {
             running_at_wall: false,
             maxrss_kib: None,
             forbidden: None,
+            exit_judged: false,
         }
     }
 

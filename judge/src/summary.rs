@@ -15,10 +15,25 @@ pub fn human(r: &Report, files: &[String]) -> String {
     let mem = r
         .memory_kib
         .map_or("?".to_string(), |k| format!("{:.1} MiB", k as f64 / 1024.0));
-    let mut s = format!(
-        "{}: {}\n  cpu {} ms, wall {} ms, memory {}",
-        r.verdict, r.message, r.cpu_time_ms, r.wall_time_ms, mem
-    );
+    let script_failure = r
+        .responder
+        .script
+        .as_ref()
+        .and_then(|o| Some((o, o.failure.as_ref()?)));
+    let mut s = match script_failure {
+        // The failed step on one screen, then the figures.
+        Some((o, f)) => format!(
+            "{}  cpu {} ms, wall {} ms, memory {}",
+            f.render(r.verdict, &o.file, Some(&r.message)),
+            r.cpu_time_ms,
+            r.wall_time_ms,
+            mem
+        ),
+        None => format!(
+            "{}: {}\n  cpu {} ms, wall {} ms, memory {}",
+            r.verdict, r.message, r.cpu_time_ms, r.wall_time_ms, mem
+        ),
+    };
     if let Some(code) = r.exit_code {
         s.push_str(&format!(", exit code {code}"));
     }
@@ -36,7 +51,7 @@ pub fn human(r: &Report, files: &[String]) -> String {
         (Some(sig), _, _) => s.push_str(&format!(", signal {sig}")),
         (None, _, _) => {}
     }
-    if let Some(v) = r.responder.verdict {
+    if let Some(v) = r.responder.verdict.filter(|_| r.responder.script.is_none()) {
         s.push_str(&format!("\n  responder: {v}"));
         if let Some(m) = &r.responder.message {
             s.push_str(&format!(" ({m})"));
@@ -46,7 +61,8 @@ pub fn human(r: &Report, files: &[String]) -> String {
         return s;
     }
     let program_stderr = r.stderr.text();
-    if let Some(tail) = tail(&program_stderr) {
+    // A script's failure shows the stderr it did not read already.
+    if let Some(tail) = tail(&program_stderr).filter(|_| script_failure.is_none()) {
         s.push_str(&format!("\n  the program's stderr, last lines:\n{tail}"));
     }
     if r.responder.verdict == Some(Verdict::JE) {

@@ -42,9 +42,9 @@ const REST_NS: u64 = 1_000_000;
 /// How often a conversation is looked at for a deadlock, and how long both
 /// sides must stay waiting, unchanged, to be one.
 const DEADLOCK_PROBE_NS: u64 = 25_000_000;
+pub const BLOCKED_GRACE_NS: u64 = 50_000_000;
 /// How often an ended program's open streams are read without an event.
 const DRAIN_CHECK_NS: u64 = 100_000_000;
-const DEADLOCK_GRACE_NS: u64 = 50_000_000;
 const PROGRAM_STDIN: Token = Token(2);
 const PROGRAM_EXIT: Token = Token(3);
 const SIGNALS: Token = Token(4);
@@ -157,6 +157,9 @@ struct Driver {
     /// Both sides first seen waiting for each other: when, with the
     /// program's CPU time and the responder's marker then.
     deadlock_seen: Option<(u64, u64, u64)>,
+    /// The program first seen blocked reading: when, with its CPU time
+    /// then, and whether the responder has been told.
+    blocked_seen: Option<(u64, u64, bool)>,
     /// When to look for a deadlock next.
     next_deadlock_probe_ns: u64,
     /// Once the program has ended: when to read its open streams again
@@ -232,6 +235,7 @@ impl Driver {
             cpu_watch: CpuWatch::new(started_ns, limits.cpu_time.as_nanos() as u64, p.parallelism),
             last_output_ns: 0,
             deadlock_seen: None,
+            blocked_seen: None,
             next_deadlock_probe_ns: started_ns + DEADLOCK_PROBE_NS,
             next_drain_ns: u64::MAX,
             blocked_reading: None,
@@ -247,10 +251,11 @@ impl Driver {
         })
     }
 
-    fn io<'a>(poll: &'a Poll, stdin: &'a mut StdinPipe, now_ns: u64) -> Io<'a> {
+    fn io<'a>(poll: &'a Poll, stdin: &'a mut StdinPipe, tree: &'a mut Tree, now_ns: u64) -> Io<'a> {
         Io {
             stdin,
             registry: poll.registry(),
+            tree,
             now_ns,
         }
     }
@@ -260,7 +265,12 @@ impl Driver {
             .register(self.poll.registry(), RESPONDER_FIRST)
             .map_err(|e| io::Error::other(e.0))?;
         let now = monotonic_ns();
-        let r = responder.start(&mut Self::io(&self.poll, &mut self.stdin, now));
+        let r = responder.start(&mut Self::io(
+            &self.poll,
+            &mut self.stdin,
+            &mut self.tree,
+            now,
+        ));
         self.note(r);
         self.flush_journal();
 
@@ -296,6 +306,7 @@ impl Driver {
                             let r = responder.on_stdin_space(&mut Self::io(
                                 &self.poll,
                                 &mut self.stdin,
+                                &mut self.tree,
                                 now,
                             ));
                             self.note(r);
@@ -320,7 +331,7 @@ impl Driver {
                         let r = responder.on_ready(
                             token,
                             closed,
-                            &mut Self::io(&self.poll, &mut self.stdin, now()),
+                            &mut Self::io(&self.poll, &mut self.stdin, &mut self.tree, now()),
                         );
                         self.note(r);
                     }
@@ -582,7 +593,7 @@ impl Driver {
                     // in-process one reads it after each call it makes.
                     let mut after = now;
                     if wants && within > 0 {
-                        let mut io = Self::io(&self.poll, &mut self.stdin, now);
+                        let mut io = Self::io(&self.poll, &mut self.stdin, &mut self.tree, now);
                         let r = responder.on_output(stream, &self.buf[..within], &mut io);
                         after = io.now_ns;
                         self.note(r);
@@ -678,8 +689,10 @@ impl Driver {
             self.exit_seen_ns = Some(now);
         }
         if responder.wants_output() {
-            let r =
-                responder.on_output_closed(stream, &mut Self::io(&self.poll, &mut self.stdin, now));
+            let r = responder.on_output_closed(
+                stream,
+                &mut Self::io(&self.poll, &mut self.stdin, &mut self.tree, now),
+            );
             self.note(r);
         }
     }
@@ -809,6 +822,7 @@ impl Driver {
             running_at_wall: self.running_at_wall,
             maxrss_kib: report.map(|r| r.maxrss_kib),
             forbidden: self.refused.first().map(|(n, _)| n.clone()),
+            exit_judged: responder.judges_exit(),
         };
         let side = ProgramSide {
             failure: precedence::program_failure(&facts),
@@ -854,7 +868,10 @@ impl Driver {
                 signal: Some(libc::SIGKILL),
             },
         };
-        let r = responder.on_program_exit(exit, &mut Self::io(&self.poll, &mut self.stdin, at_ns));
+        let r = responder.on_program_exit(
+            exit,
+            &mut Self::io(&self.poll, &mut self.stdin, &mut self.tree, at_ns),
+        );
         self.note(r);
         // Drain what the program left in its pipes now that no writer is
         // left: to the end of file, which no later event would announce.
@@ -907,36 +924,66 @@ impl Driver {
             }
         }
         if responder.deadline().is_some_and(|d| now >= d) {
-            let r = responder.on_deadline(&mut Self::io(&self.poll, &mut self.stdin, now));
+            let r = responder.on_deadline(&mut Self::io(
+                &self.poll,
+                &mut self.stdin,
+                &mut self.tree,
+                now,
+            ));
             self.note(r);
             self.flush_journal();
         }
     }
 
-    /// End a conversation in which nothing can ever happen again: the
-    /// program asleep in a read of its stdin with nothing on its way to it
-    /// or from it, the responder waiting for it likewise, and neither using
-    /// any CPU, for DEADLOCK_GRACE_NS. A forgotten flush then costs
-    /// milliseconds, not the wall limit (which stays as the backstop).
+    /// Tell the responder when the program has been blocked reading its
+    /// stdin for BLOCKED_GRACE_NS (it may judge then), and end a
+    /// conversation in which nothing can ever happen again: the program so
+    /// blocked, the responder waiting for it likewise, neither using any
+    /// CPU, for BLOCKED_GRACE_NS. A forgotten flush then costs milliseconds,
+    /// not the wall limit (which stays as the backstop).
     fn look_for_deadlock(&mut self, now: u64, responder: &mut dyn Responder) {
-        let Some(state) = self.both_waiting(responder) else {
+        let Some(cpu) = self.program_blocked() else {
+            self.blocked_seen = None;
+            self.deadlock_seen = None;
+            return;
+        };
+        match self.blocked_seen {
+            Some((since, seen_cpu, told)) if seen_cpu == cpu => {
+                if !told && now - since >= BLOCKED_GRACE_NS {
+                    self.blocked_seen = Some((since, cpu, true));
+                    let r = responder.on_program_blocked(&mut Self::io(
+                        &self.poll,
+                        &mut self.stdin,
+                        &mut self.tree,
+                        now,
+                    ));
+                    self.note(r);
+                    self.flush_journal();
+                    if responder.finished().is_some() || self.stdin.queued() > 0 {
+                        return;
+                    }
+                }
+            }
+            _ => self.blocked_seen = Some((now, cpu, false)),
+        }
+        let Some(marker) = responder.waiting_for_program() else {
             self.deadlock_seen = None;
             return;
         };
         match self.deadlock_seen {
-            Some((since, cpu, marker)) if (cpu, marker) == state => {
-                if now - since >= DEADLOCK_GRACE_NS {
+            Some((since, seen_cpu, seen_marker)) if (seen_cpu, seen_marker) == (cpu, marker) => {
+                if now - since >= BLOCKED_GRACE_NS {
                     self.blocked_reading = Some(true);
                     self.kill_program(KillReason::Deadlock, responder);
                 }
             }
-            _ => self.deadlock_seen = Some((now, state.0, state.1)),
+            _ => self.deadlock_seen = Some((now, cpu, marker)),
         }
     }
 
-    /// (the program's CPU time, the responder's marker) while both sides
-    /// wait for each other with nothing between them.
-    fn both_waiting(&mut self, responder: &mut dyn Responder) -> Option<(u64, u64)> {
+    /// The program's CPU time while it is asleep reading its stdin with
+    /// nothing between it and the responder.
+    fn program_blocked(&mut self) -> Option<u64> {
         use crate::sandbox::sys::pipe_bytes;
         if self.stdin.queued() > 0 || self.stdout.pending || self.stderr.pending {
             return None;
@@ -948,8 +995,7 @@ impl Driver {
         if self.tree.asleep_reading_stdin() != Some(true) {
             return None;
         }
-        let marker = responder.waiting_for_program()?;
-        Some((self.tree.cpu_ns()?, marker))
+        self.tree.cpu_ns()
     }
 
     /// The program tried system calls the filter refuses: each was

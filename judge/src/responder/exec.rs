@@ -794,6 +794,7 @@ impl Responder for ExecResponder {
             output_bytes: (!self.spec.direct).then_some(self.output_bytes),
             stderr: Some(String::from_utf8_lossy(&self.stderr).into_owned()),
             module: None,
+            script: None,
         };
         self.tree = None;
         self.workdir = None;

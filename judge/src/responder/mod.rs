@@ -22,6 +22,7 @@ use mio::{Registry, Token};
 use serde::Serialize;
 
 use crate::driver::StdinPipe;
+use crate::sandbox::Tree;
 
 /// `path` opened for reading without waiting: a FIFO with no writer would
 /// block an ordinary open, and the loop (or the check before a session)
@@ -64,6 +65,7 @@ pub type Result<T> = std::result::Result<T, ResponderError>;
 pub struct Io<'a> {
     pub(crate) stdin: &'a mut StdinPipe,
     pub(crate) registry: &'a Registry,
+    pub(crate) tree: &'a mut Tree,
     pub(crate) now_ns: u64,
 }
 
@@ -98,6 +100,12 @@ impl Io<'_> {
     /// CLOCK_MONOTONIC, nanoseconds, at the event being handled.
     pub fn now_ns(&self) -> u64 {
         self.now_ns
+    }
+
+    /// CPU time the program's tree has used so far (a read of its control
+    /// group's counter, or of /proc without one).
+    pub fn program_cpu_ns(&mut self) -> Option<u64> {
+        self.tree.cpu_ns()
     }
 }
 
@@ -144,6 +152,8 @@ pub struct ResponderReport {
     /// A WebAssembly module's compiled code: `"compiled"` now, from the
     /// on-disk cache (`"disk"`) or earlier in this process (`"process"`).
     pub module: Option<&'static str>,
+    /// A conversation script's steps: how far it got, what failed.
+    pub script: Option<crate::script::failure::ScriptOutcome>,
 }
 
 /// What answers the program. See the module docs.
@@ -171,6 +181,14 @@ pub trait Responder {
     /// stdin file) leaves the verdict to the program's own outcome.
     fn judges(&self) -> bool {
         true
+    }
+
+    /// Whether this responder decides what the program's exit means: then
+    /// a nonzero exit code or a death by signal is no failure of the
+    /// program by itself (limits and forbidden system calls still are),
+    /// and the responder's verdict says whether it was expected.
+    fn judges_exit(&self) -> bool {
+        false
     }
 
     /// Whether the program's output should be passed to `on_output`.
@@ -232,6 +250,16 @@ pub trait Responder {
 
     /// Its deadline has passed (its own limits, typically).
     fn on_deadline(&mut self, _io: &mut Io<'_>) -> Result<()> {
+        Ok(())
+    }
+
+    /// The program has been asleep reading its stdin, with nothing on its
+    /// way to it and nothing unread from it, for a moment
+    /// ([`crate::driver::BLOCKED_GRACE_NS`]): only input can wake it. Called
+    /// once per such wait, and only for responders that want output. A
+    /// responder that has nothing to send may judge now; one that stays
+    /// waiting too (see `waiting_for_program`) ends the session in ILE.
+    fn on_program_blocked(&mut self, _io: &mut Io<'_>) -> Result<()> {
         Ok(())
     }
 

@@ -1,0 +1,144 @@
+//! What a script's run says about itself: how far it got and, when a step
+//! failed, a message that reads like a good test failure: the step as
+//! written and where, why it ended, only the output received since the
+//! last step that passed, and the captures so far.
+
+use serde::Serialize;
+
+use super::matcher::{visible, Shown};
+use crate::responder::Stream;
+use crate::verdict::Verdict;
+
+/// A script's part of the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScriptOutcome {
+    pub file: String,
+    pub steps_total: usize,
+    pub steps_passed: usize,
+    /// The step that failed, or the one still waiting when the session
+    /// ended for another reason (a limit).
+    pub failure: Option<StepFailure>,
+}
+
+/// Why it ended, as a word for programs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// The step's time passed.
+    Timeout,
+    /// The program ended (or closed the stream) without giving it.
+    ProgramEnded,
+    /// The program is blocked reading its stdin with nothing more to say.
+    WaitingForInput,
+    /// The program ended, but not as the step expected.
+    WrongExit,
+    /// The session ended for another reason (a limit) while it waited.
+    SessionEnded,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StepFailure {
+    pub line: u32,
+    /// The step as written.
+    pub step: String,
+    /// What it waited for, in words.
+    pub expected: String,
+    pub reason: Reason,
+    /// Why it ended, in words.
+    pub message: String,
+    /// Wall and CPU time the step waited.
+    pub waited_ms: u64,
+    pub cpu_ms: Option<u64>,
+    /// Output received since the last step that passed and not consumed,
+    /// made visible and cut to its ends.
+    pub received: Received,
+    /// Captures so far: name and value (made visible).
+    pub captures: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Received {
+    pub stdout: String,
+    pub stdout_bytes: u64,
+    pub stderr: String,
+    pub stderr_bytes: u64,
+    /// The stream the step read (stdout for exit steps).
+    pub stream: Stream,
+}
+
+impl Received {
+    pub fn new(stdout: &Shown, stderr: &Shown, stream: Stream) -> Received {
+        Received {
+            stdout: stdout.visible(),
+            stdout_bytes: stdout.total,
+            stderr: stderr.visible(),
+            stderr_bytes: stderr.total,
+            stream,
+        }
+    }
+}
+
+impl StepFailure {
+    /// The one-line form, for a verdict's message.
+    pub fn summary(&self, file: &str) -> String {
+        format!("{file}:{}: {}: {}", self.line, self.step, self.message)
+    }
+
+    /// The failure on one screen, under a verdict line:
+    ///
+    /// ```text
+    /// WA  tests/calc.conv:7: expect "= 5" within 300ms
+    ///     timed out after 300 ms (2 ms of CPU) waiting for "= 5" on stdout
+    ///     stdout since the last step that passed (6 bytes): "= 4\n> "
+    ///     captures: sum = "3"
+    /// ```
+    pub fn render(&self, verdict: Verdict, file: &str, session_message: Option<&str>) -> String {
+        let mut s = format!(
+            "{:<3} {file}:{}: {}\n",
+            verdict.to_string(),
+            self.line,
+            self.step
+        );
+        let pad = "    ";
+        match session_message {
+            Some(m) if self.reason == Reason::SessionEnded => s.push_str(&format!("{pad}{m}\n")),
+            _ => s.push_str(&format!("{pad}{}\n", self.message)),
+        }
+        let r = &self.received;
+        let line = |name: &str, text: &str, bytes: u64| {
+            if bytes == 0 {
+                format!("{pad}{name}: nothing since the last step that passed\n")
+            } else {
+                format!("{pad}{name} since the last step that passed ({bytes} bytes): \"{text}\"\n")
+            }
+        };
+        let (first, second) = match r.stream {
+            Stream::Stdout => (
+                ("stdout", &r.stdout, r.stdout_bytes),
+                ("stderr", &r.stderr, r.stderr_bytes),
+            ),
+            Stream::Stderr => (
+                ("stderr", &r.stderr, r.stderr_bytes),
+                ("stdout", &r.stdout, r.stdout_bytes),
+            ),
+        };
+        s.push_str(&line(first.0, first.1, first.2));
+        if second.2 > 0 {
+            s.push_str(&line(second.0, second.1, second.2));
+        }
+        if !self.captures.is_empty() {
+            let list: Vec<String> = self
+                .captures
+                .iter()
+                .map(|(n, v)| format!("{n} = \"{v}\""))
+                .collect();
+            s.push_str(&format!("{pad}captures: {}\n", list.join(", ")));
+        }
+        s
+    }
+}
+
+/// Captures made visible for a message.
+pub fn shown_captures(c: &super::Captures) -> Vec<(String, String)> {
+    c.0.iter().map(|(n, v)| (n.clone(), visible(v))).collect()
+}

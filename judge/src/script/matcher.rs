@@ -1,0 +1,264 @@
+//! One output stream as a script reads it: the unread bytes, searched as
+//! they arrive, never more than a window of them held.
+//!
+//! A literal is searched only in what arrived since the last search (plus
+//! the needle's length less one, for a match across two reads), so a
+//! flood costs one pass over it. What falls out of the window can no longer
+//! start a match: a literal keeps its own length's worth of tail, a regular
+//! expression matches within the window (1 MiB).
+
+use memchr::memmem;
+
+use super::{Captures, Pattern};
+
+/// Unread bytes held at most.
+pub const WINDOW: usize = 1 << 20;
+/// Bytes of the unread output a failure message shows from each end.
+const SHOWN_HEAD: usize = 1024;
+const SHOWN_TAIL: usize = 1536;
+
+pub struct StreamBuf {
+    /// `buf[start..]` is unread.
+    buf: Vec<u8>,
+    start: usize,
+    /// Searched up to here (index into `buf`) by the current literal.
+    searched: usize,
+    /// The stream has ended.
+    pub eof: bool,
+    /// Unread bytes since the last match, including any dropped.
+    unread_total: u64,
+    /// The first of them, kept for the failure message.
+    head: Vec<u8>,
+}
+
+/// A match: where it ends in the unread bytes, and the groups it took.
+pub struct Found {
+    pub end: usize,
+    pub captures: Vec<(String, Vec<u8>)>,
+}
+
+impl Default for StreamBuf {
+    fn default() -> Self {
+        StreamBuf {
+            buf: Vec::new(),
+            start: 0,
+            searched: 0,
+            eof: false,
+            unread_total: 0,
+            head: Vec::new(),
+        }
+    }
+}
+
+impl StreamBuf {
+    /// Add bytes the program wrote.
+    pub fn push(&mut self, bytes: &[u8]) {
+        if self.head.len() < SHOWN_HEAD {
+            let n = (SHOWN_HEAD - self.head.len()).min(bytes.len());
+            self.head.extend_from_slice(&bytes[..n]);
+        }
+        self.unread_total += bytes.len() as u64;
+        self.buf.extend_from_slice(bytes);
+        let unread = self.buf.len() - self.start;
+        if unread > WINDOW {
+            // Out of the window: it can no longer start a match.
+            self.start = self.buf.len() - WINDOW;
+        }
+        self.compact();
+    }
+
+    fn compact(&mut self) {
+        // Move the unread part to the front once the read part outweighs it.
+        if self.start > 0 && self.start >= self.buf.len() - self.start {
+            self.buf.drain(..self.start);
+            self.searched = self.searched.saturating_sub(self.start);
+            self.start = 0;
+        }
+    }
+
+    pub fn unread(&self) -> &[u8] {
+        &self.buf[self.start..]
+    }
+
+    /// A new step looks at the stream: search from the first unread byte.
+    pub fn restart_search(&mut self) {
+        self.searched = self.start;
+    }
+
+    /// Look for the pattern in the unread bytes.
+    pub fn find(
+        &mut self,
+        pattern: &Pattern,
+        captures: &Captures,
+        regex: Option<&regex::bytes::Regex>,
+    ) -> Option<Found> {
+        match pattern {
+            Pattern::Literal(text) => {
+                let needle = text.render(captures);
+                if needle.is_empty() {
+                    return Some(Found {
+                        end: 0,
+                        captures: Vec::new(),
+                    });
+                }
+                let from = self
+                    .searched
+                    .saturating_sub(needle.len() - 1)
+                    .max(self.start);
+                let found = memmem::find(&self.buf[from..], &needle);
+                self.searched = self.buf.len();
+                found.map(|at| Found {
+                    end: from + at + needle.len() - self.start,
+                    captures: Vec::new(),
+                })
+            }
+            Pattern::Regex(src) => {
+                let re = regex?;
+                let hay = &self.buf[self.start..];
+                let caps = re.captures(hay)?;
+                let end = caps.get(0).map_or(0, |m| m.end());
+                let captures = src
+                    .names
+                    .iter()
+                    .map(|n| {
+                        (
+                            n.clone(),
+                            caps.name(n).map_or(Vec::new(), |m| m.as_bytes().to_vec()),
+                        )
+                    })
+                    .collect();
+                Some(Found { end, captures })
+            }
+        }
+    }
+
+    /// Consume the unread bytes up to `end` (a match's end).
+    pub fn consume(&mut self, end: usize) {
+        self.start += end;
+        self.searched = self.start;
+        self.unread_total = (self.buf.len() - self.start) as u64;
+        self.head = self.unread()[..self.unread().len().min(SHOWN_HEAD)].to_vec();
+        self.compact();
+    }
+
+    /// What a failure message shows of the unread output: all of it when
+    /// short, else its first and last bytes with the count between.
+    pub fn shown(&self) -> Shown {
+        let unread = self.unread();
+        let total = self.unread_total;
+        if total as usize <= SHOWN_HEAD + SHOWN_TAIL && total as usize == unread.len() {
+            return Shown {
+                head: unread.to_vec(),
+                skipped: 0,
+                tail: Vec::new(),
+                total,
+            };
+        }
+        let tail_len = unread.len().min(SHOWN_TAIL);
+        let tail = unread[unread.len() - tail_len..].to_vec();
+        Shown {
+            skipped: total - self.head.len() as u64 - tail.len() as u64,
+            head: self.head.clone(),
+            tail,
+            total,
+        }
+    }
+}
+
+/// A stream's unread output, cut for a message.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Shown {
+    pub head: Vec<u8>,
+    /// Bytes left out between head and tail.
+    pub skipped: u64,
+    pub tail: Vec<u8>,
+    /// All unread bytes since the last match.
+    pub total: u64,
+}
+
+impl Shown {
+    /// As text, control characters and bytes that are not UTF-8 made
+    /// visible (`\n`, `\x1b`), the cut marked.
+    pub fn visible(&self) -> String {
+        let mut s = visible(&self.head);
+        if self.skipped > 0 || !self.tail.is_empty() {
+            s.push_str(&format!("[... {} bytes ...]", self.skipped));
+            s.push_str(&visible(&self.tail));
+        }
+        s
+    }
+}
+
+/// Bytes as one line of text: printable characters as they are, the rest
+/// escaped as in the script format.
+pub fn visible(bytes: &[u8]) -> String {
+    let mut s = String::new();
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\n' => s.push_str("\\n"),
+                '\t' => s.push_str("\\t"),
+                '\r' => s.push_str("\\r"),
+                '\\' => s.push_str("\\\\"),
+                '"' => s.push_str("\\\""),
+                c if c.is_control() => {
+                    if (c as u32) < 0x80 {
+                        s.push_str(&format!("\\x{:02x}", c as u32))
+                    } else {
+                        s.push_str(&format!("\\u{{{:x}}}", c as u32))
+                    }
+                }
+                c => s.push(c),
+            }
+        }
+        for b in chunk.invalid() {
+            s.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::script::Text;
+
+    #[test]
+    fn a_literal_is_found_across_reads_and_consumed() {
+        let mut s = StreamBuf::default();
+        let p = Pattern::Literal(Text::literal(b"hello"));
+        let c = Captures::default();
+        s.push(b"xx hel");
+        assert!(s.find(&p, &c, None).is_none());
+        s.push(b"lo yy");
+        let f = s.find(&p, &c, None).unwrap();
+        assert_eq!(f.end, 8);
+        s.consume(f.end);
+        assert_eq!(s.unread(), b" yy");
+    }
+
+    #[test]
+    fn a_flood_is_held_to_the_window() {
+        let mut s = StreamBuf::default();
+        let p = Pattern::Literal(Text::literal(b"never"));
+        let chunk = vec![b'a'; 64 << 10];
+        for _ in 0..100 {
+            s.push(&chunk);
+            assert!(s.find(&p, &Captures::default(), None).is_none());
+            assert!(s.buf.capacity() <= 3 * WINDOW, "{}", s.buf.capacity());
+        }
+        let shown = s.shown();
+        assert_eq!(shown.total, 100 * (64 << 10));
+        assert_eq!(shown.head.len(), SHOWN_HEAD);
+        assert_eq!(shown.tail.len(), SHOWN_TAIL);
+        assert_eq!(
+            shown.skipped,
+            shown.total - (SHOWN_HEAD + SHOWN_TAIL) as u64
+        );
+    }
+
+    #[test]
+    fn control_characters_are_made_visible() {
+        assert_eq!(visible(b"a\n\x1b[0m\xff\"\t"), "a\\n\\x1b[0m\\xff\\\"\\t");
+    }
+}
