@@ -224,6 +224,20 @@ pub struct RunArgs {
     #[arg(long, value_name = "KEY=VALUE", help_heading = "Program")]
     pub env: Vec<String>,
 
+    /// Give the program a terminal (a pseudo-terminal) as its stdin and
+    /// stdout, for programs that prompt or flush only on one. Echo is off
+    /// and "\n" stays "\n": what is read from it is what the program wrote.
+    #[arg(long, help_heading = "Program")]
+    pub pty: bool,
+
+    /// The terminal's size, COLSxROWS.
+    #[arg(long, value_name = "COLSxROWS", default_value = "80x24", value_parser = judge::script::parse::terminal_size, help_heading = "Program")]
+    pub pty_size: (u16, u16),
+
+    /// stderr on the terminal too (mixed into stdout), not a pipe apart.
+    #[arg(long, help_heading = "Program")]
+    pub pty_stderr: bool,
+
     /// The program's working directory.
     #[arg(long, value_name = "DIR", help_heading = "Program")]
     pub cwd: Option<PathBuf>,
@@ -331,6 +345,14 @@ impl RunArgs {
         if self.direct && !matches!(responder, ResponderChoice::Exec(_)) {
             return Err("--direct needs --responder exec:...".into());
         }
+        if self.direct && self.pty {
+            return Err(
+                "--pty and --direct exclude each other: the terminal is the judge's".into(),
+            );
+        }
+        if !self.pty && (self.pty_stderr || self.pty_size != (80, 24)) {
+            return Err("--pty-size and --pty-stderr need --pty".into());
+        }
         let placement = match self.cpus.as_deref() {
             None => CpuPlacement::Auto,
             Some("any") => CpuPlacement::Any,
@@ -357,7 +379,12 @@ impl RunArgs {
             .responder(responder)
             .precedence(self.precedence)
             .cpus(placement)
-            .handle_signals(true);
+            .handle_signals(true)
+            .terminal(self.pty.then_some(judge::session::Terminal {
+                cols: self.pty_size.0,
+                rows: self.pty_size.1,
+                stderr: self.pty_stderr,
+            }));
         // A script reads the program's output itself and shows what matters
         // when a step fails; it is kept only for --json and --stdout.
         let script = self

@@ -49,6 +49,25 @@ pub enum CpuPlacement {
     List(Vec<usize>),
 }
 
+/// A pseudo-terminal for the program's stdin and stdout (`--pty`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Terminal {
+    pub cols: u16,
+    pub rows: u16,
+    /// stderr on the terminal too, rather than a pipe of its own.
+    pub stderr: bool,
+}
+
+impl Default for Terminal {
+    fn default() -> Self {
+        Terminal {
+            cols: 80,
+            rows: 24,
+            stderr: false,
+        }
+    }
+}
+
 /// The program's PATH, also where a jailed program's bare name is found.
 pub const SANDBOX_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
 
@@ -95,6 +114,7 @@ pub struct Session {
     dirs: Vec<sandbox::Bind>,
     keep_workdir: Option<PathBuf>,
     checker: Option<Checker>,
+    terminal: Option<Terminal>,
 }
 
 impl Session {
@@ -122,6 +142,7 @@ impl Session {
             dirs: Vec::new(),
             keep_workdir: None,
             checker: None,
+            terminal: None,
         }
     }
 
@@ -235,6 +256,14 @@ impl Session {
     /// session's duration; meant for programs whose main job is one session.
     pub fn handle_signals(mut self, yes: bool) -> Self {
         self.handle_signals = yes;
+        self
+    }
+
+    /// Give the program a pseudo-terminal as its stdin and stdout, with
+    /// echo and the translation of "\n" to "\r\n" off, so that what it
+    /// reads is what was sent and what is read from it is what it wrote.
+    pub fn terminal(mut self, terminal: Option<Terminal>) -> Self {
+        self.terminal = terminal;
         self
     }
 
@@ -363,16 +392,34 @@ impl Session {
         };
 
         let pipe = || sys::pipe().map_err(|e| Error::Setup(format!("creating a pipe: {e}")));
-        let (err_r, err_w) = pipe()?;
-        let (stdin_w, stdout_r, child_stdin, child_stdout) = match direct {
-            Some(d) => (None, None, d.stdin, d.stdout),
-            None => {
-                let (in_r, in_w) = pipe()?;
-                let (out_r, out_w) = pipe()?;
-                sys::set_pipe_size(&out_r, 1 << 20);
-                (Some(File::from(in_w)), Some(File::from(out_r)), in_r, out_w)
-            }
-        };
+        let (err_r, mut err_w) = pipe()?;
+        let (stdin_w, stdout_r, child_stdin, child_stdout) =
+            match (direct, self.terminal) {
+                (Some(_), Some(_)) => return Err(Error::Usage(
+                    "a terminal and a responder wired to the program directly exclude each other"
+                        .into(),
+                )),
+                (Some(d), None) => (None, None, d.stdin, d.stdout),
+                (None, Some(t)) => {
+                    let pty = open_terminal(t)
+                        .map_err(|e| Error::Setup(format!("opening a pseudo-terminal: {e}")))?;
+                    if t.stderr {
+                        err_w = pty.slave_stderr;
+                    }
+                    (
+                        Some(pty.master_in),
+                        Some(pty.master_out),
+                        pty.slave_in,
+                        pty.slave_out,
+                    )
+                }
+                (None, None) => {
+                    let (in_r, in_w) = pipe()?;
+                    let (out_r, out_w) = pipe()?;
+                    sys::set_pipe_size(&out_r, 1 << 20);
+                    (Some(File::from(in_w)), Some(File::from(out_r)), in_r, out_w)
+                }
+            };
 
         // Held until the session is over: no other session gets this uid.
         let mut uid_claim = None;
@@ -402,6 +449,7 @@ impl Session {
             IsolationLevel::None => None,
         };
         let jailed = jail.is_some();
+        let terminal = self.terminal;
         let sandbox_uid = jail.as_ref().map_or(0, |j| j.root.uid);
         let cwd = match jail {
             Some(_) => Some(PathBuf::from(sandbox::WORK_DIR)),
@@ -438,6 +486,7 @@ impl Session {
                 open_files: Some(limits.open_files),
             })
             .cpus(placed.clone())
+            .controlling_terminal(terminal.is_some())
             .spawn(child_stdin, child_stdout, err_w)
             .map_err(|e| {
                 if e.is_program_error() {
@@ -478,9 +527,11 @@ impl Session {
             ProgramIo {
                 tree,
                 stdout: stdout_r,
-                stderr: Some(File::from(err_r)),
+                // On the terminal, stderr is part of stdout.
+                stderr: (!terminal.is_some_and(|t| t.stderr)).then(|| File::from(err_r)),
                 stdin: stdin_w,
                 parallelism,
+                terminal: terminal.is_some(),
             },
             responder.as_mut(),
             Config {
@@ -692,6 +743,56 @@ impl Session {
 
 /// The judge's own peak RSS. /proc's VmHWM rather than getrusage: after
 /// exec, getrusage's maxrss still counts the parent's memory at fork time.
+/// The descriptors of one pseudo-terminal for a session.
+struct Pty {
+    /// The master twice: the driver writes the program's stdin to one and
+    /// reads its output from the other.
+    master_in: File,
+    master_out: File,
+    slave_in: std::os::fd::OwnedFd,
+    slave_out: std::os::fd::OwnedFd,
+    slave_stderr: std::os::fd::OwnedFd,
+}
+
+fn open_terminal(t: Terminal) -> nix::Result<Pty> {
+    use nix::sys::termios::{self, LocalFlags, OutputFlags, SetArg};
+    let size = nix::pty::Winsize {
+        ws_row: t.rows,
+        ws_col: t.cols,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    let pty = nix::pty::openpty(Some(&size), None)?;
+    let mut tio = termios::tcgetattr(&pty.slave)?;
+    // What is sent is not echoed back into the output a script reads, and
+    // the output is the bytes the program wrote.
+    tio.local_flags
+        .remove(LocalFlags::ECHO | LocalFlags::ECHONL | LocalFlags::ECHOE | LocalFlags::ECHOK);
+    tio.output_flags.remove(OutputFlags::ONLCR);
+    termios::tcsetattr(&pty.slave, SetArg::TCSANOW, &tio)?;
+    let cloexec = |fd: &std::os::fd::OwnedFd| -> nix::Result<std::os::fd::OwnedFd> {
+        use std::os::fd::{AsRawFd, FromRawFd};
+        // SAFETY: F_DUPFD_CLOEXEC returns a new descriptor we own.
+        let n = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 3) };
+        if n < 0 {
+            return Err(nix::Error::last());
+        }
+        Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(n) })
+    };
+    let master_in = cloexec(&pty.master)?;
+    let slave_out = cloexec(&pty.slave)?;
+    let slave_stderr = cloexec(&pty.slave)?;
+    let master_out = cloexec(&pty.master)?;
+    let slave_in = cloexec(&pty.slave)?;
+    Ok(Pty {
+        master_in: File::from(master_in),
+        master_out: File::from(master_out),
+        slave_in,
+        slave_out,
+        slave_stderr,
+    })
+}
+
 fn own_max_rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()

@@ -74,6 +74,9 @@ pub struct ProgramIo {
     pub stdin: Option<File>,
     /// How many CPUs it may run on at once (to schedule CPU checks).
     pub parallelism: u32,
+    /// stdin and stdout are one pseudo-terminal (both `File`s are its
+    /// master): closing stdin is sending end of file.
+    pub terminal: bool,
 }
 
 /// Settings of the loop.
@@ -227,7 +230,8 @@ impl Driver {
             stderr: OutStream::new(p.stderr, limits.stderr, cfg.stderr_sink),
             stdout_direct,
             stdin: StdinPipe::new(p.stdin, STDIN_QUEUE, journal)
-                .write_until(started_ns + limits.wall_time.as_nanos() as u64),
+                .write_until(started_ns + limits.wall_time.as_nanos() as u64)
+                .terminal(p.terminal),
             stdin_direct,
             stdin_watched: false,
             started_ns,

@@ -134,6 +134,12 @@ impl OutStream {
                 Ok(n) => break n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Read_::WouldBlock),
+                // A terminal's master once the last descriptor of its
+                // slave is closed: the end of its output.
+                Err(e) if e.raw_os_error() == Some(libc::EIO) => {
+                    self.fd = None;
+                    return Ok(Read_::Eof);
+                }
                 Err(e) => return Err(e),
             }
         };

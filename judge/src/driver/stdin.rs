@@ -30,6 +30,10 @@ pub struct StdinPipe {
     /// busy to the check that tells a waiting program (ILE) from one
     /// starved of CPU (TLE). What comes later waits in the queue.
     write_until_ns: u64,
+    /// A terminal's master, not a pipe: closing means sending end of file.
+    terminal: bool,
+    /// The last byte written ended a line (or none was written).
+    line_start: bool,
 }
 
 impl StdinPipe {
@@ -48,6 +52,16 @@ impl StdinPipe {
             journal: journal.then(Vec::new),
             last_write_ns: 0,
             write_until_ns: u64::MAX,
+            terminal: false,
+            line_start: true,
+        }
+    }
+
+    /// The descriptor is a terminal's master (see `close_when_drained`).
+    pub fn terminal(self, yes: bool) -> Self {
+        StdinPipe {
+            terminal: yes,
+            ..self
         }
     }
 
@@ -124,8 +138,26 @@ impl StdinPipe {
         n > 0 || self.broken
     }
 
-    /// Close once the queue is drained.
+    /// Close once the queue is drained. On a terminal, whose master stays
+    /// open for the program's output, that is the end-of-file character
+    /// (^D) at the start of a line: after a partial line, one ^D only hands
+    /// the line over, and a second one is the end of file.
     pub fn close_when_drained(&mut self) {
+        if self.terminal && self.is_open() {
+            let line_start = if self.queued() > 0 {
+                self.queue.last() == Some(&b'\n')
+            } else {
+                self.line_start
+            };
+            let eof: &[u8] = if line_start { b"\x04" } else { b"\x04\x04" };
+            // Room is not checked: two bytes beyond the cap are harmless.
+            let taken = if self.queued() == 0 {
+                self.write_now(eof, self.last_write_ns)
+            } else {
+                0
+            };
+            self.queue.extend_from_slice(&eof[taken..]);
+        }
         self.close_requested = true;
         self.maybe_close();
     }
@@ -177,6 +209,7 @@ impl StdinPipe {
             }
         }
         if done > 0 {
+            self.line_start = bytes[done - 1] == b'\n';
             self.written += done as u64;
             self.last_write_ns = now_ns;
             if let Some(j) = self.journal.as_mut() {

@@ -103,6 +103,9 @@ pub struct Plan<'a> {
     pub root: Option<&'a RootPlan>,
     /// A UTS namespace of its own: name it.
     pub hostname: bool,
+    /// stdin is a terminal to take as the controlling one, in a session
+    /// of the program's own.
+    pub terminal: bool,
     /// Unshare a cgroup namespace once in the cgroups: the program then
     /// sees its cgroups as "/", not the host's path (which names the judge).
     pub cgroup_ns: bool,
@@ -411,6 +414,9 @@ unsafe fn program_main(plan: &Plan<'_>) -> ! {
         if libc::dup2(fd, target as i32) == -1 {
             fail(st, Stage::Stdio, 0);
         }
+    }
+    if plan.terminal && (libc::setsid() == -1 || libc::ioctl(0, libc::TIOCSCTTY, 0) == -1) {
+        fail(st, Stage::Stdio, 1);
     }
     // The judge ignores SIGPIPE and may block signals for its own signalfd;
     // both would be inherited across exec and change the program's behaviour.

@@ -174,6 +174,7 @@ pub struct Sandbox {
     cpus: Option<Vec<usize>>,
     use_cgroup: bool,
     jail: Option<Jail>,
+    terminal: bool,
 }
 
 impl Sandbox {
@@ -191,10 +192,20 @@ impl Sandbox {
             cpus: None,
             use_cgroup: true,
             jail: None,
+            terminal: false,
         }
     }
 
     /// Run the program in a jail (see [`Jail`]).
+    /// The program's stdin is a terminal (the slave of a pseudo-terminal):
+    /// it leads a session of its own with that terminal as its controlling
+    /// one, so that job control, `/dev/tty`-less `isatty` checks and the
+    /// terminal's signals (^C) work as on a real one.
+    pub fn controlling_terminal(mut self, yes: bool) -> Self {
+        self.terminal = yes;
+        self
+    }
+
     pub fn jail(mut self, jail: Option<Jail>) -> Self {
         self.jail = jail;
         self
@@ -412,6 +423,7 @@ impl Sandbox {
             netns: shared_net.as_ref().map_or(-1, |f| f.as_raw_fd()),
             root: root_plan.as_ref(),
             hostname: jail.is_some(),
+            terminal: self.terminal,
             cgroup_ns: jail.is_some(),
             identity: match &self.jail {
                 Some(j) if !rootless => Some((j.root.uid, j.root.gid)),

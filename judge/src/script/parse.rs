@@ -532,74 +532,75 @@ fn expect_line(
         }
     }
     let after_stream = rest.first().map_or(col, |(c, _)| *c);
-    let what =
-        match rest {
-            [] => {
+    let what = match rest {
+        [] => {
+            return Err(b.err(
+                line,
+                col,
+                "expect what? a \"string\", a /regex/, eof, exit N or signal NAME",
+            ))
+        }
+        [(_, Token::Str(t))] => Expected::Literal(t.clone()),
+        [(_, Token::Regex(r))] => Expected::Regex(r.clone()),
+        [(_, Token::Word(w))] if w == "eof" => Expected::Eof,
+        [(c, Token::Word(w)), tail @ ..] if w == "exit" || w == "signal" => {
+            if stream == Stream::Stderr {
+                return Err(b.err(line, *c, format!("{w} is not a stream's: drop stderr")));
+            }
+            let Some((vc, Token::Word(v))) = tail.first() else {
+                let need = if w == "exit" {
+                    "a code or any"
+                } else {
+                    "a signal name (SEGV) or number"
+                };
                 return Err(b.err(
                     line,
-                    col,
-                    "expect what? a \"string\", a /regex/, eof, exit N or signal NAME",
-                ))
+                    tail.first().map_or(*c, |t| t.0),
+                    format!("expect {w} needs {need}"),
+                ));
+            };
+            if let Some((ec, _)) = tail.get(1) {
+                return Err(b.err(line, *ec, "unexpected text after the step"));
             }
-            [(_, Token::Str(t))] => Expected::Literal(t.clone()),
-            [(_, Token::Regex(r))] => Expected::Regex(r.clone()),
-            [(_, Token::Word(w))] if w == "eof" => Expected::Eof,
-            [(c, Token::Word(w)), tail @ ..] if w == "exit" || w == "signal" => {
-                if stream == Stream::Stderr {
-                    return Err(b.err(line, *c, format!("{w} is not a stream's: drop stderr")));
-                }
-                let Some((vc, Token::Word(v))) = tail.first() else {
-                    let need = if w == "exit" {
-                        "a code or any"
-                    } else {
-                        "a signal name (SEGV) or number"
-                    };
-                    return Err(b.err(
-                        line,
-                        tail.first().map_or(*c, |t| t.0),
-                        format!("expect {w} needs {need}"),
-                    ));
-                };
-                if let Some((ec, _)) = tail.get(1) {
-                    return Err(b.err(line, *ec, "unexpected text after the step"));
-                }
-                if w == "exit" {
-                    if v == "any" {
-                        Expected::Exit(None)
-                    } else {
-                        match v.parse::<i32>() {
-                            Ok(n) if (0..=255).contains(&n) => Expected::Exit(Some(n)),
-                            _ => {
-                                return Err(b.err(
-                                    line,
-                                    *vc,
-                                    format!("invalid exit code {v:?}: expected 0 to 255 or any"),
-                                ))
-                            }
+            if w == "exit" {
+                if v == "any" {
+                    Expected::Exit(None)
+                } else {
+                    match v.parse::<i32>() {
+                        Ok(n) if (0..=255).contains(&n) => Expected::Exit(Some(n)),
+                        _ => {
+                            return Err(b.err(
+                                line,
+                                *vc,
+                                format!("invalid exit code {v:?}: expected 0 to 255 or any"),
+                            ))
                         }
                     }
-                } else {
-                    Expected::Signal(
-                        super::signal_number(v)
-                            .ok_or_else(|| b.err(line, *vc, format!("unknown signal {v:?}")))?,
-                    )
                 }
+            } else {
+                Expected::Signal(
+                    super::signal_number(v)
+                        .ok_or_else(|| b.err(line, *vc, format!("unknown signal {v:?}")))?,
+                )
             }
-            [(_, Token::Str(_) | Token::Regex(_)), (c, _), ..] => {
-                return Err(b.err(
-                    line,
-                    *c,
-                    "unexpected text after the pattern (within DURATION goes last)",
-                ))
-            }
-            [(c, Token::Word(w)), ..] => return Err(b.err(
+        }
+        [(_, Token::Str(_) | Token::Regex(_)), (c, _), ..] => {
+            return Err(b.err(
+                line,
+                *c,
+                "unexpected text after the pattern (within DURATION goes last)",
+            ))
+        }
+        [(c, Token::Word(w)), ..] => {
+            return Err(b.err(
                 line,
                 *c,
                 format!(
                     "expect what? {w:?} is not a \"string\", a /regex/, eof, exit N or signal NAME"
                 ),
-            )),
-        };
+            ))
+        }
+    };
     let _ = after_stream;
     Ok(Item::Expect {
         stream,
