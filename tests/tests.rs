@@ -9,6 +9,8 @@ mod checker;
 mod cleanup;
 /// Flags, exit statuses, the JSON result and the transcript.
 mod cli;
+/// Conversation scripts, the terminal mode, `judge record` and `judge test`.
+mod conversations;
 /// The hostile corpus: attacks on the sandbox and what each gets.
 mod hostile;
 /// Interactors: protocols, precedence policies, misbehaving interactors.

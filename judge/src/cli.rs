@@ -386,7 +386,8 @@ impl RunArgs {
                 stderr: self.pty_stderr,
             }));
         // A script reads the program's output itself and shows what matters
-        // when a step fails; it is kept only for --json and --stdout.
+        // when a step fails; it is kept whole only for --stdout/--stderr (a
+        // flood held to show it in --json would cost the judge its cap).
         let script = self
             .responder
             .as_deref()
@@ -394,7 +395,7 @@ impl RunArgs {
         session = if script {
             session
                 .forward_stdout(false)
-                .capture(self.json || self.stdout_file.is_some() || self.stderr_file.is_some())
+                .capture(self.stdout_file.is_some() || self.stderr_file.is_some())
         } else {
             session.forward_stdout(!self.json && self.stdout_file.is_none())
         };

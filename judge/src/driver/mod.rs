@@ -862,14 +862,17 @@ impl Driver {
             ProgramEnd::Exited(c) => ProgramExit {
                 exit_code: Some(c),
                 signal: None,
+                by_judge: false,
             },
             ProgramEnd::Signaled(s) => ProgramExit {
                 exit_code: None,
                 signal: Some(s),
+                by_judge: false,
             },
             ProgramEnd::Killed(_) => ProgramExit {
                 exit_code: None,
                 signal: Some(libc::SIGKILL),
+                by_judge: true,
             },
         };
         let r = responder.on_program_exit(

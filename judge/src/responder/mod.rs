@@ -114,6 +114,9 @@ impl Io<'_> {
 pub struct ProgramExit {
     pub exit_code: Option<i32>,
     pub signal: Option<i32>,
+    /// The judge killed it (a limit, a verdict already given, an
+    /// interruption): how it ended is not its own doing.
+    pub by_judge: bool,
 }
 
 /// Standard streams for the program that a responder wires itself to

@@ -73,7 +73,9 @@ impl ScriptResponder {
     /// Run steps until one has to wait.
     fn advance(&mut self, io: &mut Io<'_>) -> Result<()> {
         loop {
-            if self.finished.is_some() {
+            // Killed by the judge (a limit): the session's verdict stands,
+            // and the step still waiting is reported as such.
+            if self.finished.is_some() || self.exit.is_some_and(|e| e.by_judge) {
                 return Ok(());
             }
             if self.sent < self.sending.len() {

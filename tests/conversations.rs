@@ -1,0 +1,307 @@
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::util::*;
+
+/// The example calculator (examples/conversations/calc.py).
+fn calc() -> String {
+    repo()
+        .join("examples/conversations/calc.py")
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// A script written to a fresh file.
+fn script(tag: &str, text: &str) -> PathBuf {
+    let p = temp_dir(tag).join(format!("{tag}.conv"));
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// `judge run --responder script:FILE` against the calculator.
+fn talk(script: &Path) -> Run {
+    run()
+        .args([
+            "--responder".to_string(),
+            format!("script:{}", script.display()),
+        ])
+        .args(["--file".to_string(), calc()])
+        .program([python(), "calc.py".into()])
+}
+
+fn failure(v: &Value) -> &Value {
+    &v["responder"]["script"]["failure"]
+}
+
+#[test]
+fn literal_and_regex_expects_with_a_capture_reused_pass() {
+    let s = script(
+        "conv_pass",
+        "expect \"> \"\nsend \"6 * 7\"\nexpect /= (?<answer>\\d+)\\n/\nexpect \"> \"\n\
+         send \"let twice = ${answer} * 2\"\nexpect \"twice = 84\\n\"\nsend \"quit\"\nexpect \"bye\"\nexpect exit 0\n",
+    );
+    let v = talk(&s).json();
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
+    assert_eq!(
+        v["message"],
+        format!("all 9 steps of {} passed", s.display())
+    );
+    let o = &v["responder"]["script"];
+    assert_eq!(o["steps_passed"], 9);
+    assert_eq!(o["steps_total"], 9);
+    assert_eq!(o["failure"], Value::Null);
+    assert_eq!(v["responder"]["kind"], "script");
+    // What the script sent, byte for byte.
+    assert_eq!(v["stdin_bytes"], 6 + 19 + 5);
+}
+
+#[test]
+fn stderr_is_expected_apart_from_stdout() {
+    let s = script(
+        "conv_stderr",
+        "expect \"> \"\nsend \"1 / 0\"\nexpect stderr \"error: division by zero\"\n\
+         send \"x\"\nexpect stderr /error: (?<why>.*)\\n/\nexpect \"> \"\nsend \"quit\"\n",
+    );
+    let v = talk(&s).json();
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
+
+    // The same text expected on stdout is never there.
+    let s = script(
+        "conv_stderr_on_stdout",
+        "expect \"> \"\nsend \"1 / 0\"\nexpect \"division by zero\" within 5s\n",
+    );
+    let v = talk(&s).json();
+    assert_eq!(v["verdict"], "WA", "{}", brief(&v));
+    let f = failure(&v);
+    assert_eq!(f["line"], 3);
+    assert_eq!(f["step"], "expect \"division by zero\" within 5s");
+    assert_eq!(f["expected"], "\"division by zero\" on stdout");
+    assert_eq!(f["reason"], "waiting_for_input");
+    assert_eq!(f["received"]["stdout"], "> ");
+    assert_eq!(f["received"]["stderr"], "error: division by zero\\n");
+    assert_eq!(f["received"]["stderr_bytes"], 24);
+    assert_eq!(
+        v["message"],
+        format!(
+            "{}:3: expect \"division by zero\" within 5s: the program is waiting for input \
+             (blocked reading its stdin) while this step waits for \"division by zero\" on stdout",
+            s.display()
+        )
+    );
+}
+
+#[test]
+fn close_then_expect_bye() {
+    let s = script(
+        "conv_close",
+        "expect \"> \"\nclose\nexpect \"bye\\n\"\nexpect eof\nexpect exit 0\n",
+    );
+    let v = talk(&s).json();
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
+    assert_eq!(v["responder"]["script"]["steps_passed"], 5);
+}
+
+#[test]
+fn exit_codes_and_signals_are_the_script_s_to_judge() {
+    // An exit code the script asks for is right.
+    let s = script(
+        "conv_exit3",
+        "expect \"> \"\nsend \"exit 3\"\nexpect exit 3\n",
+    );
+    let v = talk(&s).json();
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
+    assert_eq!(v["exit_code"], 3);
+
+    // Another one is WA, saying which.
+    let s = script(
+        "conv_exit4",
+        "expect \"> \"\nsend \"exit 4\"\nexpect exit 3\n",
+    );
+    let v = talk(&s).json();
+    assert_eq!(v["verdict"], "WA", "{}", brief(&v));
+    assert_eq!(failure(&v)["reason"], "wrong_exit");
+    assert_eq!(
+        failure(&v)["message"],
+        "the program exited with code 4, not as expected"
+    );
+    assert_eq!(failure(&v)["expected"], "exit code 3");
+
+    // The implicit end expects exit code 0: another code is a crash, RE.
+    let s = script("conv_exit_implicit", "expect \"> \"\nsend \"exit 4\"\n");
+    let v = talk(&s).json();
+    assert_eq!(v["verdict"], "RE", "{}", brief(&v));
+    assert_eq!(
+        failure(&v)["step"],
+        "expect exit 0 (at the end of the script)"
+    );
+
+    // A signal the script expects.
+    let s = script("conv_segv", "expect signal SEGV\n");
+    let v = run()
+        .args(["--responder".to_string(), format!("script:{}", s.display())])
+        .program([prog("raise")])
+        .json();
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
+    assert_eq!(v["signal_name"], "SIGSEGV");
+
+    // A crash where the script waited for an answer: RE, the step named.
+    let s = script("conv_crash", "expect \"ready\"\n");
+    let v = run()
+        .args(["--responder".to_string(), format!("script:{}", s.display())])
+        .program([prog("raise")])
+        .json();
+    assert_eq!(v["verdict"], "RE", "{}", brief(&v));
+    assert_eq!(failure(&v)["line"], 1);
+    assert_eq!(failure(&v)["reason"], "program_ended");
+    assert_eq!(
+        failure(&v)["message"],
+        "the program was killed by SIGSEGV before writing it to stdout"
+    );
+}
+
+#[test]
+fn a_step_times_out_at_its_own_time_not_the_wall_limit() {
+    // The program computes (sleeps) without reading: only the step's time
+    // can end the wait.
+    let s = script("conv_within", "timeout 5s\nexpect \"never\" within 300ms\n");
+    let v = run()
+        .args(["--responder".to_string(), format!("script:{}", s.display())])
+        .args(["--wall-limit", "20"])
+        .program([prog("sleeper")])
+        .json();
+    assert_eq!(v["verdict"], "WA", "{}", brief(&v));
+    let f = failure(&v);
+    assert_eq!(f["line"], 2);
+    assert_eq!(f["reason"], "timeout");
+    let waited = ms(&f["waited_ms"]);
+    assert!((300..1000).contains(&waited), "{waited} ms");
+    assert!(ms(&v["wall_time_ms"]) < 2000, "{}", brief(&v));
+    assert_eq!(
+        f["message"],
+        format!("timed out after {waited} ms (0 ms of CPU) waiting for \"never\" on stdout")
+    );
+}
+
+#[test]
+fn a_program_that_exits_while_a_step_waits_fails_it_at_once() {
+    let s = script("conv_exits", "expect \"never\" within 30s\n");
+    let v = run()
+        .args(["--responder".to_string(), format!("script:{}", s.display())])
+        .program(["/bin/sh", "-c", "echo almost"])
+        .json();
+    // Exit code 0: no crash, a wrong answer.
+    assert_eq!(v["verdict"], "WA", "{}", brief(&v));
+    let f = failure(&v);
+    assert_eq!(f["reason"], "program_ended");
+    assert_eq!(
+        f["message"],
+        "the program exited with code 0 before writing it to stdout"
+    );
+    assert_eq!(f["received"]["stdout"], "almost\\n");
+    assert!(ms(&v["wall_time_ms"]) < 2000, "{}", brief(&v));
+}
+
+#[test]
+fn a_program_blocked_reading_while_a_step_waits_fails_it_at_once() {
+    let s = script(
+        "conv_blocked",
+        "expect \"> \"\nsend \"1 + 2\"\nexpect \"= 4\" within 30s\n",
+    );
+    let done = talk(&s).exec();
+    assert_eq!(done.status, 1, "{}", done.stderr);
+    assert!(done.elapsed.as_secs() < 5, "{:?}", done.elapsed);
+    let want = format!(
+        "WA  {}:3: expect \"= 4\" within 30s\n    the program is waiting for input (blocked reading its stdin) \
+         while this step waits for \"= 4\" on stdout\n    stdout since the last step that passed (6 bytes): \"= 3\\n> \"\n  cpu ",
+        s.display()
+    );
+    assert!(done.stderr.starts_with(&want), "{}", done.stderr);
+}
+
+#[test]
+fn a_flood_while_a_step_waits_is_ole_and_the_judge_stays_small() {
+    let s = script("conv_flood", "expect \"never\" within 60s\n");
+    let v = run()
+        .args(["--responder".to_string(), format!("script:{}", s.display())])
+        .args(["--output-limit", "64M", "--wall-limit", "60"])
+        .program([prog("flood"), "1".into(), "1000000000".into()])
+        .json();
+    assert_eq!(v["verdict"], "OLE", "{}", brief(&v));
+    assert_eq!(v["stdout_bytes"], 64 * 1024 * 1024 + 1);
+    let f = failure(&v);
+    assert_eq!(f["reason"], "session_ended");
+    assert_eq!(f["received"]["stdout_bytes"], 64 * 1024 * 1024);
+    // Matching held a window, not the output: a few MiB over an idle run.
+    let growth = judge_rss_growth(&v);
+    assert!(growth < 16 * 1024, "the judge grew by {growth} KiB");
+}
+
+#[test]
+fn a_program_that_prompts_only_on_a_terminal_passes_with_pty() {
+    let s = script(
+        "conv_pty",
+        "expect /calc 1.0.*\\n/\nexpect \"[0 names] > \"\nsend \"let a = 2\"\nexpect \"a = 2\\n[1 names] > \"\nclose\nexpect \"bye\"\n",
+    );
+    let v = talk(&s).arg("--pty").json();
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
+    let v = talk(&s).json();
+    assert_eq!(v["verdict"], "WA", "{}", brief(&v));
+    assert_eq!(failure(&v)["line"], 1);
+    assert_eq!(failure(&v)["received"]["stdout"], "> ");
+}
+
+#[test]
+fn pty_for_any_session() {
+    let v = run()
+        .args(["--pty", "--pty-size", "100x30"])
+        .program([
+            "/bin/sh",
+            "-c",
+            "test -t 0 && test -t 1 && ! test -t 2 && stty size && echo to-stderr >&2",
+        ])
+        .json();
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
+    assert_eq!(v["stdout"], "30 100\n");
+    assert_eq!(v["stderr"], "to-stderr\n");
+    let v = run()
+        .args(["--pty", "--pty-stderr"])
+        .program(["/bin/sh", "-c", "test -t 2 && echo to-stderr >&2"])
+        .json();
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
+    assert_eq!(v["stdout"], "to-stderr\n");
+    // A stdin file through the terminal, its end an end of file.
+    let input = temp_dir("pty_stdin").join("in");
+    std::fs::write(&input, "one\ntwo").unwrap();
+    let v = run()
+        .args(["--pty", "--stdin", input.to_str().unwrap()])
+        .program([prog("echo_lines")])
+        .json();
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
+    assert_eq!(v["stdout"], "one\ntwo");
+}
+
+#[test]
+fn a_script_that_does_not_parse_is_a_usage_error_before_anything_runs() {
+    let cases = [
+        ("expect \"> \"\nsend \"x", "2:6: unterminated string: no closing \""),
+        ("expect \"> \"\nsned \"x\"", "2:1: unknown step \"sned\": expected expect, send, send-raw, close, timeout, run, limits, pty or file"),
+        ("send \"${who}\"", "1:1: unknown capture ${who}: no earlier expect /.../ has a group (?<who>...)"),
+        ("expect /a(/", "1:1: invalid regular expression: unclosed group"),
+        ("expect \"x\" within 3 days", "1:12: unexpected text after the pattern (within DURATION goes last)"),
+        ("[{\"line\": 2, \"send\": 5}]", "2:1: send takes a string"),
+    ];
+    for (text, want) in cases {
+        let s = script("conv_bad", text);
+        let done = run()
+            .args(["--responder".to_string(), format!("script:{}", s.display())])
+            .program([prog("sleeper")])
+            .exec();
+        assert_eq!(done.status, 2, "{text}: {}", done.stderr);
+        assert_eq!(
+            done.stderr,
+            format!("judge: {}:{want}\n", s.display()),
+            "{text}"
+        );
+    }
+}
