@@ -59,6 +59,22 @@ pub enum Command {
     /// on stdin; one JSON result per line on stdout).
     #[command(hide = true)]
     ProblemWorker,
+    /// Run conversation scripts (*.conv) in parallel, each against the
+    /// program its `run` step names (or --program), and print a table of
+    /// verdicts and every failure. See docs/conversations.md.
+    ///
+    /// Exit status: 0 if every script passed, 1 otherwise, 2 for a usage
+    /// error or a script that does not parse.
+    Test(Box<crate::script_cmd::TestArgs>),
+    /// Run a program in the sandbox with this terminal wired to it, and
+    /// write what happened as a conversation script that replays as a
+    /// test: each line typed becomes a send, the output before it an
+    /// expect of its last line, the exit the exit step.
+    Record(Box<crate::script_cmd::RecordArgs>),
+    /// Runs scripts for `judge test` (a setup line, then script paths on
+    /// stdin; one JSON result per line on stdout).
+    #[command(hide = true)]
+    TestWorker,
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,7 @@
 mod cli;
 mod doctor;
 mod problem_cmd;
+mod script_cmd;
 mod serve;
 mod summary;
 
@@ -42,6 +43,9 @@ fn main() -> ExitCode {
         cli::Command::Problem(args) => problem_cmd::problem(*args),
         cli::Command::Languages(args) => problem_cmd::languages(args),
         cli::Command::ProblemWorker => problem_cmd::worker(),
+        cli::Command::Test(args) => script_cmd::test(*args),
+        cli::Command::TestWorker => script_cmd::test_worker(),
+        cli::Command::Record(args) => script_cmd::record(*args),
     }
 }
 

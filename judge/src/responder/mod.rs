@@ -41,7 +41,7 @@ pub use plugin::{PluginKind, PluginSpec};
 pub use protocol::Protocol;
 
 /// One of the program's output streams.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Stream {
     Stdout,

@@ -3,14 +3,14 @@
 //! written and where, why it ended, only the output received since the
 //! last step that passed, and the captures so far.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::matcher::{visible, Shown};
 use crate::responder::Stream;
 use crate::verdict::Verdict;
 
 /// A script's part of the report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScriptOutcome {
     pub file: String,
     pub steps_total: usize,
@@ -21,7 +21,7 @@ pub struct ScriptOutcome {
 }
 
 /// Why it ended, as a word for programs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
     /// The step's time passed.
@@ -36,7 +36,7 @@ pub enum Reason {
     SessionEnded,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StepFailure {
     pub line: u32,
     /// The step as written.
@@ -56,7 +56,7 @@ pub struct StepFailure {
     pub captures: Vec<(String, String)>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Received {
     pub stdout: String,
     pub stdout_bytes: u64,

@@ -16,7 +16,9 @@ pub mod failure;
 pub mod matcher;
 pub mod parse;
 
+pub mod record;
 pub mod responder;
+pub mod suite;
 
 use std::path::PathBuf;
 use std::time::Duration;

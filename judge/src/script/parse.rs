@@ -243,7 +243,7 @@ impl Builder {
     /// Split out `${name}`, check the expression compiles (each capture
     /// standing in as a plain word), and learn its named groups.
     fn regex(&mut self, line: u32, col: u32, src: &str) -> Result<RegexSource, ParseError> {
-        let pieces = split_captures(src.as_bytes());
+        let pieces = split_regex_captures(src.as_bytes());
         let used: Vec<&str> = pieces
             .iter()
             .filter_map(|p| match p {
@@ -322,8 +322,41 @@ impl Builder {
     }
 }
 
-/// `${name}` pieces of a text; `\$` was already turned into a plain `$`
-/// by the caller where the syntax has escapes.
+/// `${name}` pieces of a regular expression: `\${` is the expression's own
+/// escaped dollar sign, not a capture.
+fn split_regex_captures(s: &[u8]) -> Vec<Piece> {
+    let mut pieces = Vec::new();
+    let mut from = 0;
+    let mut i = 0;
+    while i < s.len() {
+        if s[i] == b'\\' {
+            i += 2;
+            continue;
+        }
+        if s[i] == b'$' && s.get(i + 1) == Some(&b'{') {
+            if let Some(end) = s[i + 2..].iter().position(|&b| b == b'}') {
+                let name = &s[i + 2..i + 2 + end];
+                if is_name(name) {
+                    if from < i {
+                        pieces.push(Piece::Bytes(s[from..i].to_vec()));
+                    }
+                    pieces.push(Piece::Capture(String::from_utf8_lossy(name).into_owned()));
+                    i += 3 + end;
+                    from = i;
+                    continue;
+                }
+            }
+        }
+        i += 1;
+    }
+    if from < s.len() {
+        pieces.push(Piece::Bytes(s[from..].to_vec()));
+    }
+    pieces
+}
+
+/// `${name}` pieces of a text whose escapes are already decoded (the
+/// JSON form's strings).
 fn split_captures(s: &[u8]) -> Vec<Piece> {
     let mut pieces = Vec::new();
     let mut cur = Vec::new();
@@ -367,6 +400,31 @@ enum Token {
 
 fn parse_line(b: &mut Builder, line: u32, text: &str) -> Result<(), ParseError> {
     let chars: Vec<char> = text.chars().collect();
+    let first = chars.iter().position(|c| !c.is_whitespace());
+    // A `run` line is the rest of the line as shell words, comment and
+    // all: its words are the program's, not the script's.
+    if let Some(at) = first {
+        let verb_end = chars[at..]
+            .iter()
+            .position(|c| c.is_whitespace())
+            .map_or(chars.len(), |n| at + n);
+        if chars[at..verb_end].iter().collect::<String>() == "run" {
+            let col = at as u32 + 1;
+            let after: String = chars[verb_end..].iter().collect();
+            let argv = crate::words::split(after.trim()).map_err(|e| b.err(line, col + 4, e))?;
+            if argv.is_empty() {
+                return Err(b.err(line, col, "run needs a program"));
+            }
+            let source = chars[at..]
+                .iter()
+                .collect::<String>()
+                .trim_end()
+                .to_string();
+            return b.push(line, col, source, Item::Run(argv));
+        }
+    }
+    // Only an expect has a /regex/; elsewhere a slash starts a word (a path).
+    let regex_ok = first.is_some_and(|at| chars[at..].starts_with(&['e', 'x', 'p', 'e', 'c', 't']));
     let mut tokens: Vec<(u32, Token)> = Vec::new();
     let mut i = 0;
     let mut end = chars.len();
@@ -386,7 +444,7 @@ fn parse_line(b: &mut Builder, line: u32, text: &str) -> Result<(), ParseError> 
                 let (t, n) = string(&chars, i).map_err(|(at, m)| b.err(line, at as u32 + 1, m))?;
                 (Token::Str(t), n)
             }
-            '/' => {
+            '/' if regex_ok => {
                 let (r, n) =
                     regex_literal(&chars, i).map_err(|(at, m)| b.err(line, at as u32 + 1, m))?;
                 (Token::Regex(r), n)
@@ -437,15 +495,6 @@ fn parse_line(b: &mut Builder, line: u32, text: &str) -> Result<(), ParseError> 
             [(c, _)] => return Err(b.err(line, *c, "timeout takes a duration (2s, 300ms)")),
             [] => return Err(b.err(line, col, "timeout takes a duration (2s, 300ms)")),
         },
-        "run" => {
-            // The rest of the line as shell words (quotes, backslashes).
-            let after = chars[col as usize - 1 + 3..end].iter().collect::<String>();
-            let argv = crate::words::split(after.trim()).map_err(|e| b.err(line, col + 4, e))?;
-            if argv.is_empty() {
-                return Err(b.err(line, col, "run needs a program"));
-            }
-            Item::Run(argv)
-        }
         "limits" => {
             let mut l = Vec::new();
             for (c, t) in rest {
@@ -470,7 +519,10 @@ fn parse_line(b: &mut Builder, line: u32, text: &str) -> Result<(), ParseError> 
         },
         "file" => match rest {
             [(_, Token::Word(w))] => Item::File(PathBuf::from(w)),
-            [(_, Token::Str(t))] if t.captures_used().next().is_none() => {
+            [(c, Token::Str(t))] => {
+                if t.captures_used().next().is_some() {
+                    return Err(b.err(line, *c, "a file path has no captures"));
+                }
                 Item::File(PathBuf::from(String::from_utf8_lossy(&t.render(&Default::default())).into_owned()))
             }
             [] => return Err(b.err(line, col, "file needs a path")),
@@ -505,13 +557,12 @@ fn expect_line(
     let mut rest = rest;
     // `within DURATION` at the end.
     let mut within = None;
-    if let [head @ .., (wc, Token::Word(w)), (dc, d)] = rest {
+    if let [head @ .., (_, Token::Word(w)), (dc, d)] = rest {
         if w == "within" {
             let Token::Word(d) = d else {
                 return Err(b.err(line, *dc, "within takes a duration (300ms, 2s)"));
             };
             within = Some(parse_duration(d).map_err(|e| b.err(line, *dc, e))?);
-            let _ = wc;
             rest = head;
         }
     }
@@ -531,7 +582,6 @@ fn expect_line(
             _ => {}
         }
     }
-    let after_stream = rest.first().map_or(col, |(c, _)| *c);
     let what = match rest {
         [] => {
             return Err(b.err(
@@ -601,7 +651,6 @@ fn expect_line(
             ))
         }
     };
-    let _ = after_stream;
     Ok(Item::Expect {
         stream,
         what,
@@ -688,7 +737,7 @@ fn string(chars: &[char], at: usize) -> Result<(Text, usize), (usize, String)> {
                     other => {
                         return Err((
                             i - 2,
-                            format!("unknown escape \\{other}: use \\n \\t \\r \\0 \\e \\\\ \\\" \\$ \\xHH \\u{{HEX}}"),
+                            format!("unknown escape \\{other}: use \\n \\t \\r \\0 \\e \\b \\f \\\\ \\\" \\' \\/ \\$ \\xHH \\u{{HEX}} \\uXXXX"),
                         ))
                     }
                 }
@@ -1043,6 +1092,31 @@ mod tests {
     }
 
     #[test]
+    fn paths_are_words_and_run_is_shell_words() {
+        let s = parse("run /usr/bin/python3 '/box/a b.py' # not a comment\nfile /etc/hostname\nexpect /\\$\\{x\\}/\n").unwrap();
+        assert_eq!(
+            s.header.run.as_deref().unwrap(),
+            [
+                "/usr/bin/python3",
+                "/box/a b.py",
+                "#",
+                "not",
+                "a",
+                "comment"
+            ]
+        );
+        assert_eq!(s.header.files, [PathBuf::from("/etc/hostname")]);
+        let Action::Expect {
+            pattern: Pattern::Regex(r),
+            ..
+        } = &s.steps[0].action
+        else {
+            panic!()
+        };
+        assert!(r.compiled.as_ref().unwrap().is_match(b"${x}"));
+    }
+
+    #[test]
     fn escapes() {
         let s = parse(r#"send-raw "a\n\t\x1b\xff\u{e9}\u00e9\$\"\\""#).unwrap();
         let Action::Send { text, raw: true } = &s.steps[0].action else {
@@ -1066,7 +1140,7 @@ mod tests {
             ("expect signal FOO", "t.conv:1:15: unknown signal \"FOO\""),
             ("close\nsend \"x\"", "t.conv:2:1: nothing can be sent after close"),
             ("send \"a\"\nrun ./x", "t.conv:2:1: run, limits, pty and file must come before the first step"),
-            ("send \"a\\q\"", "t.conv:1:8: unknown escape \\q: use \\n \\t \\r \\0 \\e \\\\ \\\" \\$ \\xHH \\u{HEX}"),
+            ("send \"a\\q\"", "t.conv:1:8: unknown escape \\q: use \\n \\t \\r \\0 \\e \\b \\f \\\\ \\\" \\' \\/ \\$ \\xHH \\u{HEX} \\uXXXX"),
             ("expect exit 0\nsend \"x\"", "t.conv:2:1: nothing can follow the program's exit"),
             ("limits time=fast", "t.conv:1:8: invalid duration \"fast\": use seconds (2, 0.5s) or milliseconds (500ms)"),
             ("expect \"a\"\"b\"", "t.conv:1:11: expected a space here"),
