@@ -305,3 +305,163 @@ fn a_script_that_does_not_parse_is_a_usage_error_before_anything_runs() {
         );
     }
 }
+
+/// A folder of scripts for `judge test`, the calculator beside them.
+fn suite_dir(tag: &str, scripts: &[(&str, &str)]) -> PathBuf {
+    let d = temp_dir(tag);
+    std::fs::copy(calc(), d.join("calc.py")).unwrap();
+    for (name, text) in scripts {
+        let p = d.join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    d
+}
+
+fn judge_cmd(args: &[&str]) -> Done {
+    let mut c = std::process::Command::new(judge_bin());
+    c.args(args).stdin(std::process::Stdio::null());
+    exec_command(c)
+}
+
+const PASSING: &str = "file calc.py\nrun python3 calc.py\nexpect \"> \"\nsend \"2 + 3\"\nexpect \"= 5\"\n";
+const FAILING: &str = "file calc.py\nrun python3 calc.py\nexpect \"> \"\nsend \"2 + 3\"\nexpect \"= 6\" within 5s\n";
+
+#[test]
+fn judge_test_runs_a_folder_and_reports_each_script() {
+    // A script's file steps are its folder's.
+    let up = |s: &str| s.replace("file calc.py", "file ../calc.py");
+    let (pass_text, fail_text) = (up(PASSING), up(FAILING));
+    let d = suite_dir(
+        "suite_mixed",
+        &[("a/pass.conv", &pass_text), ("b/fail.conv", &fail_text), ("notes.txt", "not a script")],
+    );
+    let dir = d.to_string_lossy().into_owned();
+    let done = judge_cmd(&["test", "-j", "2", &dir]);
+    assert_eq!(done.status, 1, "{}{}", done.stdout, done.stderr);
+    let pass = format!("{dir}/a/pass.conv");
+    let fail = format!("{dir}/b/fail.conv");
+    let lines: Vec<&str> = done.stdout.lines().collect();
+    assert!(lines[0].starts_with("script"), "{}", done.stdout);
+    assert!(lines[1].starts_with(&pass) && lines[1].contains(" AC ") && lines[1].contains(" 5/5 "), "{}", lines[1]);
+    assert!(lines[2].starts_with(&fail) && lines[2].contains(" WA ") && lines[2].contains(" 2/5 "), "{}", lines[2]);
+    assert!(
+        done.stdout.contains(&format!("WA  {fail}:5: expect \"= 6\" within 5s\n    the program is waiting for input")),
+        "{}",
+        done.stdout
+    );
+    assert!(done.stdout.ends_with("2 scripts: 1 passed, 1 failed\n"), "{}", done.stdout);
+    // Plain progress lines, stdout not being a terminal.
+    assert!(done.stderr.contains(&format!("AC  {pass} (5/5 steps, ")), "{}", done.stderr);
+
+    let done = judge_cmd(&["test", "--json", &dir]);
+    assert_eq!(done.status, 1);
+    let v = done.json();
+    assert_eq!(v["total"], 2);
+    assert_eq!(v["passed"], 1);
+    assert_eq!(v["failed"], 1);
+    assert_eq!(v["scripts"][0]["script"], pass);
+    assert_eq!(v["scripts"][0]["verdict"], "AC");
+    assert_eq!(v["scripts"][1]["verdict"], "WA");
+    assert_eq!(v["scripts"][1]["steps_passed"], 2);
+    assert_eq!(v["scripts"][1]["failure"]["line"], 5);
+    assert_eq!(v["scripts"][1]["failure"]["reason"], "waiting_for_input");
+    assert_eq!(v["scripts"][1]["failure"]["received"]["stdout"], "= 5\\n> ");
+
+    // Only the passing one: exit 0.
+    let done = judge_cmd(&["test", &pass]);
+    assert_eq!(done.status, 0, "{}{}", done.stdout, done.stderr);
+    assert!(done.stdout.ends_with("1 script: 1 passed, 0 failed\n"), "{}", done.stdout);
+}
+
+#[test]
+fn judge_test_finds_every_mistake_before_running_anything() {
+    let d = suite_dir("suite_bad", &[("ok.conv", PASSING), ("bad.conv", "file calc.py\nrun python3 calc.py\nexpect \"> \" within\n")]);
+    let dir = d.to_string_lossy().into_owned();
+    let done = judge_cmd(&["test", &dir]);
+    assert_eq!(done.status, 2);
+    assert_eq!(done.stderr, format!("judge: {dir}/bad.conv:3:13: within takes a duration (300ms, 2s)\n"));
+    assert_eq!(done.stdout, "");
+
+    let d = suite_dir("suite_noprog", &[("x.conv", "expect \"> \"\n")]);
+    let x = format!("{}/x.conv", d.display());
+    let done = judge_cmd(&["test", &x]);
+    assert_eq!(done.status, 2);
+    assert_eq!(
+        done.stderr,
+        format!("judge: {x}: names no program: add a `run CMD ARGS` step at its top or give --program\n")
+    );
+    // --program serves scripts without a run step, the files with --file.
+    let calc_py = format!("{}/calc.py", d.display());
+    let done = judge_cmd(&["test", "--program", "python3 calc.py", "--file", &calc_py, &x]);
+    assert_eq!(done.status, 0, "{}{}", done.stdout, done.stderr);
+
+    let done = judge_cmd(&["test", "/nonexistent/suite"]);
+    assert_eq!(done.status, 2);
+    assert_eq!(done.stderr, "judge: /nonexistent/suite: No such file or directory (os error 2)\n");
+}
+
+#[test]
+fn json_form_scripts_run_like_the_line_form() {
+    let d = suite_dir(
+        "suite_json",
+        &[(
+            "j.conv",
+            r#"[{"line": 1, "file": "calc.py"}, {"line": 2, "run": ["python3", "calc.py"]},
+                {"line": 3, "expect": "> "}, {"line": 4, "send": "let n = 4"},
+                {"line": 5, "expect_regex": "n = (?<n>\\d)"}, {"line": 6, "send": "${n} * ${n}"},
+                {"line": 7, "expect": "= 16", "within": "1s"}, {"line": 8, "send": "exit 2"},
+                {"line": 9, "expect_exit": 2}]"#,
+        )],
+    );
+    let done = judge_cmd(&["test", "--json", &format!("{}/j.conv", d.display())]);
+    assert_eq!(done.status, 0, "{}{}", done.stdout, done.stderr);
+    assert_eq!(done.json()["scripts"][0]["steps_passed"], 7);
+}
+
+#[test]
+fn a_recorded_session_replays_as_a_passing_test() {
+    let d = temp_dir("record");
+    std::fs::copy(calc(), d.join("calc.py")).unwrap();
+    let out = d.join("calc.conv");
+    let mut c = std::process::Command::new(judge_bin());
+    c.current_dir(&d)
+        .args(["record", "-o", out.to_str().unwrap(), "--file", "calc.py", "--", "python3", "calc.py"])
+        .stdin(std::process::Stdio::piped());
+    use std::io::Write;
+    c.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    // Typed ahead, all at once: each line still lands after its prompt.
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"6 * 7\n1 / 0\nlet y = 2\nquit\n")
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // The user saw the conversation.
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "> = 42\n> > y = 2\n> bye\n");
+    let script = std::fs::read_to_string(&out).unwrap();
+    let steps: Vec<&str> = script.lines().skip_while(|l| !l.is_empty()).skip(1).collect();
+    assert_eq!(
+        steps,
+        [
+            "expect \"> \"",
+            "send \"6 * 7\"",
+            "expect \"> \"",
+            "send \"1 / 0\"",
+            "expect \"> \"",
+            "expect stderr \"error: division by zero\"",
+            "send \"let y = 2\"",
+            "expect \"> \"",
+            "send \"quit\"",
+            "expect \"bye\"",
+            "expect exit 0",
+        ]
+    );
+    assert!(script.contains("\nfile calc.py\nrun python3 calc.py\n"), "{script}");
+    let done = judge_cmd(&["test", out.to_str().unwrap()]);
+    assert_eq!(done.status, 0, "{}{}", done.stdout, done.stderr);
+    assert!(done.stdout.contains(" AC "), "{}", done.stdout);
+}
