@@ -324,8 +324,10 @@ fn judge_cmd(args: &[&str]) -> Done {
     exec_command(c)
 }
 
-const PASSING: &str = "file calc.py\nrun python3 calc.py\nexpect \"> \"\nsend \"2 + 3\"\nexpect \"= 5\"\n";
-const FAILING: &str = "file calc.py\nrun python3 calc.py\nexpect \"> \"\nsend \"2 + 3\"\nexpect \"= 6\" within 5s\n";
+const PASSING: &str =
+    "file calc.py\nrun python3 calc.py\nexpect \"> \"\nsend \"2 + 3\"\nexpect \"= 5\"\n";
+const FAILING: &str =
+    "file calc.py\nrun python3 calc.py\nexpect \"> \"\nsend \"2 + 3\"\nexpect \"= 6\" within 5s\n";
 
 #[test]
 fn judge_test_runs_a_folder_and_reports_each_script() {
@@ -334,7 +336,11 @@ fn judge_test_runs_a_folder_and_reports_each_script() {
     let (pass_text, fail_text) = (up(PASSING), up(FAILING));
     let d = suite_dir(
         "suite_mixed",
-        &[("a/pass.conv", &pass_text), ("b/fail.conv", &fail_text), ("notes.txt", "not a script")],
+        &[
+            ("a/pass.conv", &pass_text),
+            ("b/fail.conv", &fail_text),
+            ("notes.txt", "not a script"),
+        ],
     );
     let dir = d.to_string_lossy().into_owned();
     let done = judge_cmd(&["test", "-j", "2", &dir]);
@@ -343,16 +349,34 @@ fn judge_test_runs_a_folder_and_reports_each_script() {
     let fail = format!("{dir}/b/fail.conv");
     let lines: Vec<&str> = done.stdout.lines().collect();
     assert!(lines[0].starts_with("script"), "{}", done.stdout);
-    assert!(lines[1].starts_with(&pass) && lines[1].contains(" AC ") && lines[1].contains(" 5/5 "), "{}", lines[1]);
-    assert!(lines[2].starts_with(&fail) && lines[2].contains(" WA ") && lines[2].contains(" 2/5 "), "{}", lines[2]);
     assert!(
-        done.stdout.contains(&format!("WA  {fail}:5: expect \"= 6\" within 5s\n    the program is waiting for input")),
+        lines[1].starts_with(&pass) && lines[1].contains(" AC ") && lines[1].contains(" 5/5 "),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[2].starts_with(&fail) && lines[2].contains(" WA ") && lines[2].contains(" 2/5 "),
+        "{}",
+        lines[2]
+    );
+    assert!(
+        done.stdout.contains(&format!(
+            "WA  {fail}:5: expect \"= 6\" within 5s\n    the program is waiting for input"
+        )),
         "{}",
         done.stdout
     );
-    assert!(done.stdout.ends_with("2 scripts: 1 passed, 1 failed\n"), "{}", done.stdout);
+    assert!(
+        done.stdout.ends_with("2 scripts: 1 passed, 1 failed\n"),
+        "{}",
+        done.stdout
+    );
     // Plain progress lines, stdout not being a terminal.
-    assert!(done.stderr.contains(&format!("AC  {pass} (5/5 steps, ")), "{}", done.stderr);
+    assert!(
+        done.stderr.contains(&format!("AC  {pass} (5/5 steps, ")),
+        "{}",
+        done.stderr
+    );
 
     let done = judge_cmd(&["test", "--json", &dir]);
     assert_eq!(done.status, 1);
@@ -371,16 +395,32 @@ fn judge_test_runs_a_folder_and_reports_each_script() {
     // Only the passing one: exit 0.
     let done = judge_cmd(&["test", &pass]);
     assert_eq!(done.status, 0, "{}{}", done.stdout, done.stderr);
-    assert!(done.stdout.ends_with("1 script: 1 passed, 0 failed\n"), "{}", done.stdout);
+    assert!(
+        done.stdout.ends_with("1 script: 1 passed, 0 failed\n"),
+        "{}",
+        done.stdout
+    );
 }
 
 #[test]
 fn judge_test_finds_every_mistake_before_running_anything() {
-    let d = suite_dir("suite_bad", &[("ok.conv", PASSING), ("bad.conv", "file calc.py\nrun python3 calc.py\nexpect \"> \" within\n")]);
+    let d = suite_dir(
+        "suite_bad",
+        &[
+            ("ok.conv", PASSING),
+            (
+                "bad.conv",
+                "file calc.py\nrun python3 calc.py\nexpect \"> \" within\n",
+            ),
+        ],
+    );
     let dir = d.to_string_lossy().into_owned();
     let done = judge_cmd(&["test", &dir]);
     assert_eq!(done.status, 2);
-    assert_eq!(done.stderr, format!("judge: {dir}/bad.conv:3:13: within takes a duration (300ms, 2s)\n"));
+    assert_eq!(
+        done.stderr,
+        format!("judge: {dir}/bad.conv:3:13: within takes a duration (300ms, 2s)\n")
+    );
     assert_eq!(done.stdout, "");
 
     let d = suite_dir("suite_noprog", &[("x.conv", "expect \"> \"\n")]);
@@ -393,12 +433,22 @@ fn judge_test_finds_every_mistake_before_running_anything() {
     );
     // --program serves scripts without a run step, the files with --file.
     let calc_py = format!("{}/calc.py", d.display());
-    let done = judge_cmd(&["test", "--program", "python3 calc.py", "--file", &calc_py, &x]);
+    let done = judge_cmd(&[
+        "test",
+        "--program",
+        "python3 calc.py",
+        "--file",
+        &calc_py,
+        &x,
+    ]);
     assert_eq!(done.status, 0, "{}{}", done.stdout, done.stderr);
 
     let done = judge_cmd(&["test", "/nonexistent/suite"]);
     assert_eq!(done.status, 2);
-    assert_eq!(done.stderr, "judge: /nonexistent/suite: No such file or directory (os error 2)\n");
+    assert_eq!(
+        done.stderr,
+        "judge: /nonexistent/suite: No such file or directory (os error 2)\n"
+    );
 }
 
 #[test]
@@ -426,10 +476,20 @@ fn a_recorded_session_replays_as_a_passing_test() {
     let out = d.join("calc.conv");
     let mut c = std::process::Command::new(judge_bin());
     c.current_dir(&d)
-        .args(["record", "-o", out.to_str().unwrap(), "--file", "calc.py", "--", "python3", "calc.py"])
+        .args([
+            "record",
+            "-o",
+            out.to_str().unwrap(),
+            "--file",
+            "calc.py",
+            "--",
+            "python3",
+            "calc.py",
+        ])
         .stdin(std::process::Stdio::piped());
     use std::io::Write;
-    c.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    c.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
     let mut child = c.spawn().unwrap();
     // Typed ahead, all at once: each line still lands after its prompt.
     child
@@ -441,9 +501,16 @@ fn a_recorded_session_replays_as_a_passing_test() {
     let o = child.wait_with_output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     // The user saw the conversation.
-    assert_eq!(String::from_utf8_lossy(&o.stdout), "> = 42\n> > y = 2\n> bye\n");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "> = 42\n> > y = 2\n> bye\n"
+    );
     let script = std::fs::read_to_string(&out).unwrap();
-    let steps: Vec<&str> = script.lines().skip_while(|l| !l.is_empty()).skip(1).collect();
+    let steps: Vec<&str> = script
+        .lines()
+        .skip_while(|l| !l.is_empty())
+        .skip(1)
+        .collect();
     assert_eq!(
         steps,
         [
@@ -460,7 +527,10 @@ fn a_recorded_session_replays_as_a_passing_test() {
             "expect exit 0",
         ]
     );
-    assert!(script.contains("\nfile calc.py\nrun python3 calc.py\n"), "{script}");
+    assert!(
+        script.contains("\nfile calc.py\nrun python3 calc.py\n"),
+        "{script}"
+    );
     let done = judge_cmd(&["test", out.to_str().unwrap()]);
     assert_eq!(done.status, 0, "{}{}", done.stdout, done.stderr);
     assert!(done.stdout.contains(" AC "), "{}", done.stdout);

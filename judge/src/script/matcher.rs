@@ -17,6 +17,7 @@ pub const WINDOW: usize = 1 << 20;
 const SHOWN_HEAD: usize = 1024;
 const SHOWN_TAIL: usize = 1536;
 
+#[derive(Default)]
 pub struct StreamBuf {
     /// `buf[start..]` is unread.
     buf: Vec<u8>,
@@ -25,8 +26,9 @@ pub struct StreamBuf {
     searched: usize,
     /// The stream has ended.
     pub eof: bool,
-    /// Unread bytes since the last match, including any dropped.
-    unread_total: u64,
+    /// Bytes received since the last step passed (see `mark`), including
+    /// any dropped from the window.
+    since_mark: u64,
     /// The first of them, kept for the failure message.
     head: Vec<u8>,
 }
@@ -37,19 +39,6 @@ pub struct Found {
     pub captures: Vec<(String, Vec<u8>)>,
 }
 
-impl Default for StreamBuf {
-    fn default() -> Self {
-        StreamBuf {
-            buf: Vec::new(),
-            start: 0,
-            searched: 0,
-            eof: false,
-            unread_total: 0,
-            head: Vec::new(),
-        }
-    }
-}
-
 impl StreamBuf {
     /// Add bytes the program wrote.
     pub fn push(&mut self, bytes: &[u8]) {
@@ -57,7 +46,7 @@ impl StreamBuf {
             let n = (SHOWN_HEAD - self.head.len()).min(bytes.len());
             self.head.extend_from_slice(&bytes[..n]);
         }
-        self.unread_total += bytes.len() as u64;
+        self.since_mark += bytes.len() as u64;
         self.buf.extend_from_slice(bytes);
         let unread = self.buf.len() - self.start;
         if unread > WINDOW {
@@ -136,19 +125,26 @@ impl StreamBuf {
     pub fn consume(&mut self, end: usize) {
         self.start += end;
         self.searched = self.start;
-        self.unread_total = (self.buf.len() - self.start) as u64;
-        self.head = self.unread()[..self.unread().len().min(SHOWN_HEAD)].to_vec();
         self.compact();
     }
 
-    /// What a failure message shows of the unread output: all of it when
-    /// short, else its first and last bytes with the count between.
+    /// A step passed: a failure message from now on shows only what
+    /// arrives after this.
+    pub fn mark(&mut self) {
+        self.since_mark = 0;
+        self.head.clear();
+    }
+
+    /// What a failure message shows: the output received since the last
+    /// step passed, all of it when short, else its first and last bytes
+    /// with the count between. (It is all unread: only a passing step
+    /// consumes.)
     pub fn shown(&self) -> Shown {
         let unread = self.unread();
-        let total = self.unread_total;
-        if total as usize <= SHOWN_HEAD + SHOWN_TAIL && total as usize == unread.len() {
+        let total = self.since_mark;
+        if total as usize <= SHOWN_HEAD + SHOWN_TAIL && total as usize <= unread.len() {
             return Shown {
-                head: unread.to_vec(),
+                head: unread[unread.len() - total as usize..].to_vec(),
                 skipped: 0,
                 tail: Vec::new(),
                 total,

@@ -52,14 +52,21 @@ pub fn parse_file(path: &Path) -> Result<Script, ParseError> {
 /// Parse a script's text; `path` names it in errors.
 pub fn parse_str(path: &Path, text: &str) -> Result<Script, ParseError> {
     let mut b = Builder::new(path);
-    if text.trim_start().starts_with('[') {
+    let json = text.trim_start().starts_with('[');
+    if json {
         json::parse(&mut b, text)?;
     } else {
         for (i, line) in text.lines().enumerate() {
             parse_line(&mut b, i as u32 + 1, line)?;
         }
     }
-    let last = text.lines().count() as u32;
+    // The implicit end is the last line's: of the file, or of the last
+    // step in the JSON form.
+    let last = if json {
+        b.steps.iter().map(|s| s.line).max().unwrap_or(1)
+    } else {
+        text.lines().count() as u32
+    };
     Ok(b.finish(last))
 }
 
@@ -266,7 +273,7 @@ impl Builder {
             let last = why
                 .lines()
                 .filter(|l| !l.trim().is_empty())
-                .last()
+                .next_back()
                 .unwrap_or("");
             self.err(
                 line,

@@ -177,6 +177,8 @@ impl ScriptResponder {
     }
 
     fn pass(&mut self) {
+        self.stdout.mark();
+        self.stderr.mark();
         self.pc += 1;
         self.wait = None;
         self.stream_gone_at = None;
