@@ -270,11 +270,7 @@ impl Builder {
             let why = e.to_string();
             // The crate's message spans lines (a caret under the source);
             // its last line says what is wrong.
-            let last = why
-                .lines()
-                .filter(|l| !l.trim().is_empty())
-                .next_back()
-                .unwrap_or("");
+            let last = why.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("");
             self.err(
                 line,
                 col,
