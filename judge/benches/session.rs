@@ -43,8 +43,17 @@
 //!    plain loop's per test. problemtools' `verifyproblem` beside it when
 //!    it is on the PATH.
 //!
-//! Knobs (environment): BENCH_ONLY=overhead (section 1 alone), bytes (3b alone) or problem (4
-//! alone), BENCH_BYTES
+//! 5. Conversations: 10,000 `send`/`expect` rounds of a generated script
+//!    against a line echo program (the C echo server), against the same
+//!    rounds through `--responder exec:` with the C ping-pong client as the
+//!    interactor, both at the default placement, and the two C processes
+//!    wired by pipes on one CPU; the judge's peak RSS while a script waits
+//!    for a string that never comes and the program writes 1 GiB under a
+//!    64 MiB cap; `judge test -j 2` on 200 one-step scripts against 200
+//!    sequential `judge run` of the same script, in scripts per second.
+//!
+//! Knobs (environment): BENCH_ONLY=overhead (section 1 alone), bytes (3b alone), problem (4
+//! alone) or conversations (5 alone), BENCH_BYTES
 //! (1000000, section 3b), BENCH_REPS (5), BENCH_PINNED_REPS (7),
 //! BENCH_SESSIONS (200 per repetition), BENCH_ROUNDS (100000, pinned and
 //! default ping-pong), BENCH_UNPINNED_ROUNDS (20000: an unpinned round trip
@@ -187,6 +196,11 @@ fn main() {
         print_targets(&targets, t0);
         return;
     }
+    if only == "conversations" {
+        conversations(&k, &fx, &mut targets);
+        print_targets(&targets, t0);
+        return;
+    }
     let t = Instant::now();
     session_overhead(&k, &any, &mut targets);
     jail_layers(&k, &any);
@@ -201,6 +215,9 @@ fn main() {
         println!("  [section: {:.1} s]", t.elapsed().as_secs_f64());
         let t = Instant::now();
         contest(&k, &mut targets);
+        println!("  [section: {:.1} s]", t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        conversations(&k, &fx, &mut targets);
         println!("  [section: {:.1} s]", t.elapsed().as_secs_f64());
     }
     print_targets(&targets, t0);
@@ -417,6 +434,194 @@ fn contest(k: &Knobs, targets: &mut Vec<(String, bool)>) {
     );
     ms_row("verifyproblem -j 1 -p submissions", "its own", &pt1, base);
     ms_row("verifyproblem -j 2 -p submissions", "its own", &pt2, base);
+}
+
+// ----------------------------------------------------------- 5. conversations
+
+const CONVERSATION_ROUNDS: usize = 10_000;
+const ONE_STEP_SCRIPTS: usize = 200;
+
+fn conversations(k: &Knobs, fx: &Fixtures, targets: &mut Vec<(String, bool)>) {
+    println!();
+    println!("== 5. Conversations: scripts against the exec interactor and plain pipes ==");
+    let dir = Path::new(TARGET_TMP).join("bench-conversations");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("the scripts' folder");
+    let n = CONVERSATION_ROUNDS;
+    let mut text = String::new();
+    for i in 0..n {
+        text.push_str(&format!("send \"{i}\"\nexpect \"{i}\\n\"\n"));
+    }
+    let script = dir.join("echo.conv");
+    std::fs::write(&script, text).unwrap();
+    let judged = |responder: String| -> f64 {
+        let t = Instant::now();
+        let o = Command::new(JUDGE)
+            .args([
+                "run",
+                "--json",
+                "--protocol",
+                "plain",
+                "--wall-limit",
+                "120",
+                "--responder",
+            ])
+            .arg(responder)
+            .arg("--")
+            .arg(&fx.server)
+            .stdin(Stdio::null())
+            .output()
+            .expect("running the judge");
+        let secs = t.elapsed().as_secs_f64();
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("judge --json");
+        assert_eq!(v["verdict"], "AC", "{v}");
+        secs * 1e3
+    };
+    let (mut pipes, mut scripted, mut exec) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..k.reps {
+        pipes.push(run_pp(k, fx, Via::Pipes, Place::Pinned, n as u64).secs * 1e3);
+        scripted.push(judged(format!("script:{}", script.display())));
+        exec.push(judged(format!("exec:{} {n}", fx.client.display())));
+    }
+    let base = median(&pipes);
+    println!("  {n} rounds of a line and its echo (the program: the C echo server)");
+    ms_row(
+        "C client and echo server, pipes",
+        &format!("pinned (CPU {})", k.cpu),
+        &pipes,
+        base,
+    );
+    ms_row(
+        "judge run --responder script:",
+        "default (one CPU)",
+        &scripted,
+        base,
+    );
+    ms_row(
+        "judge run --responder exec:client",
+        "default (one CPU)",
+        &exec,
+        base,
+    );
+    let ratio = median(&scripted) / median(&exec);
+    targets.push((
+        format!(
+            "script {:.0} ms vs exec interactor {:.0} ms for {n} rounds ({ratio:.2}x, <= 1.5x)",
+            median(&scripted),
+            median(&exec)
+        ),
+        ratio <= 1.5,
+    ));
+
+    // A flood while a step waits: the judge holds a window, not the output.
+    let never = dir.join("never.conv");
+    std::fs::write(&never, "expect \"never\" within 100s\n").unwrap();
+    let rss = |args: &[&str], program: &[&Path]| -> (String, u64) {
+        let o = Command::new(JUDGE)
+            .args(["run", "--json", "--cpus", "any", "--wall-limit", "120"])
+            .args(args)
+            .arg("--")
+            .args(program)
+            .stdin(Stdio::null())
+            .output()
+            .expect("running the judge");
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("judge --json");
+        (
+            v["verdict"].as_str().unwrap_or("?").to_string(),
+            v["judge_max_rss_kib"].as_u64().unwrap_or(0),
+        )
+    };
+    let (_, idle) = rss(&[], &[Path::new("/bin/true")]);
+    let responder = format!("script:{}", never.display());
+    let (verdict, flood) = rss(
+        &["--output-limit", "64M", "--responder", &responder],
+        &[&fx.writer, Path::new("1024")],
+    );
+    println!(
+        "  a script waiting for \"never\" while the program writes 1 GiB, --output-limit 64M: {verdict}, judge peak RSS {} KiB ({} KiB over an idle session's {} KiB)",
+        flood,
+        flood.saturating_sub(idle),
+        idle
+    );
+    targets.push((
+        format!(
+            "judge RSS during a 1 GiB flood with a 64 MiB cap: {} MiB (< 64 MiB)",
+            flood / 1024
+        ),
+        verdict == "OLE" && flood < 64 * 1024,
+    ));
+
+    // judge test -j 2 against sequential judge run, one-step scripts.
+    let suite = dir.join("suite");
+    std::fs::create_dir_all(&suite).unwrap();
+    for i in 0..ONE_STEP_SCRIPTS {
+        std::fs::write(
+            suite.join(format!("s{i:03}.conv")),
+            "run /bin/echo hello\nexpect \"hello\"\n",
+        )
+        .unwrap();
+    }
+    let one = suite.join("s000.conv");
+    let (mut bare, mut seq, mut par) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..k.reps {
+        let t = Instant::now();
+        for _ in 0..ONE_STEP_SCRIPTS {
+            fork_exec_true();
+        }
+        bare.push(t.elapsed().as_secs_f64() * 1e3);
+        let t = Instant::now();
+        for _ in 0..ONE_STEP_SCRIPTS {
+            let st = Command::new(JUDGE)
+                .args(["run", "--responder"])
+                .arg(format!("script:{}", one.display()))
+                .args(["--", "/bin/echo", "hello"])
+                .stdin(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .unwrap();
+            assert!(st.success());
+        }
+        seq.push(t.elapsed().as_secs_f64() * 1e3);
+        let t = Instant::now();
+        let o = Command::new(JUDGE)
+            .args(["test", "-j", "2", "--json"])
+            .arg(&suite)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        par.push(t.elapsed().as_secs_f64() * 1e3);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("judge test --json");
+        assert_eq!(v["passed"], ONE_STEP_SCRIPTS, "{v}");
+    }
+    let per_s = |ms: f64| ONE_STEP_SCRIPTS as f64 / (ms / 1e3);
+    let base = median(&seq);
+    println!("  {ONE_STEP_SCRIPTS} one-step scripts (/bin/echo hello, expect \"hello\"):");
+    ms_row("bare fork+exec+wait x 200", "any", &bare, base);
+    ms_row(
+        "200 sequential judge run --responder script:",
+        "default",
+        &seq,
+        base,
+    );
+    ms_row(
+        "judge test -j 2 (one folder)",
+        "one CPU per script",
+        &par,
+        base,
+    );
+    println!(
+        "  scripts per second: judge test -j 2 {:.0}, sequential judge run {:.0}",
+        per_s(median(&par)),
+        per_s(base)
+    );
+    targets.push((
+        format!(
+            "judge test -j 2 {:.0} scripts/s vs sequential judge run {:.0}/s (faster)",
+            per_s(median(&par)),
+            per_s(base)
+        ),
+        median(&par) < base,
+    ));
 }
 
 // ---------------------------------------------------------------- 1. overhead
