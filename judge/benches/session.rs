@@ -503,6 +503,37 @@ fn conversations(k: &Knobs, fx: &Fixtures, targets: &mut Vec<(String, bool)>) {
         &exec,
         base,
     );
+    // pexpect, where the bench's `python3` has it (or BENCH_PEXPECT names
+    // a python that does): the same rounds, unsandboxed, on its pty. Its
+    // default 50 ms sleep before each send is turned off (10,000 rounds
+    // would take over 8 minutes with it): this is pexpect at its fastest.
+    let python = std::env::var("BENCH_PEXPECT").unwrap_or_else(|_| "python3".into());
+    let has_pexpect = Command::new(&python)
+        .args(["-c", "import pexpect"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if has_pexpect {
+        let code = format!(
+            "import pexpect, sys\n\
+             c = pexpect.spawn({server:?}, echo=False, timeout=60)\n\
+             c.delaybeforesend = None\n\
+             for i in range({n}):\n    c.sendline(str(i))\n    c.expect_exact(str(i) + '\\r\\n')\n\
+             c.sendeof(); c.expect(pexpect.EOF); c.close()\n\
+             sys.exit(c.exitstatus)\n",
+            server = fx.server.display().to_string()
+        );
+        let mut pexpect = Vec::new();
+        for _ in 0..k.reps.min(3) {
+            let t = Instant::now();
+            let st = Command::new(&python).args(["-c", &code]).status().expect("pexpect");
+            assert!(st.success(), "pexpect: {st}");
+            pexpect.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+        ms_row("pexpect, delaybeforesend=None (no sandbox)", "any", &pexpect, base);
+    } else {
+        println!("  pexpect is not importable by {python} (BENCH_PEXPECT=PYTHON): not compared");
+    }
     let ratio = median(&scripted) / median(&exec);
     targets.push((
         format!(
