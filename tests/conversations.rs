@@ -213,7 +213,7 @@ fn a_program_blocked_reading_while_a_step_waits_fails_it_at_once() {
     assert!(done.elapsed.as_secs() < 5, "{:?}", done.elapsed);
     let want = format!(
         "WA  {}:3: expect \"= 4\" within 30s\n    the program is waiting for input (blocked reading its stdin) \
-         while this step waits for \"= 4\" on stdout\n    stdout since the last step that passed (6 bytes): \"= 3\\n> \"\n  cpu ",
+         while this step waits for \"= 4\" on stdout\n    unread stdout (6 bytes): \"= 3\\n> \"\n  cpu ",
         s.display()
     );
     assert!(done.stderr.starts_with(&want), "{}", done.stderr);
@@ -286,11 +286,34 @@ fn a_script_that_does_not_parse_is_a_usage_error_before_anything_runs() {
     let cases = [
         ("expect \"> \"\nsend \"x", "2:6: unterminated string: no closing \""),
         ("expect \"> \"\nsned \"x\"", "2:1: unknown step \"sned\": expected expect, send, send-raw, close, timeout, run, limits, pty or file"),
-        ("send \"${who}\"", "1:1: unknown capture ${who}: no earlier expect /.../ has a group (?<who>...)"),
-        ("expect /a(/", "1:1: invalid regular expression: unclosed group"),
+        ("send \"${who}\"", "1:6: unknown capture ${who}: no earlier expect /.../ has a group (?<who>...)"),
+        ("expect /a(/", "1:8: invalid regular expression: unclosed group"),
         ("expect \"x\" within 3 days", "1:12: unexpected text after the pattern (within DURATION goes last)"),
         ("[{\"line\": 2, \"send\": 5}]", "2:1: send takes a string"),
     ];
+    // Only a regular file is a script: a FIFO would be waited on forever.
+    let fifo = temp_dir("conv_fifo").join("f.conv");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a path string we own.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    for args in [
+        vec![
+            "run".to_string(),
+            "--responder".into(),
+            format!("script:{}", fifo.display()),
+            "--".into(),
+            "/bin/true".into(),
+        ],
+        vec!["test".to_string(), fifo.display().to_string()],
+    ] {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let done = judge_cmd(&args);
+        assert_eq!(done.status, 2, "{args:?}");
+        assert_eq!(
+            done.stderr,
+            format!("judge: {}: not a regular file\n", fifo.display())
+        );
+    }
     for (text, want) in cases {
         let s = script("conv_bad", text);
         let done = run()

@@ -526,11 +526,19 @@ fn conversations(k: &Knobs, fx: &Fixtures, targets: &mut Vec<(String, bool)>) {
         let mut pexpect = Vec::new();
         for _ in 0..k.reps.min(3) {
             let t = Instant::now();
-            let st = Command::new(&python).args(["-c", &code]).status().expect("pexpect");
+            let st = Command::new(&python)
+                .args(["-c", &code])
+                .status()
+                .expect("pexpect");
             assert!(st.success(), "pexpect: {st}");
             pexpect.push(t.elapsed().as_secs_f64() * 1e3);
         }
-        ms_row("pexpect, delaybeforesend=None (no sandbox)", "any", &pexpect, base);
+        ms_row(
+            "pexpect, delaybeforesend=None (no sandbox)",
+            "any",
+            &pexpect,
+            base,
+        );
     } else {
         println!("  pexpect is not importable by {python} (BENCH_PEXPECT=PYTHON): not compared");
     }

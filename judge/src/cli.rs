@@ -575,6 +575,12 @@ impl RunArgs {
             "script" => {
                 let path = PathBuf::from(rest);
                 let script = judge::script::parse_file(&path).map_err(|e| e.to_string())?;
+                if self.pty_stderr && script.reads_stderr() {
+                    return Err(format!(
+                        "{}: expects stderr, which --pty-stderr mixes into stdout",
+                        path.display()
+                    ));
+                }
                 return Ok(ResponderChoice::Custom(Box::new(
                     judge::script::ScriptResponder::new(script),
                 )));

@@ -272,18 +272,22 @@ fn table(results: &[CaseResult]) -> String {
         .max()
         .unwrap_or(6)
         .max(6);
+    let steps: Vec<String> = results
+        .iter()
+        .map(|r| format!("{}/{}", r.steps_passed, r.steps_total))
+        .collect();
+    let sw = steps.iter().map(String::len).max().unwrap_or(5).max(5);
     let mut s = format!(
-        "{:<width$}  verdict  steps      time     memory\n",
-        "script"
+        "{:<width$}  verdict  {:>sw$}       time     memory\n",
+        "script", "steps"
     );
-    for (r, name) in results.iter().zip(&names) {
+    for ((r, name), steps) in results.iter().zip(&names).zip(&steps) {
         let mem = r
             .memory_kib
             .map_or("-".to_string(), |k| format!("{:.1} MiB", k as f64 / 1024.0));
         s.push_str(&format!(
-            "{name:<width$}  {:<7}  {:>5}  {:>7} ms  {:>9}\n",
+            "{name:<width$}  {:<7}  {steps:>sw$}  {:>7} ms  {:>9}\n",
             r.verdict.to_string(),
-            format!("{}/{}", r.steps_passed, r.steps_total),
             r.wall_time_ms,
             mem
         ));
@@ -389,8 +393,12 @@ pub fn record(args: RecordArgs) -> ExitCode {
         head.push(format!("file {}", relative_to(&script_dir, f)));
     }
     let mut run: Vec<String> = args.program.iter().map(|a| shell_word(a)).collect();
-    // A path is read from the script's folder on replay.
-    if program.contains('/') && !args.file.iter().any(|f| f.as_os_str() == program.as_str()) {
+    // A relative path is read from the script's folder on replay; an
+    // absolute one stays as written.
+    if program.contains('/')
+        && !program.starts_with('/')
+        && !args.file.iter().any(|f| f.as_os_str() == program.as_str())
+    {
         let rel = relative_to(&script_dir, std::path::Path::new(program));
         run[0] = if rel.contains('/') {
             rel
@@ -416,7 +424,8 @@ pub fn record(args: RecordArgs) -> ExitCode {
         ("stderr", lim.stderr_limit),
     ] {
         if let Some(v) = v {
-            l.push(format!("{k}={}K", v / 1024));
+            // In bytes: a size in K would round.
+            l.push(format!("{k}={v}"));
         }
     }
     if let Some(p) = lim.processes {

@@ -274,6 +274,18 @@ impl Session {
     /// Everything the program or the responder does wrong is a verdict in
     /// the `Ok` report.
     pub fn run(mut self) -> Result<Report, Error> {
+        // Two files for one place in /box: say so now, not as a failure to
+        // build the sandbox.
+        for (i, f) in self.files.iter().enumerate() {
+            if let Some(g) = self.files[..i].iter().find(|g| g.dest == f.dest) {
+                return Err(Error::Usage(format!(
+                    "--file: {} and {} both go to /box/{}",
+                    g.source.display(),
+                    f.source.display(),
+                    f.dest.display()
+                )));
+            }
+        }
         // Read before anything starts: a missing answer is a usage error.
         let answer = match &self.checker {
             Some(c) => Some(

@@ -49,8 +49,9 @@ pub struct StepFailure {
     /// Wall and CPU time the step waited.
     pub waited_ms: u64,
     pub cpu_ms: Option<u64>,
-    /// Output received since the last step that passed and not consumed,
-    /// made visible and cut to its ends.
+    /// Output, made visible and cut to its ends: on the step's stream,
+    /// its unread output (what the step searched); on the other, what
+    /// arrived since the last step passed.
     pub received: Received,
     /// Captures so far: name and value (made visible).
     pub captures: Vec<(String, String)>,
@@ -89,7 +90,7 @@ impl StepFailure {
     /// ```text
     /// WA  tests/calc.conv:7: expect "= 5" within 300ms
     ///     timed out after 300 ms (2 ms of CPU) waiting for "= 5" on stdout
-    ///     stdout since the last step that passed (6 bytes): "= 4\n> "
+    ///     unread stdout (6 bytes): "= 4\n> "
     ///     captures: sum = "3"
     /// ```
     pub fn render(&self, verdict: Verdict, file: &str, session_message: Option<&str>) -> String {
@@ -105,12 +106,14 @@ impl StepFailure {
             _ => s.push_str(&format!("{pad}{}\n", self.message)),
         }
         let r = &self.received;
-        let line = |name: &str, text: &str, bytes: u64| {
-            if bytes == 0 {
-                format!("{pad}{name}: nothing since the last step that passed\n")
-            } else {
-                format!("{pad}{name} since the last step that passed ({bytes} bytes): \"{text}\"\n")
-            }
+        // The step's stream: all it searched; the other: what came since
+        // the last step passed.
+        let searched = |name: &str, text: &str, bytes: u64| match bytes {
+            0 => format!("{pad}unread {name}: nothing\n"),
+            _ => format!("{pad}unread {name} ({bytes} bytes): \"{text}\"\n"),
+        };
+        let other = |name: &str, text: &str, bytes: u64| {
+            format!("{pad}{name} since the last step that passed ({bytes} bytes): \"{text}\"\n")
         };
         let (first, second) = match r.stream {
             Stream::Stdout => (
@@ -122,9 +125,9 @@ impl StepFailure {
                 ("stdout", &r.stdout, r.stdout_bytes),
             ),
         };
-        s.push_str(&line(first.0, first.1, first.2));
+        s.push_str(&searched(first.0, first.1, first.2));
         if second.2 > 0 {
-            s.push_str(&line(second.0, second.1, second.2));
+            s.push_str(&other(second.0, second.1, second.2));
         }
         if !self.captures.is_empty() {
             let list: Vec<String> = self
@@ -136,6 +139,24 @@ impl StepFailure {
         }
         s
     }
+}
+
+/// A step as written, for a message: control characters made visible, at
+/// most 300 characters.
+pub fn shown_step(source: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in source.chars().enumerate() {
+        if i == 300 {
+            out.push_str("...");
+            break;
+        }
+        if c.is_control() {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Captures made visible for a message.

@@ -24,13 +24,34 @@ pub struct StreamBuf {
     start: usize,
     /// Searched up to here (index into `buf`) by the current literal.
     searched: usize,
+    /// The front of the unread output fell out of the window: what is held
+    /// no longer starts where the last match ended, so `^` must not match
+    /// at its first byte. The byte before it is kept as context.
+    cut: bool,
     /// The stream has ended.
     pub eof: bool,
-    /// Bytes received since the last step passed (see `mark`), including
-    /// any dropped from the window.
-    since_mark: u64,
-    /// The first of them, kept for the failure message.
+    /// What arrived since the last match on this stream (all unread).
+    since_match: Region,
+    /// What arrived since the last step of the script passed.
+    since_pass: Region,
+}
+
+/// Bytes that arrived since some moment: how many, and the first of them
+/// (those may have left the window since).
+#[derive(Default)]
+struct Region {
+    total: u64,
     head: Vec<u8>,
+}
+
+impl Region {
+    fn add(&mut self, bytes: &[u8]) {
+        if self.head.len() < SHOWN_HEAD {
+            let n = (SHOWN_HEAD - self.head.len()).min(bytes.len());
+            self.head.extend_from_slice(&bytes[..n]);
+        }
+        self.total += bytes.len() as u64;
+    }
 }
 
 /// A match: where it ends in the unread bytes, and the groups it took.
@@ -42,26 +63,30 @@ pub struct Found {
 impl StreamBuf {
     /// Add bytes the program wrote.
     pub fn push(&mut self, bytes: &[u8]) {
-        if self.head.len() < SHOWN_HEAD {
-            let n = (SHOWN_HEAD - self.head.len()).min(bytes.len());
-            self.head.extend_from_slice(&bytes[..n]);
-        }
-        self.since_mark += bytes.len() as u64;
+        self.since_match.add(bytes);
+        self.since_pass.add(bytes);
         self.buf.extend_from_slice(bytes);
         let unread = self.buf.len() - self.start;
         if unread > WINDOW {
             // Out of the window: it can no longer start a match.
             self.start = self.buf.len() - WINDOW;
+            self.cut = true;
         }
         self.compact();
     }
 
     fn compact(&mut self) {
-        // Move the unread part to the front once the read part outweighs it.
-        if self.start > 0 && self.start >= self.buf.len() - self.start {
-            self.buf.drain(..self.start);
-            self.searched = self.searched.saturating_sub(self.start);
-            self.start = 0;
+        // Move the unread part to the front once the read part outweighs
+        // it, keeping the byte before it after a cut.
+        // (A flood keeps the window full: moved every half window, the
+        // buffer stays within twice the window.)
+        let keep = usize::from(self.cut);
+        let read = self.start.saturating_sub(keep);
+        if read > 0 && (read >= self.buf.len() - self.start || read >= WINDOW / 2) {
+            let drop = self.start - keep;
+            self.buf.drain(..drop);
+            self.searched = self.searched.saturating_sub(drop);
+            self.start = keep;
         }
     }
 
@@ -103,9 +128,13 @@ impl StreamBuf {
             }
             Pattern::Regex(src) => {
                 let re = regex?;
-                let hay = &self.buf[self.start..];
-                let caps = re.captures(hay)?;
-                let end = caps.get(0).map_or(0, |m| m.end());
+                // After a cut, search from the second byte of a haystack that
+                // holds the one before: `^` and `\b` then see that the
+                // unread output does not begin here.
+                let lead = usize::from(self.cut && self.start > 0);
+                let hay = &self.buf[self.start - lead..];
+                let caps = re.captures_at(hay, lead)?;
+                let end = caps.get(0).map_or(lead, |m| m.end()) - lead;
                 let captures = src
                     .names
                     .iter()
@@ -125,36 +154,45 @@ impl StreamBuf {
     pub fn consume(&mut self, end: usize) {
         self.start += end;
         self.searched = self.start;
+        self.cut = false;
+        let rest = self.unread();
+        self.since_match = Region {
+            total: rest.len() as u64,
+            head: rest[..rest.len().min(SHOWN_HEAD)].to_vec(),
+        };
         self.compact();
     }
 
-    /// A step passed: a failure message from now on shows only what
-    /// arrives after this.
+    /// A step passed.
     pub fn mark(&mut self) {
-        self.since_mark = 0;
-        self.head.clear();
+        self.since_pass = Region::default();
     }
 
-    /// What a failure message shows: the output received since the last
-    /// step passed, all of it when short, else its first and last bytes
-    /// with the count between. (It is all unread: only a passing step
-    /// consumes.)
-    pub fn shown(&self) -> Shown {
-        let unread = self.unread();
-        let total = self.since_mark;
-        if total as usize <= SHOWN_HEAD + SHOWN_TAIL && total as usize <= unread.len() {
+    /// What a failure message shows: the unread output (what a step on
+    /// this stream searched) or what arrived since the last step passed,
+    /// all of it when short, else its first and last bytes with the count
+    /// between.
+    pub fn shown(&self, unread: bool) -> Shown {
+        let region = if unread {
+            &self.since_match
+        } else {
+            &self.since_pass
+        };
+        let held = self.unread();
+        let total = region.total;
+        // Both regions end with the newest byte, and only a match consumes.
+        if total as usize <= SHOWN_HEAD + SHOWN_TAIL && total as usize <= held.len() {
             return Shown {
-                head: unread[unread.len() - total as usize..].to_vec(),
+                head: held[held.len() - total as usize..].to_vec(),
                 skipped: 0,
                 tail: Vec::new(),
                 total,
             };
         }
-        let tail_len = unread.len().min(SHOWN_TAIL);
-        let tail = unread[unread.len() - tail_len..].to_vec();
+        let tail = held[held.len() - held.len().min(SHOWN_TAIL)..].to_vec();
         Shown {
-            skipped: total - self.head.len() as u64 - tail.len() as u64,
-            head: self.head.clone(),
+            skipped: total.saturating_sub((region.head.len() + tail.len()) as u64),
+            head: region.head.clone(),
             tail,
             total,
         }
@@ -243,7 +281,7 @@ mod tests {
             assert!(s.find(&p, &Captures::default(), None).is_none());
             assert!(s.buf.capacity() <= 3 * WINDOW, "{}", s.buf.capacity());
         }
-        let shown = s.shown();
+        let shown = s.shown(true);
         assert_eq!(shown.total, 100 * (64 << 10));
         assert_eq!(shown.head.len(), SHOWN_HEAD);
         assert_eq!(shown.tail.len(), SHOWN_TAIL);
@@ -251,6 +289,22 @@ mod tests {
             shown.skipped,
             shown.total - (SHOWN_HEAD + SHOWN_TAIL) as u64
         );
+    }
+
+    #[test]
+    fn an_anchor_does_not_match_where_the_window_cut() {
+        let mut s = StreamBuf::default();
+        let re = regex::bytes::Regex::new("^= 3\n").unwrap();
+        let p = Pattern::Regex(crate::script::RegexSource {
+            pieces: vec![],
+            compiled: Some(re.clone()),
+            names: vec![],
+        });
+        s.push(b"ERROR\n");
+        for _ in 0..(WINDOW / 4 + 10) {
+            s.push(b"= 3\n");
+            assert!(s.find(&p, &Captures::default(), Some(&re)).is_none());
+        }
     }
 
     #[test]

@@ -45,14 +45,15 @@ pub struct Script {
 /// `judge test` reads them; each may come only before the first step.
 #[derive(Debug, Clone, Default)]
 pub struct Header {
-    /// `run CMD ARGS`: the program, relative to the script's folder.
-    pub run: Option<Vec<String>>,
+    /// `run CMD ARGS`: the program, relative to the script's folder, and
+    /// the line it is on.
+    pub run: Option<(Vec<String>, u32)>,
     /// `limits KEY=VALUE ...`, in `judge run`'s units.
     pub limits: Vec<(String, String)>,
     /// `pty [COLSxROWS]`.
     pub pty: Option<(u16, u16)>,
-    /// `file PATH`: copied into the work directory.
-    pub files: Vec<PathBuf>,
+    /// `file PATH`: copied into the work directory; with its line.
+    pub files: Vec<(PathBuf, u32)>,
 }
 
 /// One step, with where it was written.
@@ -83,6 +84,24 @@ pub enum Action {
     Send { text: Text, raw: bool },
     /// Close the program's stdin (on a terminal: end of file).
     Close,
+}
+
+impl Script {
+    /// Whether any step reads the program's stderr.
+    pub fn reads_stderr(&self) -> bool {
+        self.steps.iter().any(|s| {
+            matches!(
+                s.action,
+                Action::Expect {
+                    stream: Stream::Stderr,
+                    ..
+                } | Action::ExpectEof {
+                    stream: Stream::Stderr,
+                    ..
+                }
+            )
+        })
+    }
 }
 
 impl Action {
@@ -193,8 +212,12 @@ impl RegexSource {
         for p in &self.pieces {
             match p {
                 Piece::Bytes(b) => src.push_str(&String::from_utf8_lossy(b)),
+                // A group: `${x}{2}` repeats all of the value, and an empty
+                // value leaves no dangling quantifier.
                 Piece::Capture(name) => {
-                    src.push_str(&escape_bytes(captures.get(name).unwrap_or(&[])))
+                    src.push_str("(?:");
+                    src.push_str(&escape_bytes(captures.get(name).unwrap_or(&[])));
+                    src.push(')');
                 }
             }
         }
@@ -240,6 +263,26 @@ mod tests {
         assert_eq!(signal_number("15"), Some(15));
         assert_eq!(signal_number("NOPE"), None);
         assert_eq!(signal_number("0"), None);
+    }
+
+    #[test]
+    fn a_capture_is_one_group_in_an_expression() {
+        let src = |pieces| RegexSource {
+            pieces,
+            compiled: None,
+            names: vec![],
+        };
+        let mut c = Captures::default();
+        c.set("n", b"ab".to_vec());
+        let twice = src(vec![
+            Piece::Bytes(b"^".to_vec()),
+            Piece::Capture("n".into()),
+            Piece::Bytes(b"{2}$".to_vec()),
+        ]);
+        assert!(twice.compile(&c).unwrap().is_match(b"abab"));
+        assert!(!twice.compile(&c).unwrap().is_match(b"abb"));
+        c.set("n", Vec::new());
+        assert!(twice.compile(&c).unwrap().is_match(b""));
     }
 
     #[test]

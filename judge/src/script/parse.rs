@@ -12,7 +12,7 @@ use crate::responder::Stream;
 
 /// A script that cannot be run, and where.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{file}:{line}:{col}: {message}")]
+#[error("{}", self.located())]
 pub struct ParseError {
     pub file: String,
     pub line: u32,
@@ -20,24 +20,38 @@ pub struct ParseError {
     pub message: String,
 }
 
+impl ParseError {
+    /// `FILE:LINE:COL: message`, or `FILE: message` for the file as a
+    /// whole (it cannot be read).
+    fn located(&self) -> String {
+        match self.line {
+            0 => format!("{}: {}", self.file, self.message),
+            l => format!("{}:{l}:{}: {}", self.file, self.col, self.message),
+        }
+    }
+}
+
 /// Read and parse a script file: the JSON form when its first character
 /// (after blanks) is `[`, the line format otherwise.
 pub fn parse_file(path: &Path) -> Result<Script, ParseError> {
-    let text = std::fs::read(path).map_err(|e| ParseError {
+    let text = read_script(path).map_err(|message| ParseError {
         file: path.display().to_string(),
         line: 0,
         col: 0,
-        message: format!("cannot read the script: {e}"),
+        message,
     })?;
     let text = String::from_utf8(text).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         let bytes = e.as_bytes();
         let line = bytes[..at].iter().filter(|&&b| b == b'\n').count() as u32 + 1;
-        let col = (at
-            - bytes[..at]
-                .iter()
-                .rposition(|&b| b == b'\n')
-                .map_or(0, |p| p + 1)) as u32
+        let line_start = bytes[..at]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |p| p + 1);
+        // Characters, as every other column counts.
+        let col = String::from_utf8_lossy(&bytes[line_start..at])
+            .chars()
+            .count() as u32
             + 1;
         ParseError {
             file: path.display().to_string(),
@@ -49,8 +63,39 @@ pub fn parse_file(path: &Path) -> Result<Script, ParseError> {
     parse_str(path, &text)
 }
 
+/// The largest script read: a script is text a person or a program
+/// wrote, and the judge reads it whole before anything runs.
+const MAX_SCRIPT: u64 = 16 << 20;
+
+/// A script's bytes: a regular file (a FIFO would be waited on forever,
+/// `/dev/zero` read forever), at most MAX_SCRIPT bytes.
+fn read_script(path: &Path) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let f = crate::responder::open_without_waiting(path)
+        .map_err(|e| format!("cannot read the script: {e}"))?;
+    let meta = f
+        .metadata()
+        .map_err(|e| format!("cannot read the script: {e}"))?;
+    if !meta.is_file() {
+        return Err("not a regular file".into());
+    }
+    if meta.len() > MAX_SCRIPT {
+        return Err(format!("{} bytes: a script is at most 16 MiB", meta.len()));
+    }
+    let mut text = Vec::new();
+    f.take(MAX_SCRIPT + 1)
+        .read_to_end(&mut text)
+        .map_err(|e| format!("cannot read the script: {e}"))?;
+    if text.len() as u64 > MAX_SCRIPT {
+        return Err("a script is at most 16 MiB".into());
+    }
+    Ok(text)
+}
+
 /// Parse a script's text; `path` names it in errors.
 pub fn parse_str(path: &Path, text: &str) -> Result<Script, ParseError> {
+    // An editor's byte-order mark is not a step.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut b = Builder::new(path);
     let json = text.trim_start().starts_with('[');
     if json {
@@ -81,10 +126,13 @@ enum Item {
         stream: Stream,
         what: Expected,
         within: Option<Duration>,
+        /// The column of the pattern, for errors in it.
+        at: u32,
     },
     Send {
         text: Text,
         raw: bool,
+        at: u32,
     },
     Close,
 }
@@ -153,7 +201,7 @@ impl Builder {
                 if self.header.run.is_some() {
                     return Err(self.err(line, col, "a second run step"));
                 }
-                self.header.run = Some(argv);
+                self.header.run = Some((argv, line));
                 return Ok(());
             }
             Item::Limits(l) => {
@@ -165,7 +213,7 @@ impl Builder {
                 return Ok(());
             }
             Item::File(p) => {
-                self.header.files.push(p);
+                self.header.files.push((p, line));
                 return Ok(());
             }
             Item::Timeout(d) => {
@@ -179,22 +227,23 @@ impl Builder {
                 self.closed = true;
                 Action::Close
             }
-            Item::Send { text, raw } => {
+            Item::Send { text, raw, at } => {
                 if self.closed {
                     return Err(self.err(line, col, "nothing can be sent after close"));
                 }
-                self.check_captures(line, col, text.captures_used())?;
+                self.check_captures(line, at, text.captures_used())?;
                 Action::Send { text, raw }
             }
             Item::Expect {
                 stream,
                 what,
                 within,
+                at,
             } => {
                 let within = within.unwrap_or(self.timeout);
                 match what {
                     Expected::Literal(text) => {
-                        self.check_captures(line, col, text.captures_used())?;
+                        self.check_captures(line, at, text.captures_used())?;
                         Action::Expect {
                             stream,
                             pattern: Pattern::Literal(text),
@@ -202,7 +251,7 @@ impl Builder {
                         }
                     }
                     Expected::Regex(src) => {
-                        let regex = self.regex(line, col, &src)?;
+                        let regex = self.regex(line, at, &src)?;
                         Action::Expect {
                             stream,
                             pattern: Pattern::Regex(regex),
@@ -263,7 +312,9 @@ impl Builder {
             .iter()
             .map(|p| match p {
                 Piece::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
-                Piece::Capture(_) => "x".into(),
+                // As compile() puts a value: a group, so that a quantifier
+                // after it applies to all of it.
+                Piece::Capture(_) => "(?:x)".into(),
             })
             .collect();
         let compiled = regex::bytes::Regex::new(&trial).map_err(|e| {
@@ -480,7 +531,11 @@ fn parse_line(b: &mut Builder, line: u32, text: &str) -> Result<(), ParseError> 
         "send" | "send-raw" => {
             let raw = verb == "send-raw";
             match rest {
-                [(_, Token::Str(t))] => Item::Send { text: t.clone(), raw },
+                [(at, Token::Str(t))] => Item::Send {
+                    text: t.clone(),
+                    raw,
+                    at: *at,
+                },
                 [] => return Err(b.err(line, col, format!("{verb} needs a \"quoted string\""))),
                 [(c, Token::Str(_)), ..] => {
                     return Err(b.err(line, rest[1].0.max(*c), "one string per send"))
@@ -585,6 +640,7 @@ fn expect_line(
             _ => {}
         }
     }
+    let after_stream = rest.first().map_or(col, |(c, _)| *c);
     let what = match rest {
         [] => {
             return Err(b.err(
@@ -658,13 +714,18 @@ fn expect_line(
         stream,
         what,
         within,
+        at: after_stream,
     })
 }
 
 fn check_limit(key: &str, value: &str) -> Result<(), String> {
     match key {
         "time" | "wall" => parse_duration(value).map(|_| ()),
-        "memory" | "output" | "stderr" => crate::limits::parse_size(value).map(|_| ()),
+        "memory" => match crate::limits::parse_size(value)? {
+            m if m < 1 << 20 => Err(format!("memory={value}: a memory limit is at least 1M")),
+            _ => Ok(()),
+        },
+        "output" | "stderr" => crate::limits::parse_size(value).map(|_| ()),
         "processes" => value
             .parse::<u64>()
             .ok()
@@ -854,7 +915,8 @@ mod json {
         let Value::Array(steps) = v else {
             return Err(b.err(1, 1, "the JSON form is an array of steps"));
         };
-        let mut prev = 0;
+        // Errors before any line is known point at line 1.
+        let mut prev = 1;
         for (i, s) in steps.iter().enumerate() {
             let Value::Object(o) = s else {
                 return Err(b.err(prev, 1, format!("step {} is not an object", i + 1)));
@@ -969,12 +1031,14 @@ mod json {
             stream,
             what,
             within,
+            at: 1,
         };
         Ok(match verb {
             "expect" => expect(Expected::Literal(text(b, line, v, verb)?)),
             "expect_regex" => expect(Expected::Regex(
                 v.as_str()
-                    .ok_or_else(|| b.err(line, 1, "expect_regex takes a string"))?
+                    .filter(|r| !r.is_empty())
+                    .ok_or_else(|| b.err(line, 1, "expect_regex takes a non-empty string"))?
                     .to_string(),
             )),
             "expect_eof" => expect(Expected::Eof),
@@ -1008,6 +1072,7 @@ mod json {
             "send" | "send_raw" => Item::Send {
                 text: text(b, line, v, verb)?,
                 raw: verb == "send_raw",
+                at: 1,
             },
             "close" => Item::Close,
             "timeout" => Item::Timeout(duration(b, line, v, verb)?),
@@ -1098,7 +1163,7 @@ mod tests {
     fn paths_are_words_and_run_is_shell_words() {
         let s = parse("run /usr/bin/python3 '/box/a b.py' # not a comment\nfile /etc/hostname\nexpect /\\$\\{x\\}/\n").unwrap();
         assert_eq!(
-            s.header.run.as_deref().unwrap(),
+            s.header.run.unwrap().0,
             [
                 "/usr/bin/python3",
                 "/box/a b.py",
@@ -1108,7 +1173,7 @@ mod tests {
                 "comment"
             ]
         );
-        assert_eq!(s.header.files, [PathBuf::from("/etc/hostname")]);
+        assert_eq!(s.header.files, [(PathBuf::from("/etc/hostname"), 2)]);
         let Action::Expect {
             pattern: Pattern::Regex(r),
             ..
@@ -1136,8 +1201,8 @@ mod tests {
         let cases = [
             ("send \"x", "t.conv:1:6: unterminated string: no closing \""),
             ("expect \"a\"\nfrob", "t.conv:2:1: unknown step \"frob\": expected expect, send, send-raw, close, timeout, run, limits, pty or file"),
-            ("send \"${nope}\"", "t.conv:1:1: unknown capture ${nope}: no earlier expect /.../ has a group (?<nope>...)"),
-            ("expect /(/", "t.conv:1:1: invalid regular expression: unclosed group"),
+            ("send \"${nope}\"", "t.conv:1:6: unknown capture ${nope}: no earlier expect /.../ has a group (?<nope>...)"),
+            ("expect /(/", "t.conv:1:8: invalid regular expression: unclosed group"),
             ("expect \"a\" within soon", "t.conv:1:19: invalid duration \"soon\": use seconds (2, 0.5s) or milliseconds (500ms)"),
             ("expect exit 300", "t.conv:1:13: invalid exit code \"300\": expected 0 to 255 or any"),
             ("expect signal FOO", "t.conv:1:15: unknown signal \"FOO\""),
@@ -1164,8 +1229,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            s.header.run.as_deref(),
-            Some(&["python3".to_string(), "calc.py".into()][..])
+            s.header.run.map(|r| r.0),
+            Some(vec!["python3".to_string(), "calc.py".into()])
         );
         assert_eq!(s.steps.len(), 4);
         let mut c = super::super::Captures::default();

@@ -264,13 +264,17 @@ impl ScriptResponder {
         };
         let failure = StepFailure {
             line: step.line,
-            step: step.source.clone(),
+            step: super::failure::shown_step(&step.source),
             expected: expected(&step.action, &self.captures),
             reason,
             message,
             waited_ms,
             cpu_ms,
-            received: Received::new(&self.stdout.shown(), &self.stderr.shown(), stream),
+            received: Received::new(
+                &self.stdout.shown(stream == Stream::Stdout),
+                &self.stderr.shown(stream == Stream::Stderr),
+                stream,
+            ),
             captures: shown_captures(&self.captures),
         };
         self.finished = Some(Finished {
@@ -305,15 +309,15 @@ impl ScriptResponder {
             let step = &self.script.steps[self.pc];
             failure = Some(StepFailure {
                 line: step.line,
-                step: step.source.clone(),
+                step: super::failure::shown_step(&step.source),
                 expected: expected(&step.action, &self.captures),
                 reason: Reason::SessionEnded,
                 message: "the session ended while this step waited".into(),
                 waited_ms: 0,
                 cpu_ms: None,
                 received: Received::new(
-                    &self.stdout.shown(),
-                    &self.stderr.shown(),
+                    &self.stdout.shown(self.step_stream() == Stream::Stdout),
+                    &self.stderr.shown(self.step_stream() == Stream::Stderr),
                     self.step_stream(),
                 ),
                 captures: shown_captures(&self.captures),

@@ -70,7 +70,7 @@ pub fn find_scripts(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
         let meta = std::fs::metadata(p).map_err(|e| format!("{}: {e}", p.display()))?;
         if meta.is_dir() {
             let before = out.len();
-            walk(p, &mut out).map_err(|e| format!("{}: {e}", p.display()))?;
+            walk(p, &mut out).map_err(|e| e.to_string())?;
             if out.len() == before {
                 return Err(format!("{}: no *.conv scripts in this folder", p.display()));
             }
@@ -82,7 +82,12 @@ pub fn find_scripts(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+    let named =
+        |e: std::io::Error| std::io::Error::new(e.kind(), format!("{}: {e}", dir.display()));
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .map_err(named)?
+        .collect::<Result<_, _>>()
+        .map_err(named)?;
     entries.sort_by_key(|e| e.file_name());
     for e in entries {
         if e.file_name().as_encoded_bytes().starts_with(b".") {
@@ -92,8 +97,13 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         let ty = e.file_type()?;
         if ty.is_dir() {
             walk(&p, out)?;
-        } else if p.extension().is_some_and(|x| x == "conv") && std::fs::metadata(&p)?.is_file() {
-            out.push(p);
+        } else if p.extension().is_some_and(|x| x == "conv") {
+            // A link that leads nowhere is a mistake worth naming.
+            let meta = std::fs::metadata(&p)
+                .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", p.display())))?;
+            if meta.is_file() {
+                out.push(p);
+            }
         }
     }
     Ok(())
@@ -110,8 +120,9 @@ pub fn plan(path: &Path, d: &Defaults) -> Result<Case, String> {
         .unwrap_or(Path::new("."))
         .to_path_buf();
     let here = |what: &str| format!("{}: {what}", path.display());
+    let at = |line: u32, what: &str| format!("{}:{line}:1: {what}", path.display());
     let program = match (&script.header.run, &d.program) {
-        (Some(run), _) => {
+        (Some((run, _)), _) => {
             let mut argv = run.clone();
             // A path is the script's folder's; a bare name is found on PATH.
             if argv[0].contains('/') {
@@ -130,8 +141,13 @@ pub fn plan(path: &Path, d: &Defaults) -> Result<Case, String> {
         IsolationLevel::Full => Some(std::ffi::OsStr::new(SANDBOX_PATH)),
         IsolationLevel::None => None,
     };
-    crate::sandbox::resolve_program_in(Path::new(&program[0]), search)
-        .map_err(|e| here(&format!("cannot run {}: {e}", program[0])))?;
+    crate::sandbox::resolve_program_in(Path::new(&program[0]), search).map_err(|e| {
+        let why = format!("cannot run {}: {e}", program[0]);
+        match &script.header.run {
+            Some((_, line)) => at(*line, &why),
+            None => format!("--program: {why}"),
+        }
+    })?;
     let mut limits = d.limits;
     for (k, v) in &script.header.limits {
         // Checked by the parser.
@@ -154,9 +170,16 @@ pub fn plan(path: &Path, d: &Defaults) -> Result<Case, String> {
         return Err(here("a memory limit is at least 1M"));
     }
     let mut files = d.files.clone();
-    for f in &script.header.files {
+    for (f, line) in &script.header.files {
         let src = dir.join(f);
-        std::fs::metadata(&src).map_err(|e| here(&format!("file {}: {e}", f.display())))?;
+        let meta = std::fs::metadata(&src)
+            .map_err(|e| at(*line, &format!("file {}: {e}", f.display())))?;
+        if !meta.is_file() {
+            return Err(at(
+                *line,
+                &format!("file {}: not a regular file", f.display()),
+            ));
+        }
         // Its place below /box as written, unless it climbs out.
         let dest = if f.is_relative()
             && f.components()
@@ -167,7 +190,22 @@ pub fn plan(path: &Path, d: &Defaults) -> Result<Case, String> {
             f.file_name()
                 .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
         };
-        files.push((src, dest));
+        // The same file twice (a --file the script names too) is copied
+        // once; two files for one place are a mistake.
+        match files.iter().find(|(_, d)| *d == dest) {
+            Some((other, _)) if same_file(other, &src) => {}
+            Some((other, _)) => {
+                return Err(at(
+                    *line,
+                    &format!(
+                        "file {}: /box/{dest} is already {}",
+                        f.display(),
+                        other.display()
+                    ),
+                ))
+            }
+            None => files.push((src, dest)),
+        }
     }
     if d.isolation == IsolationLevel::None && !files.is_empty() {
         return Err(here("file steps and --file need --isolation full"));
@@ -181,6 +219,14 @@ pub fn plan(path: &Path, d: &Defaults) -> Result<Case, String> {
         isolation: d.isolation,
         dir,
     })
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(x), Ok(y)) => (x.dev(), x.ino()) == (y.dev(), y.ino()),
+        _ => false,
+    }
 }
 
 impl Case {
@@ -349,7 +395,10 @@ impl Worker {
 
     fn run(&mut self, script: &Path) -> Result<CaseResult, String> {
         let to = self.to.as_mut().ok_or("the worker is closed")?;
-        let path = serde_json::to_string(script).map_err(|e| e.to_string())?;
+        // As bytes: a file name need not be UTF-8.
+        use std::os::unix::ffi::OsStrExt;
+        let path =
+            serde_json::to_string(script.as_os_str().as_bytes()).map_err(|e| e.to_string())?;
         writeln!(to, "{path}").map_err(|e| format!("the worker is gone: {e}"))?;
         let mut line = String::new();
         match self.from.read_line(&mut line) {
@@ -382,7 +431,9 @@ pub fn serve_worker() -> Result<(), String> {
     let mut out = std::io::stdout().lock();
     for line in lines {
         let line = line.map_err(|e| e.to_string())?;
-        let path: PathBuf = serde_json::from_str(&line).map_err(|e| format!("not a path: {e}"))?;
+        let bytes: Vec<u8> = serde_json::from_str(&line).map_err(|e| format!("not a path: {e}"))?;
+        let path =
+            PathBuf::from(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(&bytes));
         let result = match plan(&path, &defaults) {
             Ok(case) => case.run(),
             Err(e) => CaseResult::failed(path.display().to_string(), 0, e),
