@@ -278,7 +278,7 @@ fn table(results: &[CaseResult]) -> String {
         .collect();
     let sw = steps.iter().map(String::len).max().unwrap_or(5).max(5);
     let mut s = format!(
-        "{:<width$}  verdict  {:>sw$}       time     memory\n",
+        "{:<width$}  verdict  {:>sw$}      time     memory\n",
         "script", "steps"
     );
     for ((r, name), steps) in results.iter().zip(&names).zip(&steps) {
