@@ -503,6 +503,27 @@ fn the_judges_terminal_is_out_of_reach() {
     }
 }
 
+/// The sandbox's /dev/tty opens the program's controlling terminal, and a
+/// program without `--pty` has none, even when the judge has one: the
+/// judge's terminal stays out of reach through it too.
+#[test]
+fn dev_tty_opens_no_terminal_but_the_programs_own() {
+    let probe = "echo leak > /dev/tty 2>/dev/null && echo opened || echo refused";
+    for isolation in ["full", "none"] {
+        let mut cmd = run()
+            .args(["--isolation", isolation, "--json"])
+            .program(["/bin/sh", "-c", probe])
+            .command();
+        with_terminal(&mut cmd, Terminal::Plain);
+        let v = exec_command(cmd).json();
+        assert_eq!(v["stdout"], "refused\n", "{isolation}: {}", brief(&v));
+    }
+    // With --pty it is the program's own terminal: what it writes there is
+    // its output.
+    let v = run().arg("--pty").program(["/bin/sh", "-c", probe]).json();
+    assert_eq!(v["stdout"], "leak\nopened\n", "{}", brief(&v));
+}
+
 /// A host mount nested below a shown folder is read-only, nosuid and
 /// nodev inside like the folder itself (the binds are recursive, so must
 /// the attributes be), whether the root is built per run (`/data`) or on

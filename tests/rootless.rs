@@ -366,3 +366,64 @@ fn rootless_nested_mounts_are_read_only() {
     let v = exec_command(cmd).json();
     assert_eq!(v["stdout"], "refused\n", "{}", brief(&v));
 }
+
+/// Conversation scripts, a terminal and `judge test` without root: the
+/// terminal is the judge's to open, the sandbox built in a user namespace.
+#[test]
+fn rootless_conversation_on_a_terminal() {
+    if user().is_none() {
+        return;
+    }
+    let dir = shared_dir().join(format!("conv-{}", token("c")));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(
+        repo().join("examples/conversations/calc.py"),
+        dir.join("calc.py"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("t.conv"),
+        "file calc.py\nrun python3 calc.py\npty\n\nexpect /calc 1.0.*\\n/\nexpect \"[0 names] > \"\n\
+         send \"let a = 5\"\nexpect \"a = 5\"\nsend \"x\"\nexpect stderr \"unknown name x\"\nclose\nexpect \"bye\"\n",
+    )
+    .unwrap();
+    Command::new("chmod")
+        .args(["-R", "a+rwX"])
+        .arg(&dir)
+        .status()
+        .unwrap();
+    let script = dir.join("t.conv").to_string_lossy().into_owned();
+    let calc = dir.join("calc.py").to_string_lossy().into_owned();
+    let v = as_user(
+        run()
+            .args([
+                "--json",
+                "--pty",
+                "--responder",
+                &format!("script:{script}"),
+                "--file",
+                &calc,
+            ])
+            .program(["python3", "calc.py"]),
+    )
+    .json();
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
+    assert_eq!(v["isolation"]["user_namespace"], true);
+
+    let user = user().unwrap();
+    let mut t = Command::new("setpriv");
+    t.args([
+        "--reuid",
+        user,
+        "--regid",
+        user,
+        "--init-groups",
+        "--reset-env",
+    ])
+    .arg(shared("judge"))
+    .args(["test", "--json", &script])
+    .current_dir(shared_dir());
+    let done = exec_command(t);
+    assert_eq!(done.status, 0, "{}{}", done.stdout, done.stderr);
+    assert_eq!(done.json()["passed"], 1);
+}

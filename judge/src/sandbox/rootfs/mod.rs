@@ -58,7 +58,7 @@ pub const PROGRAM: &str = "/program";
 const STAGE: &str = "/tmp";
 /// The template's own files (passwd, group, devices, mount points): bump
 /// when they change, so that a pinned template of the old kind is not used.
-const TEMPLATE_FORMAT: u64 = 2;
+const TEMPLATE_FORMAT: u64 = 3;
 /// Bind sources one root may have (init keeps their descriptors in a table
 /// on its stack, as it may not allocate).
 pub const MAX_SOURCES: usize = 128;
@@ -69,6 +69,10 @@ const DEVICES: &[(&str, u32, u32)] = &[
     ("full", 1, 7),
     ("random", 1, 8),
     ("urandom", 1, 9),
+    // Opens the opener's controlling terminal: the `--pty` terminal for a
+    // program given one (`getpass`, `ssh`-style prompts); ENXIO for every
+    // other, which has none.
+    ("tty", 5, 0),
 ];
 /// Files of /proc a program reads as empty.
 const MASKED_PROC: &[&str] = &["/proc/cmdline", "/proc/sys/kernel/random/boot_id"];
