@@ -145,6 +145,18 @@ fn exit_codes_and_signals_are_the_script_s_to_judge() {
     assert_eq!(v["verdict"], "AC", "{}", brief(&v));
     assert_eq!(v["signal_name"], "SIGSEGV");
 
+    // A crash where an exit code was expected: RE too.
+    let s = script("conv_segv_not_exit", "expect exit 3\n");
+    let v = run()
+        .args(["--responder".to_string(), format!("script:{}", s.display())])
+        .program([prog("raise")])
+        .json();
+    assert_eq!(v["verdict"], "RE", "{}", brief(&v));
+    assert_eq!(
+        failure(&v)["message"],
+        "the program was killed by SIGSEGV, not as expected"
+    );
+
     // A crash where the script waited for an answer: RE, the step named.
     let s = script("conv_crash", "expect \"ready\"\n");
     let v = run()
@@ -180,6 +192,15 @@ fn a_step_times_out_at_its_own_time_not_the_wall_limit() {
     assert_eq!(
         f["message"],
         format!("timed out after {waited} ms (0 ms of CPU) waiting for \"never\" on stdout")
+    );
+    // The verdict's message names the line and the step as written.
+    assert_eq!(
+        v["message"],
+        format!(
+            "{}:2: expect \"never\" within 300ms: {}",
+            s.display(),
+            f["message"].as_str().unwrap()
+        )
     );
 }
 
@@ -248,7 +269,19 @@ fn a_program_that_prompts_only_on_a_terminal_passes_with_pty() {
     let v = talk(&s).json();
     assert_eq!(v["verdict"], "WA", "{}", brief(&v));
     assert_eq!(failure(&v)["line"], 1);
+    assert_eq!(failure(&v)["reason"], "waiting_for_input");
     assert_eq!(failure(&v)["received"]["stdout"], "> ");
+    // stderr on the terminal cannot be expected apart.
+    let s = script("conv_pty_stderr", "expect stderr \"x\"\n");
+    let done = talk(&s).args(["--pty", "--pty-stderr"]).exec();
+    assert_eq!(done.status, 2);
+    assert_eq!(
+        done.stderr,
+        format!(
+            "judge: {}: expects stderr, which --pty-stderr mixes into stdout\n",
+            s.display()
+        )
+    );
 }
 
 #[test]
@@ -290,6 +323,16 @@ fn a_script_that_does_not_parse_is_a_usage_error_before_anything_runs() {
         ("expect /a(/", "1:8: invalid regular expression: unclosed group"),
         ("expect \"x\" within 3 days", "1:12: unexpected text after the pattern (within DURATION goes last)"),
         ("[{\"line\": 2, \"send\": 5}]", "2:1: send takes a string"),
+        ("[{\"line\": 3, \"send\": \"x\", \"within\": \"1s\"}]", "3:1: unknown key \"within\" for send"),
+        ("[{\"send\": \"x\"}]", "1:1: step 1: needs \"line\": N"),
+        ("send \"x\"\nrun ./a.out", "2:1: run, limits, pty and file must come before the first step"),
+        ("run a\nrun b", "2:1: a second run step"),
+        ("file calc.py ../x", "1:14: \"../x\": a place in /box is a relative path without .."),
+        ("limits memory=1K", "1:8: memory=1K: a memory limit is at least 1M"),
+        ("expect exit 0\nsend \"x\"", "2:1: nothing can follow the program's exit"),
+        ("close\nclose", "2:1: stdin is already closed"),
+        ("expect signal SEGV within", "1:20: within takes a duration (300ms, 2s)"),
+        ("pty 80by24", "1:5: invalid terminal size \"80by24\": expected COLSxROWS, such as 80x24"),
     ];
     // Only a regular file is a script: a FIFO would be waited on forever.
     let fifo = temp_dir("conv_fifo").join("f.conv");

@@ -254,6 +254,11 @@ pub struct RunArgs {
     #[arg(long, help_heading = "Program")]
     pub pty_stderr: bool,
 
+    /// The terminal echoes what is sent into the program's output, as a
+    /// person's terminal does.
+    #[arg(long, help_heading = "Program")]
+    pub pty_echo: bool,
+
     /// The program's working directory.
     #[arg(long, value_name = "DIR", help_heading = "Program")]
     pub cwd: Option<PathBuf>,
@@ -299,6 +304,26 @@ impl RunArgs {
             .is_some_and(|r| r.starts_with("script:"));
         if self.responder.is_some() && self.input.is_none() && !(plain && exec) && !script {
             w.push("no --input given; the interactor gets an empty file".into());
+        }
+        // A script's session steps are `judge test`'s: say which are not
+        // taken here.
+        if let Some(path) = self
+            .responder
+            .as_deref()
+            .and_then(|r| r.strip_prefix("script:"))
+        {
+            if let Ok(script) = judge::script::parse_file(std::path::Path::new(path)) {
+                if script.header.pty.is_some() && !self.pty {
+                    w.push(format!(
+                        "{path} asks for a terminal (pty), which judge run gives only with --pty"
+                    ));
+                }
+                if !script.header.limits.is_empty() {
+                    w.push(format!(
+                        "{path} names limits, which judge run takes from its own flags"
+                    ));
+                }
+            }
         }
         if exec && plain && self.answer.is_some() {
             w.push("--answer is not passed to a --protocol plain interactor".into());
@@ -366,8 +391,8 @@ impl RunArgs {
                 "--pty and --direct exclude each other: the terminal is the judge's".into(),
             );
         }
-        if !self.pty && (self.pty_stderr || self.pty_size != (80, 24)) {
-            return Err("--pty-size and --pty-stderr need --pty".into());
+        if !self.pty && (self.pty_stderr || self.pty_echo || self.pty_size != (80, 24)) {
+            return Err("--pty-size, --pty-stderr and --pty-echo need --pty".into());
         }
         let placement = match self.cpus.as_deref() {
             None => CpuPlacement::Auto,
@@ -400,6 +425,7 @@ impl RunArgs {
                 cols: self.pty_size.0,
                 rows: self.pty_size.1,
                 stderr: self.pty_stderr,
+                echo: self.pty_echo,
             }));
         // A script reads the program's output itself and shows what matters
         // when a step fails; it is kept whole only for --stdout/--stderr (a

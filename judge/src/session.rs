@@ -56,6 +56,9 @@ pub struct Terminal {
     pub rows: u16,
     /// stderr on the terminal too, rather than a pipe of its own.
     pub stderr: bool,
+    /// The terminal echoes what is sent into the output, as a person's
+    /// terminal does (off by default: a script sees what the program wrote).
+    pub echo: bool,
 }
 
 impl Default for Terminal {
@@ -64,6 +67,7 @@ impl Default for Terminal {
             cols: 80,
             rows: 24,
             stderr: false,
+            echo: false,
         }
     }
 }
@@ -767,41 +771,57 @@ struct Pty {
 }
 
 fn open_terminal(t: Terminal) -> nix::Result<Pty> {
+    use nix::fcntl::OFlag;
     use nix::sys::termios::{self, LocalFlags, OutputFlags, SetArg};
-    let size = nix::pty::Winsize {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    // Every descriptor close-on-exec from its first moment: a process
+    // started meanwhile on another thread (an interactor) must not inherit
+    // the slave, or the master would never see its end.
+    let master = nix::pty::posix_openpt(OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC)?;
+    nix::pty::grantpt(&master)?;
+    nix::pty::unlockpt(&master)?;
+    let name = nix::pty::ptsname_r(&master)?;
+    let slave = nix::fcntl::open(
+        name.as_str(),
+        OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )?;
+    let size = libc::winsize {
         ws_row: t.rows,
         ws_col: t.cols,
         ws_xpixel: 0,
         ws_ypixel: 0,
     };
-    let pty = nix::pty::openpty(Some(&size), None)?;
-    let mut tio = termios::tcgetattr(&pty.slave)?;
+    // SAFETY: TIOCSWINSZ reads one winsize from the pointer.
+    if unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSWINSZ, &size) } == -1 {
+        return Err(nix::Error::last());
+    }
+    let mut tio = termios::tcgetattr(&slave)?;
     // What is sent is not echoed back into the output a script reads, and
     // the output is the bytes the program wrote.
-    tio.local_flags
-        .remove(LocalFlags::ECHO | LocalFlags::ECHONL | LocalFlags::ECHOE | LocalFlags::ECHOK);
+    if !t.echo {
+        tio.local_flags
+            .remove(LocalFlags::ECHO | LocalFlags::ECHONL | LocalFlags::ECHOE | LocalFlags::ECHOK);
+    }
     tio.output_flags.remove(OutputFlags::ONLCR);
-    termios::tcsetattr(&pty.slave, SetArg::TCSANOW, &tio)?;
-    let cloexec = |fd: &std::os::fd::OwnedFd| -> nix::Result<std::os::fd::OwnedFd> {
-        use std::os::fd::{AsRawFd, FromRawFd};
+    termios::tcsetattr(&slave, SetArg::TCSANOW, &tio)?;
+    let dup = |fd: std::os::fd::RawFd| -> nix::Result<OwnedFd> {
         // SAFETY: F_DUPFD_CLOEXEC returns a new descriptor we own.
-        let n = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 3) };
+        let n = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) };
         if n < 0 {
             return Err(nix::Error::last());
         }
-        Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(n) })
+        Ok(unsafe { OwnedFd::from_raw_fd(n) })
     };
-    let master_in = cloexec(&pty.master)?;
-    let slave_out = cloexec(&pty.slave)?;
-    let slave_stderr = cloexec(&pty.slave)?;
-    let master_out = cloexec(&pty.master)?;
-    let slave_in = cloexec(&pty.slave)?;
+    let master_in = dup(master.as_raw_fd())?;
+    // SAFETY: into_raw_fd hands over the descriptor, owned from here on.
+    let master_out = unsafe { OwnedFd::from_raw_fd(std::os::fd::IntoRawFd::into_raw_fd(master)) };
     Ok(Pty {
         master_in: File::from(master_in),
         master_out: File::from(master_out),
-        slave_in,
-        slave_out,
-        slave_stderr,
+        slave_out: dup(slave.as_raw_fd())?,
+        slave_stderr: dup(slave.as_raw_fd())?,
+        slave_in: slave,
     })
 }
 

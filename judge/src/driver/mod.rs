@@ -352,6 +352,17 @@ impl Driver {
     /// epoll for nothing (in a ping-pong, once per round); registering
     /// reports a pipe that already has room at once, so no edge is lost.
     fn watch_stdin(&mut self) {
+        // A terminal's stdin is one of two descriptors of its master: its
+        // close leaves the other open, and so its registration in place.
+        if let Some(f) = self.stdin.take_retired() {
+            if self.stdin_watched {
+                let _ = self
+                    .poll
+                    .registry()
+                    .deregister(&mut SourceFd(&f.as_raw_fd()));
+            }
+            self.stdin_watched = false;
+        }
         let fd = self.stdin.raw_fd();
         let want = fd.is_some() && self.stdin.queued() > 0;
         if want == self.stdin_watched {
@@ -996,7 +1007,20 @@ impl Driver {
             return None;
         }
         let empty = |fd: Option<i32>| fd.and_then(pipe_bytes) == Some(0);
-        if !empty(self.stdin.raw_fd()) || !empty(self.stdout.raw_fd()) {
+        // A terminal's master answers FIONREAD for the program's output, not
+        // for its input; and closed, a terminal can still be read from
+        // again (end of file is a character), where a closed pipe reads as
+        // end of file for good and can never block.
+        let stdin_quiet = if self.stdin.is_terminal() {
+            true
+        } else {
+            empty(self.stdin.raw_fd())
+        };
+        let stderr_quiet = self
+            .stderr
+            .raw_fd()
+            .is_none_or(|fd| pipe_bytes(fd) == Some(0));
+        if !stdin_quiet || !empty(self.stdout.raw_fd()) || !stderr_quiet {
             return None;
         }
         if self.tree.asleep_reading_stdin() != Some(true) {

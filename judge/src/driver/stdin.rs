@@ -34,6 +34,9 @@ pub struct StdinPipe {
     terminal: bool,
     /// The last byte written ended a line (or none was written).
     line_start: bool,
+    /// A terminal's descriptor once closed, kept until the driver has taken
+    /// it out of its epoll set (see `Driver::watch_stdin`).
+    retired: Option<File>,
 }
 
 impl StdinPipe {
@@ -54,6 +57,24 @@ impl StdinPipe {
             write_until_ns: u64::MAX,
             terminal: false,
             line_start: true,
+            retired: None,
+        }
+    }
+
+    pub fn is_terminal(&self) -> bool {
+        self.terminal
+    }
+
+    /// A closed terminal descriptor to deregister before it is dropped.
+    pub fn take_retired(&mut self) -> Option<File> {
+        self.retired.take()
+    }
+
+    /// Drop the descriptor (a terminal's is kept for `take_retired`).
+    fn close_fd(&mut self) {
+        let fd = self.fd.take();
+        if self.terminal {
+            self.retired = fd;
         }
     }
 
@@ -167,7 +188,7 @@ impl StdinPipe {
         self.dropped += self.queued() as u64;
         self.queue.clear();
         self.at = 0;
-        self.fd = None;
+        self.close_fd();
     }
 
     pub fn take_journal(&mut self) -> Vec<Vec<u8>> {
@@ -179,7 +200,7 @@ impl StdinPipe {
 
     fn maybe_close(&mut self) {
         if self.close_requested && self.queued() == 0 {
-            self.fd = None;
+            self.close_fd();
         }
     }
 
@@ -203,7 +224,7 @@ impl StdinPipe {
                     self.dropped += (bytes.len() - done + self.queued()) as u64;
                     self.queue.clear();
                     self.at = 0;
-                    self.fd = None;
+                    self.close_fd();
                     break;
                 }
             }

@@ -34,6 +34,9 @@ pub enum Reason {
     WrongExit,
     /// The session ended for another reason (a limit) while it waited.
     SessionEnded,
+    /// The step cannot be evaluated: its expression, with the captures
+    /// taken from the program's output, does not compile.
+    Unusable,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -161,5 +164,14 @@ pub fn shown_step(source: &str) -> String {
 
 /// Captures made visible for a message.
 pub fn shown_captures(c: &super::Captures) -> Vec<(String, String)> {
-    c.0.iter().map(|(n, v)| (n.clone(), visible(v))).collect()
+    const MAX: usize = 200;
+    c.0.iter()
+        .map(|(n, v)| {
+            let mut shown = visible(&v[..v.len().min(MAX)]);
+            if v.len() > MAX {
+                shown.push_str(&format!("[... {} bytes]", v.len()));
+            }
+            (n.clone(), shown)
+        })
+        .collect()
 }

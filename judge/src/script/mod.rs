@@ -52,8 +52,9 @@ pub struct Header {
     pub limits: Vec<(String, String)>,
     /// `pty [COLSxROWS]`.
     pub pty: Option<(u16, u16)>,
-    /// `file PATH`: copied into the work directory; with its line.
-    pub files: Vec<(PathBuf, u32)>,
+    /// `file PATH [DEST]`: copied into the work directory, at DEST or
+    /// under its own name, as `--file` does; with its line.
+    pub files: Vec<(PathBuf, Option<String>, u32)>,
 }
 
 /// One step, with where it was written.
@@ -113,16 +114,6 @@ impl Action {
             | Action::ExpectExit { within, .. }
             | Action::ExpectSignal { within, .. } => Some(*within),
             Action::Send { .. } | Action::Close => None,
-        }
-    }
-
-    /// Whether the step asks for the program to end abnormally (a signal,
-    /// a nonzero or any exit code): then such an end is no crash.
-    pub fn expects_abnormal_end(&self) -> bool {
-        match self {
-            Action::ExpectExit { code, .. } => *code != Some(0),
-            Action::ExpectSignal { .. } => true,
-            _ => false,
         }
     }
 }

@@ -120,7 +120,8 @@ enum Item {
     Run(Vec<String>),
     Limits(Vec<(String, String)>),
     Pty(Option<(u16, u16)>),
-    File(PathBuf),
+    /// A host file and, if given, its place below /box.
+    File(PathBuf, Option<String>),
     Timeout(Duration),
     Expect {
         stream: Stream,
@@ -184,7 +185,7 @@ impl Builder {
     fn push(&mut self, line: u32, col: u32, source: String, item: Item) -> Result<(), ParseError> {
         let header = matches!(
             item,
-            Item::Run(_) | Item::Limits(_) | Item::Pty(_) | Item::File(_)
+            Item::Run(_) | Item::Limits(_) | Item::Pty(_) | Item::File(..)
         );
         if header && !self.steps.is_empty() {
             return Err(self.err(
@@ -212,8 +213,8 @@ impl Builder {
                 self.header.pty = Some(size.unwrap_or((80, 24)));
                 return Ok(());
             }
-            Item::File(p) => {
-                self.header.files.push((p, line));
+            Item::File(p, dest) => {
+                self.header.files.push((p, dest, line));
                 return Ok(());
             }
             Item::Timeout(d) => {
@@ -575,17 +576,29 @@ fn parse_line(b: &mut Builder, line: u32, text: &str) -> Result<(), ParseError> 
             [(c, Token::Word(w))] => Item::Pty(Some(parse_size(w).map_err(|e| b.err(line, *c, e))?)),
             [(c, _), ..] => return Err(b.err(line, *c, "pty takes an optional COLSxROWS")),
         },
-        "file" => match rest {
-            [(_, Token::Word(w))] => Item::File(PathBuf::from(w)),
-            [(c, Token::Str(t))] => {
-                if t.captures_used().next().is_some() {
-                    return Err(b.err(line, *c, "a file path has no captures"));
+        "file" => {
+            let word = |(c, t): &(u32, Token)| -> Result<String, ParseError> {
+                match t {
+                    Token::Word(w) => Ok(w.clone()),
+                    Token::Str(t) if t.captures_used().next().is_none() => {
+                        Ok(String::from_utf8_lossy(&t.render(&Default::default())).into_owned())
+                    }
+                    _ => Err(b.err(line, *c, "file takes a path and an optional place in /box")),
                 }
-                Item::File(PathBuf::from(String::from_utf8_lossy(&t.render(&Default::default())).into_owned()))
+            };
+            match rest {
+                [] => return Err(b.err(line, col, "file needs a path")),
+                [src] => Item::File(PathBuf::from(word(src)?), None),
+                [src, dest] => {
+                    let d = word(dest)?;
+                    check_dest(&d).map_err(|e| b.err(line, dest.0, e))?;
+                    Item::File(PathBuf::from(word(src)?), Some(d))
+                }
+                [_, _, (c, _), ..] => {
+                    return Err(b.err(line, *c, "file takes a path and an optional place in /box"))
+                }
             }
-            [] => return Err(b.err(line, col, "file needs a path")),
-            [(c, _), ..] => return Err(b.err(line, *c, "file takes one path")),
-        },
+        }
         other => {
             return Err(b.err(
                 line,
@@ -716,6 +729,22 @@ fn expect_line(
         within,
         at: after_stream,
     })
+}
+
+/// A place below /box: relative, no `..`, not empty.
+fn check_dest(d: &str) -> Result<(), String> {
+    let p = std::path::Path::new(d);
+    let plain = !d.is_empty()
+        && p.is_relative()
+        && p.components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+    if plain {
+        Ok(())
+    } else {
+        Err(format!(
+            "{d:?}: a place in /box is a relative path without .."
+        ))
+    }
 }
 
 fn check_limit(key: &str, value: &str) -> Result<(), String> {
@@ -1118,10 +1147,15 @@ mod json {
                 Value::String(s) => Item::Pty(Some(parse_size(s).map_err(|e| b.err(line, 1, e))?)),
                 _ => return Err(b.err(line, 1, "pty takes true or \"COLSxROWS\"")),
             },
-            "file" => Item::File(PathBuf::from(
-                v.as_str()
-                    .ok_or_else(|| b.err(line, 1, "file takes a path"))?,
-            )),
+            "file" => match v {
+                Value::String(p) => Item::File(PathBuf::from(p), None),
+                Value::Array(a) if a.len() == 2 && a.iter().all(Value::is_string) => {
+                    let dest = a[1].as_str().unwrap_or_default().to_string();
+                    check_dest(&dest).map_err(|e| b.err(line, 1, e))?;
+                    Item::File(PathBuf::from(a[0].as_str().unwrap_or_default()), Some(dest))
+                }
+                _ => return Err(b.err(line, 1, "file takes a path or [path, place in /box]")),
+            },
             _ => unreachable!("every verb is handled"),
         })
     }
@@ -1173,7 +1207,7 @@ mod tests {
                 "comment"
             ]
         );
-        assert_eq!(s.header.files, [(PathBuf::from("/etc/hostname"), 2)]);
+        assert_eq!(s.header.files, [(PathBuf::from("/etc/hostname"), None, 2)]);
         let Action::Expect {
             pattern: Pattern::Regex(r),
             ..

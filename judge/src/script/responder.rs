@@ -9,15 +9,16 @@
 
 use super::failure::{shown_captures, Reason, Received, ScriptOutcome, StepFailure};
 use super::matcher::StreamBuf;
-use super::{Action, Captures, Pattern, Script};
+use std::rc::Rc;
+
+use super::{Action, Captures, Pattern, Script, Step};
 use crate::precedence::signal_name;
-use crate::responder::{
-    Finished, Io, ProgramExit, Responder, ResponderError, ResponderReport, Result, Stream,
-};
+use crate::responder::{Finished, Io, ProgramExit, Responder, ResponderReport, Result, Stream};
 use crate::verdict::{Judgement, Verdict};
 
 pub struct ScriptResponder {
-    script: Script,
+    /// Shared, so that a step can be looked at while the responder changes.
+    steps: Rc<[Step]>,
     file: String,
     /// The step being run.
     pc: usize,
@@ -48,7 +49,7 @@ impl ScriptResponder {
     pub fn new(script: Script) -> ScriptResponder {
         ScriptResponder {
             file: script.path.display().to_string(),
-            script,
+            steps: script.steps.into(),
             pc: 0,
             stdout: StreamBuf::default(),
             stderr: StreamBuf::default(),
@@ -93,8 +94,9 @@ impl ScriptResponder {
                     self.sent = 0;
                 }
             }
-            let Some(step) = self.script.steps.get(self.pc) else {
-                let n = self.script.steps.len();
+            let steps = Rc::clone(&self.steps);
+            let Some(step) = steps.get(self.pc) else {
+                let n = self.steps.len();
                 self.finished = Some(Finished {
                     judgement: Judgement::new(
                         Verdict::AC,
@@ -104,11 +106,10 @@ impl ScriptResponder {
                 });
                 return Ok(());
             };
-            let action = step.action.clone();
-            match action {
+            match &step.action {
                 Action::Send { text, raw } => {
                     self.sending = text.render(&self.captures);
-                    if !raw {
+                    if !*raw {
                         self.sending.push(b'\n');
                     }
                     self.sent = 0;
@@ -123,11 +124,18 @@ impl ScriptResponder {
                     pattern,
                     within,
                 } => {
-                    self.start_wait(io, within, &pattern)?;
-                    let regex = self.wait.as_ref().and_then(|w| w.regex.clone());
-                    let captures = std::mem::take(&mut self.captures);
-                    let found = self.buf(stream).find(&pattern, &captures, regex.as_ref());
-                    self.captures = captures;
+                    let stream = *stream;
+                    if !self.start_wait(io, *within, pattern) {
+                        return Ok(());
+                    }
+                    // Borrowed, not cloned: a clone of a regex starts with an
+                    // empty cache, and this runs at every read.
+                    let buf = match stream {
+                        Stream::Stdout => &mut self.stdout,
+                        Stream::Stderr => &mut self.stderr,
+                    };
+                    let regex = self.wait.as_ref().and_then(|w| w.regex.as_ref());
+                    let found = buf.find(pattern, &self.captures, regex);
                     match found {
                         Some(f) => {
                             for (name, value) in f.captures {
@@ -141,22 +149,22 @@ impl ScriptResponder {
                     }
                 }
                 Action::ExpectEof { stream, within } => {
-                    if self.buf(stream).eof {
+                    if self.buf(*stream).eof {
                         self.pass();
                     } else {
-                        self.start_wait(io, within, &Pattern::Literal(Default::default()))?;
+                        self.start_wait(io, *within, &Pattern::Literal(Default::default()));
                         return Ok(());
                     }
                 }
                 Action::ExpectExit { within, .. } | Action::ExpectSignal { within, .. } => {
                     let Some(exit) = self.exit else {
-                        self.start_wait(io, within, &Pattern::Literal(Default::default()))?;
+                        self.start_wait(io, *within, &Pattern::Literal(Default::default()));
                         return Ok(());
                     };
-                    let ok = match action {
+                    let ok = match &step.action {
                         Action::ExpectExit { code: None, .. } => exit.exit_code.is_some(),
-                        Action::ExpectExit { code, .. } => exit.exit_code == code,
-                        Action::ExpectSignal { signal, .. } => exit.signal == Some(signal),
+                        Action::ExpectExit { code, .. } => exit.exit_code == *code,
+                        Action::ExpectSignal { signal, .. } => exit.signal == Some(*signal),
                         _ => unreachable!(),
                     };
                     if ok {
@@ -182,30 +190,42 @@ impl ScriptResponder {
         self.pc += 1;
         self.wait = None;
         self.stream_gone_at = None;
-        if let Some(Action::Expect { stream, .. }) =
-            self.script.steps.get(self.pc).map(|s| &s.action)
-        {
+        if let Some(Action::Expect { stream, .. }) = self.steps.get(self.pc).map(|s| &s.action) {
             let stream = *stream;
             self.buf(stream).restart_search();
         }
     }
 
+    /// Start the current step's wait, once. False when the step failed
+    /// instead: its expression, with captures of the program's output
+    /// filled in, does not compile (too large, typically).
     fn start_wait(
         &mut self,
         io: &mut Io<'_>,
         within: std::time::Duration,
         pattern: &Pattern,
-    ) -> Result<()> {
+    ) -> bool {
         if self.wait.is_some() {
-            return Ok(());
+            return true;
         }
         let regex = match pattern {
-            Pattern::Regex(src) => Some(src.compile(&self.captures).map_err(|e| {
-                ResponderError(format!(
-                    "{}:{}: the expression with its captures filled in does not compile: {e}",
-                    self.file, self.script.steps[self.pc].line
-                ))
-            })?),
+            Pattern::Regex(src) => match src.compile(&self.captures) {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    let why = e.to_string();
+                    let last = why.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("");
+                    self.fail(
+                        io,
+                        Reason::Unusable,
+                        format!(
+                            "the expression with its captures filled in cannot be used: {}",
+                            last.trim().trim_start_matches("error: ")
+                        ),
+                        Stream::Stdout,
+                    );
+                    return false;
+                }
+            },
             Pattern::Literal(_) => None,
         };
         let now = io.now_ns();
@@ -215,7 +235,7 @@ impl ScriptResponder {
             cpu_ns: io.program_cpu_ns(),
             regex,
         });
-        Ok(())
+        true
     }
 
     /// The stream a step reads ended without what it waited for.
@@ -242,7 +262,7 @@ impl ScriptResponder {
 
     fn fail(&mut self, io: &mut Io<'_>, reason: Reason, message: String, stream: Stream) {
         let now = io.now_ns();
-        let step = &self.script.steps[self.pc];
+        let step = &self.steps[self.pc];
         let (waited_ms, cpu_ms) = match &self.wait {
             Some(w) => {
                 let cpu = match (w.cpu_ns, io.program_cpu_ns()) {
@@ -253,15 +273,17 @@ impl ScriptResponder {
             }
             None => (0, None),
         };
-        // A crash where an answer was expected is the program's failure.
-        let abnormal = self
-            .exit
-            .is_some_and(|e| e.signal.is_some() || e.exit_code != Some(0));
-        let verdict = if abnormal && !step.action.expects_abnormal_end() {
-            Verdict::RE
-        } else {
-            Verdict::WA
-        };
+        // A crash where the step did not ask for one is the program's
+        // failure: a signal unless it expected a signal, a nonzero code
+        // unless it expected a nonzero (or any) code.
+        let crashed = self.exit.is_some_and(|e| match (e.signal, e.exit_code) {
+            (Some(_), _) => !matches!(step.action, Action::ExpectSignal { .. }),
+            (None, Some(0)) | (None, None) => false,
+            (None, Some(_)) => {
+                !matches!(step.action, Action::ExpectExit { code, .. } if code != Some(0))
+            }
+        });
+        let verdict = if crashed { Verdict::RE } else { Verdict::WA };
         let failure = StepFailure {
             line: step.line,
             step: super::failure::shown_step(&step.source),
@@ -285,7 +307,7 @@ impl ScriptResponder {
     }
 
     fn step_stream(&self) -> Stream {
-        match self.script.steps.get(self.pc).map(|s| &s.action) {
+        match self.steps.get(self.pc).map(|s| &s.action) {
             Some(Action::Expect { stream, .. } | Action::ExpectEof { stream, .. }) => *stream,
             _ => Stream::Stdout,
         }
@@ -296,17 +318,16 @@ impl ScriptResponder {
         self.finished.is_none()
             && self.sent >= self.sending.len()
             && self
-                .script
                 .steps
                 .get(self.pc)
                 .is_some_and(|s| s.action.within().is_some())
     }
 
     pub fn outcome(&self, session_ended: bool) -> ScriptOutcome {
-        let total = self.script.steps.len();
+        let total = self.steps.len();
         let mut failure = self.failure.clone();
         if failure.is_none() && session_ended && self.pc < total {
-            let step = &self.script.steps[self.pc];
+            let step = &self.steps[self.pc];
             failure = Some(StepFailure {
                 line: step.line,
                 step: super::failure::shown_step(&step.source),
@@ -366,7 +387,8 @@ fn expected(action: &Action, captures: &Captures) -> String {
                             super::Piece::Capture(n) => captures.get(n).unwrap_or(&[]).to_vec(),
                         })
                         .collect();
-                    format!("/{}/", String::from_utf8_lossy(&src))
+                    // The captures are the program's bytes: made visible.
+                    format!("/{}/", visible(&src))
                 }
             };
             format!("{what} on {}", stream_name(*stream))
@@ -393,7 +415,7 @@ impl Responder for ScriptResponder {
     }
 
     fn start(&mut self, io: &mut Io<'_>) -> Result<()> {
-        if let Some(Action::Expect { stream, .. }) = self.script.steps.first().map(|s| &s.action) {
+        if let Some(Action::Expect { stream, .. }) = self.steps.first().map(|s| &s.action) {
             let stream = *stream;
             self.buf(stream).restart_search();
         }
@@ -424,7 +446,7 @@ impl Responder for ScriptResponder {
 
     fn on_program_blocked(&mut self, io: &mut Io<'_>) -> Result<()> {
         if self.waiting() && self.exit.is_none() {
-            let e = expected(&self.script.steps[self.pc].action, &self.captures);
+            let e = expected(&self.steps[self.pc].action, &self.captures);
             self.fail(
                 io,
                 Reason::WaitingForInput,
@@ -447,7 +469,7 @@ impl Responder for ScriptResponder {
         if self.finished.is_some() || io.now_ns() < w.deadline_ns {
             return Ok(());
         }
-        let e = expected(&self.script.steps[self.pc].action, &self.captures);
+        let e = expected(&self.steps[self.pc].action, &self.captures);
         let waited = (io.now_ns() - w.since_ns) / 1_000_000;
         let cpu = match (w.cpu_ns, io.program_cpu_ns()) {
             (Some(a), Some(b)) => format!(" ({} ms of CPU)", b.saturating_sub(a) / 1_000_000),

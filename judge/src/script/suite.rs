@@ -170,7 +170,7 @@ pub fn plan(path: &Path, d: &Defaults) -> Result<Case, String> {
         return Err(here("a memory limit is at least 1M"));
     }
     let mut files = d.files.clone();
-    for (f, line) in &script.header.files {
+    for (f, dest, line) in &script.header.files {
         let src = dir.join(f);
         let meta = std::fs::metadata(&src)
             .map_err(|e| at(*line, &format!("file {}: {e}", f.display())))?;
@@ -180,16 +180,11 @@ pub fn plan(path: &Path, d: &Defaults) -> Result<Case, String> {
                 &format!("file {}: not a regular file", f.display()),
             ));
         }
-        // Its place below /box as written, unless it climbs out.
-        let dest = if f.is_relative()
-            && f.components()
-                .all(|c| matches!(c, std::path::Component::Normal(_)))
-        {
-            f.to_string_lossy().into_owned()
-        } else {
+        // Where `--file` would put it: DEST, or its own name.
+        let dest = dest.clone().unwrap_or_else(|| {
             f.file_name()
                 .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
-        };
+        });
         // The same file twice (a --file the script names too) is copied
         // once; two files for one place are a mistake.
         match files.iter().find(|(_, d)| *d == dest) {
@@ -238,7 +233,7 @@ impl Case {
             .terminal(self.terminal.map(|(cols, rows)| Terminal {
                 cols,
                 rows,
-                stderr: false,
+                ..Terminal::default()
             }))
             .forward_stdout(false)
             .capture(false)
