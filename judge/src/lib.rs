@@ -39,6 +39,7 @@ pub mod session;
 pub mod transcript;
 pub mod verdict;
 pub mod words;
+pub mod worker;
 
 pub use checker::Checker;
 pub use error::Error;

@@ -268,7 +268,7 @@ pub fn problem(args: ProblemArgs) -> ExitCode {
     judge.keep = args.keep.is_some();
     // Workers as processes of this binary: see problem/worker.rs.
     if let Ok(exe) = std::env::current_exe() {
-        judge.workers = Some(judge::problem::worker::WorkerCommand {
+        judge.workers = Some(judge::worker::WorkerCommand {
             program: exe,
             args: vec!["problem-worker".into()],
         });

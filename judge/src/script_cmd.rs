@@ -10,9 +10,9 @@ use std::time::Duration;
 use clap::Args;
 
 use judge::limits::{parse_duration, parse_size, Limits};
-use judge::problem::worker::WorkerCommand;
 use judge::script::failure::StepFailure;
 use judge::script::suite::{self, CaseResult, Defaults};
+use judge::worker::WorkerCommand;
 use judge::{IsolationLevel, Verdict};
 
 /// The limits both commands take, as `judge run` names them.

@@ -41,7 +41,7 @@ pub struct Options<'a> {
     pub progress: Option<OnTest<'a>>,
     /// Run the tests in worker processes started so (see worker.rs), one
     /// per job, rather than in threads of this process.
-    pub workers: Option<super::worker::WorkerCommand>,
+    pub workers: Option<crate::worker::WorkerCommand>,
     /// [`originals`], if already known.
     pub originals: Option<&'a [Option<usize>]>,
 }
@@ -223,7 +223,7 @@ pub fn run(
                 let mut worker = None;
                 let claim = match &opts.workers {
                     Some(cmd) => {
-                        worker = Some(super::worker::Worker::start(
+                        worker = Some(super::worker::start(
                             cmd, problem, validator, interactor, built, opts,
                         ));
                         None
@@ -282,7 +282,7 @@ pub fn run(
                                     )
                                 })
                             }
-                            (None, Some(Ok(w))) => match w.run(i) {
+                            (None, Some(Ok(w))) => match w.ask::<TestResult>(&i) {
                                 Ok(r) if r.test == t.name => r,
                                 Ok(r) => TestResult::failed(
                                     problem,
@@ -293,7 +293,7 @@ pub fn run(
                                     // This test is lost (JE); the next gets
                                     // a new worker.
                                     if let Some(cmd) = &opts.workers {
-                                        worker = Some(super::worker::Worker::start(
+                                        worker = Some(super::worker::start(
                                             cmd, problem, validator, interactor, built, opts,
                                         ));
                                     }

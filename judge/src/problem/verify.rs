@@ -41,7 +41,7 @@ pub struct Judge<'a> {
     /// Keep each test's output in the run folder.
     pub keep: bool,
     /// Run tests in worker processes (see worker.rs) instead of threads.
-    pub workers: Option<super::worker::WorkerCommand>,
+    pub workers: Option<crate::worker::WorkerCommand>,
     /// Which tests repeat earlier ones, read once for every submission.
     originals: Vec<Option<usize>>,
     /// Called with each test's result as the package's order reaches it.

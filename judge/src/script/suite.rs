@@ -5,9 +5,7 @@
 //! for the reason `problem::worker` gives; without a worker command they
 //! run in threads of this process.
 
-use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
@@ -16,9 +14,9 @@ use serde::{Deserialize, Serialize};
 use super::failure::StepFailure;
 use super::{parse_file, Script, ScriptResponder};
 use crate::limits::{parse_duration, parse_size, Limits};
-use crate::problem::worker::WorkerCommand;
 use crate::session::{IsolationLevel, ResponderChoice, Session, Terminal, SANDBOX_PATH};
 use crate::verdict::Verdict;
+use crate::worker::{Worker, WorkerCommand};
 
 /// What every script gets unless it says otherwise.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -320,7 +318,7 @@ pub fn run_all(
                     }
                     let case = cases[i].lock().unwrap_or_else(|e| e.into_inner()).take();
                     let result = match (worker.as_mut(), case) {
-                        (Some(Ok(w)), _) => match w.run(&paths[i]) {
+                        (Some(Ok(w)), _) => match w.ask::<CaseResult>(&path_bytes(&paths[i])) {
                             Ok(r) => r,
                             Err(e) => {
                                 // Lost with its worker (JE); the next gets a new one.
@@ -360,83 +358,24 @@ pub fn run_all(
         .collect()
 }
 
-/// A worker process, as the suite sees it: the defaults once, then one
-/// script path per line, each answered by one line of JSON.
-struct Worker {
-    child: Child,
-    to: Option<ChildStdin>,
-    from: BufReader<ChildStdout>,
+/// A path as a worker is told of it: bytes, since a file name need not be
+/// UTF-8.
+fn path_bytes(p: &Path) -> Vec<u8> {
+    use std::os::unix::ffi::OsStrExt;
+    p.as_os_str().as_bytes().to_vec()
 }
 
-impl Worker {
-    fn start(cmd: &WorkerCommand, defaults: &Defaults) -> Result<Worker, String> {
-        let mut child = Command::new(&cmd.program)
-            .args(&cmd.args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("starting a worker ({}): {e}", cmd.program.display()))?;
-        let (Some(mut to), Some(from)) = (child.stdin.take(), child.stdout.take()) else {
-            return Err("a worker without pipes".into());
-        };
-        let line = serde_json::to_string(defaults).map_err(|e| e.to_string())?;
-        writeln!(to, "{line}").map_err(|e| format!("talking to a worker: {e}"))?;
-        Ok(Worker {
-            child,
-            to: Some(to),
-            from: BufReader::new(from),
-        })
-    }
-
-    fn run(&mut self, script: &Path) -> Result<CaseResult, String> {
-        let to = self.to.as_mut().ok_or("the worker is closed")?;
-        // As bytes: a file name need not be UTF-8.
-        use std::os::unix::ffi::OsStrExt;
-        let path =
-            serde_json::to_string(script.as_os_str().as_bytes()).map_err(|e| e.to_string())?;
-        writeln!(to, "{path}").map_err(|e| format!("the worker is gone: {e}"))?;
-        let mut line = String::new();
-        match self.from.read_line(&mut line) {
-            Ok(0) | Err(_) => Err("the worker process died".into()),
-            Ok(_) => serde_json::from_str(&line).map_err(|e| format!("a worker's answer: {e}")),
-        }
-    }
-}
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        drop(self.to.take());
-        let _ = self.child.wait();
-    }
-}
-
-/// The worker's side: read the defaults, then run each script named.
+/// `judge test-worker`: the defaults once, then a script path per request,
+/// each answered with its result.
 pub fn serve_worker() -> Result<(), String> {
-    // SAFETY: prctl with plain integer arguments.
-    unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) };
-    if std::os::unix::process::parent_id() == 1 {
-        return Err("started without a parent".into());
-    }
-    let stdin = std::io::stdin();
-    let mut lines = stdin.lock().lines();
-    let defaults: Defaults = match lines.next() {
-        Some(Ok(l)) => serde_json::from_str(&l).map_err(|e| format!("the setup line: {e}"))?,
-        _ => return Err("no setup line".into()),
-    };
-    let mut out = std::io::stdout().lock();
-    for line in lines {
-        let line = line.map_err(|e| e.to_string())?;
-        let bytes: Vec<u8> = serde_json::from_str(&line).map_err(|e| format!("not a path: {e}"))?;
-        let path =
-            PathBuf::from(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(&bytes));
-        let result = match plan(&path, &defaults) {
-            Ok(case) => case.run(),
-            Err(e) => CaseResult::failed(path.display().to_string(), 0, e),
-        };
-        let json = serde_json::to_string(&result).map_err(|e| e.to_string())?;
-        writeln!(out, "{json}")
-            .and_then(|()| out.flush())
-            .map_err(|e| e.to_string())?;
-    }
-    Ok(())
+    crate::worker::serve(|defaults: Defaults| {
+        Ok(move |bytes: Vec<u8>| -> Result<CaseResult, String> {
+            use std::os::unix::ffi::OsStrExt;
+            let path = PathBuf::from(std::ffi::OsStr::from_bytes(&bytes));
+            Ok(match plan(&path, &defaults) {
+                Ok(case) => case.run(),
+                Err(e) => CaseResult::failed(path.display().to_string(), 0, e),
+            })
+        })
+    })
 }
