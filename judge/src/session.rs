@@ -757,8 +757,6 @@ impl Session {
     }
 }
 
-/// The judge's own peak RSS. /proc's VmHWM rather than getrusage: after
-/// exec, getrusage's maxrss still counts the parent's memory at fork time.
 /// The descriptors of one pseudo-terminal for a session.
 struct Pty {
     /// The master twice: the driver writes the program's stdin to one and
@@ -825,6 +823,8 @@ fn open_terminal(t: Terminal) -> nix::Result<Pty> {
     })
 }
 
+/// The judge's own peak RSS. /proc's VmHWM rather than getrusage: after
+/// exec, getrusage's maxrss still counts the parent's memory at fork time.
 fn own_max_rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()

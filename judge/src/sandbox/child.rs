@@ -217,8 +217,9 @@ pub unsafe fn init_main(plan: &Plan<'_>) -> ! {
     // would also give the tree its own scheduler autogroup, and waking a
     // task of another group costs a ping-pong round about 10%. A process
     // that is not a session leader cannot take a terminal again, and the
-    // program inherits both from init. Dropped before the new root, whose
-    // /dev has no tty to open. Where the terminal cannot be dropped that
+    // program inherits both from init. Dropped before the new root (whose
+    // /dev/tty would open only a terminal the program leads, under --pty).
+    // Where the terminal cannot be dropped that
     // way (no /dev/tty node, a terminal in exclusive mode, a failed
     // ioctl), a session of its own after all: never a terminal kept.
     let tty = libc::open(

@@ -196,16 +196,16 @@ impl Sandbox {
         }
     }
 
-    /// Run the program in a jail (see [`Jail`]).
     /// The program's stdin is a terminal (the slave of a pseudo-terminal):
     /// it leads a session of its own with that terminal as its controlling
-    /// one, so that job control, `/dev/tty`-less `isatty` checks and the
-    /// terminal's signals (^C) work as on a real one.
+    /// one, so that job control, `/dev/tty` and the terminal's signals (^C)
+    /// work as on a real one.
     pub fn controlling_terminal(mut self, yes: bool) -> Self {
         self.terminal = yes;
         self
     }
 
+    /// Run the program in a jail (see [`Jail`]).
     pub fn jail(mut self, jail: Option<Jail>) -> Self {
         self.jail = jail;
         self
