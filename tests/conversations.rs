@@ -594,7 +594,7 @@ fn a_recorded_session_replays_as_a_passing_test() {
         ]
     );
     assert!(
-        script.contains("\nfile calc.py\nrun python3 calc.py\n"),
+        script.contains("\nfile \"calc.py\"\nrun python3 calc.py\n"),
         "{script}"
     );
     let done = judge_cmd(&["test", out.to_str().unwrap()]);

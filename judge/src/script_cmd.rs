@@ -359,8 +359,7 @@ pub fn record(args: RecordArgs) -> ExitCode {
         .output
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."))
-        .to_path_buf();
+        .unwrap_or(std::path::Path::new("."));
     if !script_dir.is_dir() {
         return usage(format!("-o {}: no such folder", args.output.display()));
     }
@@ -370,10 +369,6 @@ pub fn record(args: RecordArgs) -> ExitCode {
     if args.isolation == IsolationLevel::None && !args.file.is_empty() {
         return usage("--file needs --isolation full");
     }
-    let mut head = vec![format!(
-        "# Recorded by judge record; replay with: judge test {}",
-        args.output.display()
-    )];
     let (program, rest) = args.program.split_first().expect("clap requires a program");
     let mut session = judge::Session::new(program, rest)
         .limits(limits)
@@ -390,33 +385,14 @@ pub fn record(args: RecordArgs) -> ExitCode {
             return usage(format!("--file {}: no such file", f.display()));
         }
         session = session.file(f, name.to_string_lossy().into_owned());
-        head.push(format!("file {}", relative_to(&script_dir, f)));
     }
-    let mut run: Vec<String> = args.program.iter().map(|a| shell_word(a)).collect();
-    // A relative path is read from the script's folder on replay; an
-    // absolute one stays as written.
-    if program.contains('/')
-        && !program.starts_with('/')
-        && !args.file.iter().any(|f| f.as_os_str() == program.as_str())
-    {
-        let rel = relative_to(&script_dir, std::path::Path::new(program));
-        run[0] = if rel.contains('/') {
-            rel
-        } else {
-            format!("./{rel}")
-        };
-    }
-    head.push(format!("run {}", run.join(" ")));
-    if args.pty {
-        head.push("pty".into());
-    }
-    let mut l = Vec::new();
     let lim = &args.limits;
+    let mut named = Vec::new();
     if let Some(t) = lim.time_limit {
-        l.push(format!("time={}ms", t.as_millis()));
+        named.push(("time", format!("{}ms", t.as_millis())));
     }
     if let Some(t) = lim.wall_limit {
-        l.push(format!("wall={}ms", t.as_millis()));
+        named.push(("wall", format!("{}ms", t.as_millis())));
     }
     for (k, v) in [
         ("memory", lim.memory_limit),
@@ -425,15 +401,14 @@ pub fn record(args: RecordArgs) -> ExitCode {
     ] {
         if let Some(v) = v {
             // In bytes: a size in K would round.
-            l.push(format!("{k}={v}"));
+            named.push((k, v.to_string()));
         }
     }
     if let Some(p) = lim.processes {
-        l.push(format!("processes={p}"));
+        named.push(("processes", p.to_string()));
     }
-    if !l.is_empty() {
-        head.push(format!("limits {}", l.join(" ")));
-    }
+    let head =
+        judge::script::record::header(&args.output, &args.program, &args.file, args.pty, &named);
     let recording = Rc::new(RefCell::new(Recording::default()));
     let recorder = Recorder::new(0, recording.clone());
     let report = match session
@@ -465,36 +440,4 @@ pub fn record(args: RecordArgs) -> ExitCode {
         report.message
     );
     ExitCode::SUCCESS
-}
-
-/// `path` as the script in `dir` names it: relative when both resolve.
-fn relative_to(dir: &std::path::Path, path: &std::path::Path) -> String {
-    let (Ok(d), Ok(p)) = (dir.canonicalize(), path.canonicalize()) else {
-        return shell_word(&path.to_string_lossy());
-    };
-    let common = d
-        .components()
-        .zip(p.components())
-        .take_while(|(a, b)| a == b)
-        .count();
-    let mut rel = PathBuf::new();
-    for _ in d.components().skip(common) {
-        rel.push("..");
-    }
-    for c in p.components().skip(common) {
-        rel.push(c);
-    }
-    shell_word(&rel.to_string_lossy())
-}
-
-/// A word as a `run` line reads it back: quoted when it must be.
-fn shell_word(w: &str) -> String {
-    if !w.is_empty()
-        && w.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./=:+,@%".contains(c))
-    {
-        w.to_string()
-    } else {
-        format!("'{}'", w.replace('\'', "'\\''"))
-    }
 }

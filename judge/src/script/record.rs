@@ -12,6 +12,7 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::io::Write;
 use std::os::fd::RawFd;
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use mio::unix::SourceFd;
@@ -173,6 +174,92 @@ fn last_line(buf: &[u8]) -> Option<&[u8]> {
         .map_or(0, |p| p + 1);
     let line = &trimmed[start..];
     (!line.iter().all(u8::is_ascii_whitespace)).then_some(line)
+}
+
+/// The session steps of a recorded script: what `judge test` needs to
+/// replay it from the script's folder. `program` as it was run, `files`
+/// as `--file` named them, `limits` as (key, value) in the script's units.
+pub fn header(
+    script: &Path,
+    program: &[String],
+    files: &[PathBuf],
+    pty: bool,
+    limits: &[(&str, String)],
+) -> Vec<String> {
+    let dir = script
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut head = vec![format!(
+        "# Recorded by judge record; replay with: judge test {}",
+        script.display()
+    )];
+    for f in files {
+        let rel = relative_to(dir, f);
+        head.push(format!(
+            "file \"{}\"",
+            quote(rel.as_os_str().as_encoded_bytes())
+        ));
+    }
+    let mut run: Vec<String> = program.iter().map(|a| shell_word(a)).collect();
+    // A relative path is read from the script's folder on replay; an
+    // absolute one stays as written.
+    let first = &program[0];
+    if first.contains('/')
+        && !first.starts_with('/')
+        && !files.iter().any(|f| f.as_os_str() == first.as_str())
+    {
+        let rel = relative_to(dir, Path::new(first))
+            .to_string_lossy()
+            .into_owned();
+        let rel = if rel.contains('/') {
+            rel
+        } else {
+            format!("./{rel}")
+        };
+        run[0] = shell_word(&rel);
+    }
+    head.push(format!("run {}", run.join(" ")));
+    if pty {
+        head.push("pty".into());
+    }
+    if !limits.is_empty() {
+        let words: Vec<String> = limits.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        head.push(format!("limits {}", words.join(" ")));
+    }
+    head
+}
+
+/// `path` as a script in `dir` names it: relative when both resolve.
+fn relative_to(dir: &Path, path: &Path) -> PathBuf {
+    let (Ok(d), Ok(p)) = (dir.canonicalize(), path.canonicalize()) else {
+        return path.to_path_buf();
+    };
+    let common = d
+        .components()
+        .zip(p.components())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut rel = PathBuf::new();
+    for _ in d.components().skip(common) {
+        rel.push("..");
+    }
+    for c in p.components().skip(common) {
+        rel.push(c);
+    }
+    rel
+}
+
+/// A word as a `run` line reads it back: quoted when it must be.
+fn shell_word(w: &str) -> String {
+    if !w.is_empty()
+        && w.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:+,@%".contains(c))
+    {
+        w.to_string()
+    } else {
+        format!("'{}'", w.replace('\'', "'\\''"))
+    }
 }
 
 /// Bytes as the inside of a script string.
