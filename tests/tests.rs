@@ -9,6 +9,8 @@ mod checker;
 mod cleanup;
 /// Flags, exit statuses, the JSON result and the transcript.
 mod cli;
+/// `judge exec`: CodeJail's safe_exec on our sandbox.
+mod codejail;
 /// Conversation scripts, the terminal mode, `judge record` and `judge test`.
 mod conversations;
 /// The hostile corpus: attacks on the sandbox and what each gets.

@@ -71,6 +71,11 @@ pub enum Command {
     /// test: each line typed becomes a send, the output before it an
     /// expect of its last line, the exit the exit step.
     Record(Box<crate::script_cmd::RecordArgs>),
+    /// Run Python code in a named jail with JSON globals in and out, as
+    /// CodeJail's safe_exec does: print the globals after the run (values
+    /// that are not JSON dropped as CodeJail drops them), or, when the code
+    /// raised or hit a limit, the error with its traceback and exit 1.
+    Exec(Box<crate::exec_cmd::ExecArgs>),
     /// Runs scripts for `judge test` (a setup line, then script paths on
     /// stdin; one JSON result per line on stdout).
     #[command(hide = true)]

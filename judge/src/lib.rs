@@ -24,6 +24,7 @@
 //! turns what happened into a verdict; `session` wires them together.
 
 pub mod checker;
+pub mod codejail;
 pub mod cpu_watch;
 pub mod driver;
 pub mod error;

@@ -5,6 +5,7 @@
 
 mod cli;
 mod doctor;
+mod exec_cmd;
 mod problem_cmd;
 mod script_cmd;
 mod serve;
@@ -46,6 +47,7 @@ fn main() -> ExitCode {
         cli::Command::Test(args) => script_cmd::test(*args),
         cli::Command::TestWorker => script_cmd::test_worker(),
         cli::Command::Record(args) => script_cmd::record(*args),
+        cli::Command::Exec(args) => exec_cmd::exec(*args),
     }
 }
 

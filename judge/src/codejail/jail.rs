@@ -1,0 +1,208 @@
+//! Named jails: an interpreter, the host folders it needs shown read-only
+//! (a virtualenv with a course's libraries), extra environment, default
+//! limits and named limit overrides, as CodeJail's `configure`, `LIMITS`
+//! and `limit_overrides_context` give them.
+//!
+//! Layered like the languages of `judge problem`: the built-in `python`
+//! (the system's python3), then `~/.config/judge/jails.yaml`, then a file
+//! the caller names; a later layer replaces a jail of the same name.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::error::Error;
+use crate::limits::Limits;
+
+/// CodeJail's limits, in its units and with its meaning of 0 ("no limit",
+/// except FSIZE, where 0 means nothing may be written).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JailLimits {
+    /// CPU seconds.
+    #[serde(rename = "CPU")]
+    pub cpu: Option<f64>,
+    /// Wall-clock seconds.
+    #[serde(rename = "REALTIME")]
+    pub realtime: Option<f64>,
+    /// Memory, bytes.
+    #[serde(rename = "VMEM")]
+    pub vmem: Option<u64>,
+    /// Largest file written, bytes.
+    #[serde(rename = "FSIZE")]
+    pub fsize: Option<u64>,
+    /// Processes and threads.
+    #[serde(rename = "NPROC")]
+    pub nproc: Option<u64>,
+}
+
+impl JailLimits {
+    /// CodeJail's defaults.
+    pub const DEFAULT: JailLimits = JailLimits {
+        cpu: Some(1.0),
+        realtime: Some(1.0),
+        vmem: Some(0),
+        fsize: Some(0),
+        nproc: Some(15),
+    };
+
+    /// `over`'s values where it has them.
+    pub fn overlaid(self, over: &JailLimits) -> JailLimits {
+        JailLimits {
+            cpu: over.cpu.or(self.cpu),
+            realtime: over.realtime.or(self.realtime),
+            vmem: over.vmem.or(self.vmem),
+            fsize: over.fsize.or(self.fsize),
+            nproc: over.nproc.or(self.nproc),
+        }
+    }
+
+    /// As a session's limits. "No limit" is a day of CPU or wall time,
+    /// 1 TiB of memory, 4096 processes: a sandbox always has limits.
+    pub fn session(&self) -> Result<Limits, String> {
+        let secs = |name: &str, v: Option<f64>| -> Result<Duration, String> {
+            match v.unwrap_or(0.0) {
+                x if x == 0.0 => Ok(Duration::from_secs(86_400)),
+                x if x.is_finite() && x >= 0.001 && x <= 86_400.0 => Ok(Duration::from_secs_f64(x)),
+                x => Err(format!(
+                    "{name}={x}: seconds from 0.001 to 86400, or 0 for none"
+                )),
+            }
+        };
+        let mut l = Limits::default();
+        l.cpu_time = secs("CPU", self.cpu)?;
+        l.wall_time = secs("REALTIME", self.realtime)?;
+        l.memory = match self.vmem.unwrap_or(0) {
+            0 => 1 << 40,
+            m if m < 1 << 20 => {
+                return Err(format!("VMEM={m}: at least 1048576 bytes, or 0 for none"))
+            }
+            m => m,
+        };
+        l.file_size = self.fsize.unwrap_or(0);
+        l.processes = match self.nproc.unwrap_or(0) {
+            0 => 4096,
+            n => n.min(4_194_304),
+        };
+        Ok(l)
+    }
+}
+
+/// One jail.
+#[derive(Debug, Clone)]
+pub struct Jail {
+    pub name: String,
+    pub interpreter: PathBuf,
+    /// Host folders shown read-only at their own paths.
+    pub dirs: Vec<PathBuf>,
+    pub env: Vec<(String, String)>,
+    pub limits: JailLimits,
+    /// Named overrides of some limits.
+    pub overrides: BTreeMap<String, JailLimits>,
+}
+
+impl Jail {
+    /// The limits in force for a context (CodeJail's
+    /// `limit_overrides_context`; an unknown one, as there, means none).
+    pub fn limits_for(&self, context: Option<&str>) -> Result<Limits, Error> {
+        let mut l = JailLimits::DEFAULT.overlaid(&self.limits);
+        if let Some(o) = context.and_then(|c| self.overrides.get(c)) {
+            l = l.overlaid(o);
+        }
+        l.session()
+            .map_err(|e| Error::Usage(format!("jail {}: {e}", self.name)))
+    }
+}
+
+/// A jail as a file writes it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Layer {
+    interpreter: PathBuf,
+    #[serde(default)]
+    dirs: Vec<PathBuf>,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
+    #[serde(default)]
+    limits: JailLimits,
+    #[serde(default)]
+    overrides: BTreeMap<String, JailLimits>,
+}
+
+/// Every known jail, and where they came from.
+#[derive(Debug, Clone)]
+pub struct Jails {
+    list: Vec<Jail>,
+    pub sources: Vec<String>,
+}
+
+impl Jails {
+    /// The built-in jails, the user's file, then `extra` if given.
+    pub fn load(extra: Option<&Path>) -> Result<Jails, Error> {
+        let mut jails = Jails {
+            list: vec![Jail {
+                name: "python".into(),
+                interpreter: PathBuf::from("/usr/bin/python3"),
+                dirs: Vec::new(),
+                env: Vec::new(),
+                limits: JailLimits::default(),
+                overrides: BTreeMap::new(),
+            }],
+            sources: vec!["built in".into()],
+        };
+        let user = match std::env::var_os("XDG_CONFIG_HOME") {
+            Some(d) if !d.is_empty() => Some(PathBuf::from(d)),
+            _ => std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")),
+        }
+        .map(|d| d.join("judge/jails.yaml"));
+        if let Some(u) = user.filter(|u| u.exists()) {
+            jails.apply(&u)?;
+        }
+        if let Some(e) = extra {
+            jails.apply(e)?;
+        }
+        Ok(jails)
+    }
+
+    fn apply(&mut self, file: &Path) -> Result<(), Error> {
+        let bad = |what: String| Error::Usage(format!("{}: {what}", file.display()));
+        let text =
+            std::fs::read_to_string(file).map_err(|e| bad(format!("cannot read it: {e}")))?;
+        let layers: BTreeMap<String, Layer> = serde_yaml_ng::from_str(&text).map_err(|e| {
+            bad(match e.location() {
+                Some(l) => format!("line {} column {}: {e}", l.line(), l.column()),
+                None => e.to_string(),
+            })
+        })?;
+        for (name, l) in layers {
+            let jail = Jail {
+                name: name.clone(),
+                interpreter: l.interpreter,
+                dirs: l.dirs,
+                env: l.env.into_iter().collect(),
+                limits: l.limits,
+                overrides: l.overrides,
+            };
+            // Checked now, not at the first run.
+            for context in
+                std::iter::once(None).chain(jail.overrides.keys().map(|k| Some(k.as_str())))
+            {
+                jail.limits_for(context).map_err(|e| bad(e.to_string()))?;
+            }
+            self.list.retain(|j| j.name != name);
+            self.list.push(jail);
+        }
+        self.sources.push(file.display().to_string());
+        Ok(())
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Jail> {
+        self.list.iter().find(|j| j.name == name)
+    }
+
+    pub fn all(&self) -> &[Jail] {
+        &self.list
+    }
+}

@@ -1,0 +1,55 @@
+# Runs inside the jail, as the interpreter's script: the code and its
+# globals arrive on stdin as one JSON array; the globals after the run
+# leave on stdout, filtered as CodeJail's json_safe filters them. The code's
+# own prints are dropped, so they cannot corrupt that JSON by accident.
+import json
+import sys
+
+
+class _Discard:
+    def write(self, *args, **kwargs):
+        pass
+
+    def flush(self, *args, **kwargs):
+        pass
+
+
+def json_safe(d):
+    """The part of d that survives a trip through JSON: values of the plain
+    types (bytes only when UTF-8, tuples as lists), keys other than
+    __builtins__, and nothing whose encoding fails anywhere inside."""
+    plain = (type(None), int, float, bytes, str, list, tuple, dict)
+
+    def decoded(obj):
+        if isinstance(obj, bytes):
+            return obj.decode("utf-8")
+        if isinstance(obj, (list, tuple)):
+            return [decoded(i) for i in obj]
+        if isinstance(obj, dict):
+            return {decoded(k): decoded(v) for k, v in obj.items()}
+        return obj
+
+    kept = {}
+    for k, v in d.items():
+        if not isinstance(v, plain) or k == "__builtins__":
+            continue
+        try:
+            # Unpaired surrogates encode but do not decode: try both ways.
+            v = json.loads(json.dumps(decoded(v)))
+            k = json.loads(json.dumps(decoded(k)))
+        except Exception:
+            continue
+        kept[k] = v
+    return json.loads(json.dumps(kept))
+
+
+def main():
+    code, g = json.load(sys.stdin)
+    for p in sys.argv[1:]:
+        sys.path.append(p)
+    sys.stdout = _Discard()
+    exec(code, g)
+    json.dump(json_safe(g), sys.__stdout__)
+
+
+main()
