@@ -64,27 +64,29 @@ impl JailLimits {
     pub fn session(&self) -> Result<Limits, String> {
         let secs = |name: &str, v: Option<f64>| -> Result<Duration, String> {
             match v.unwrap_or(0.0) {
-                x if x == 0.0 => Ok(Duration::from_secs(86_400)),
-                x if x.is_finite() && x >= 0.001 && x <= 86_400.0 => Ok(Duration::from_secs_f64(x)),
+                0.0 => Ok(Duration::from_secs(86_400)),
+                x if (0.001..=86_400.0).contains(&x) => Ok(Duration::from_secs_f64(x)),
                 x => Err(format!(
                     "{name}={x}: seconds from 0.001 to 86400, or 0 for none"
                 )),
             }
         };
-        let mut l = Limits::default();
-        l.cpu_time = secs("CPU", self.cpu)?;
-        l.wall_time = secs("REALTIME", self.realtime)?;
-        l.memory = match self.vmem.unwrap_or(0) {
-            0 => 1 << 40,
-            m if m < 1 << 20 => {
-                return Err(format!("VMEM={m}: at least 1048576 bytes, or 0 for none"))
-            }
-            m => m,
-        };
-        l.file_size = self.fsize.unwrap_or(0);
-        l.processes = match self.nproc.unwrap_or(0) {
-            0 => 4096,
-            n => n.min(4_194_304),
+        let l = Limits {
+            cpu_time: secs("CPU", self.cpu)?,
+            wall_time: secs("REALTIME", self.realtime)?,
+            memory: match self.vmem.unwrap_or(0) {
+                0 => 1 << 40,
+                m if m < 1 << 20 => {
+                    return Err(format!("VMEM={m}: at least 1048576 bytes, or 0 for none"))
+                }
+                m => m,
+            },
+            file_size: self.fsize.unwrap_or(0),
+            processes: match self.nproc.unwrap_or(0) {
+                0 => 4096,
+                n => n.min(4_194_304),
+            },
+            ..Limits::default()
         };
         Ok(l)
     }
