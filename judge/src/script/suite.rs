@@ -123,8 +123,12 @@ pub fn plan(path: &Path, d: &Defaults) -> Result<Case, String> {
         (Some((run, _)), _) => {
             let mut argv = run.clone();
             // A path is the script's folder's; a bare name is found on PATH.
-            if argv[0].contains('/') {
-                argv[0] = dir.join(&argv[0]).to_string_lossy().into_owned();
+            if argv[0].contains('/') && !argv[0].starts_with('/') && dir != Path::new(".") {
+                let rel = Path::new(&argv[0]);
+                argv[0] = dir
+                    .join(rel.strip_prefix(".").unwrap_or(rel))
+                    .to_string_lossy()
+                    .into_owned();
             }
             argv
         }
@@ -140,7 +144,8 @@ pub fn plan(path: &Path, d: &Defaults) -> Result<Case, String> {
         IsolationLevel::None => None,
     };
     crate::sandbox::resolve_program_in(Path::new(&program[0]), search).map_err(|e| {
-        let why = format!("cannot run {}: {e}", program[0]);
+        // The error names the program already.
+        let why = format!("cannot run it: {e}");
         match &script.header.run {
             Some((_, line)) => at(*line, &why),
             None => format!("--program: {why}"),
