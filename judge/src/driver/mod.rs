@@ -268,15 +268,7 @@ impl Driver {
         responder
             .register(self.poll.registry(), RESPONDER_FIRST)
             .map_err(|e| io::Error::other(e.0))?;
-        let now = monotonic_ns();
-        let r = responder.start(&mut Self::io(
-            &self.poll,
-            &mut self.stdin,
-            &mut self.tree,
-            now,
-        ));
-        self.note(r);
-        self.flush_journal();
+        self.tell(monotonic_ns(), |io| responder.start(io));
 
         let mut events = Events::with_capacity(64);
         loop {
@@ -457,6 +449,19 @@ impl Driver {
             }
         }
         next
+    }
+
+    /// Call the responder with an `Io` for this moment, note a failure,
+    /// and journal what it sent.
+    fn tell(&mut self, now: u64, call: impl FnOnce(&mut Io<'_>) -> crate::responder::Result<()>) {
+        let r = call(&mut Self::io(
+            &self.poll,
+            &mut self.stdin,
+            &mut self.tree,
+            now,
+        ));
+        self.note(r);
+        self.flush_journal();
     }
 
     fn note(&mut self, r: crate::responder::Result<()>) {
@@ -942,14 +947,7 @@ impl Driver {
             }
         }
         if responder.deadline().is_some_and(|d| now >= d) {
-            let r = responder.on_deadline(&mut Self::io(
-                &self.poll,
-                &mut self.stdin,
-                &mut self.tree,
-                now,
-            ));
-            self.note(r);
-            self.flush_journal();
+            self.tell(now, |io| responder.on_deadline(io));
         }
     }
 
@@ -969,14 +967,7 @@ impl Driver {
             Some((since, seen_cpu, told)) if seen_cpu == cpu => {
                 if !told && now - since >= BLOCKED_GRACE_NS {
                     self.blocked_seen = Some((since, cpu, true));
-                    let r = responder.on_program_blocked(&mut Self::io(
-                        &self.poll,
-                        &mut self.stdin,
-                        &mut self.tree,
-                        now,
-                    ));
-                    self.note(r);
-                    self.flush_journal();
+                    self.tell(now, |io| responder.on_program_blocked(io));
                     if responder.finished().is_some() || self.stdin.queued() > 0 {
                         return;
                     }
