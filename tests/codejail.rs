@@ -30,15 +30,17 @@ fn an_exception_is_an_error_with_its_traceback() {
     let done = exec(&["--code", "def f():\n    return 1 / 0\nf()"]);
     assert_eq!(done.status, 1);
     assert!(done.stdout.is_empty());
+    // CodeJail's message to the byte: stdout and stderr as Python's
+    // bytes.
     assert!(
         done.stderr
-            .starts_with("Couldn't execute jailed code: stdout: \"\", stderr: \"Traceback"),
+            .starts_with("Couldn't execute jailed code: stdout: b'', stderr: b'Traceback"),
         "{}",
         done.stderr
     );
     assert!(
         done.stderr
-            .contains("ZeroDivisionError: division by zero\\n\" with status code: 1"),
+            .ends_with("ZeroDivisionError: division by zero\\n' with status code: 1\n"),
         "{}",
         done.stderr
     );
@@ -84,9 +86,12 @@ fn limits_and_their_override_contexts() {
         "import time\nt = time.process_time()\nwhile time.process_time() - t < 1: pass\ndone = 1";
     let done = exec(&["tight", "--jails", &jails, "--code", spin]);
     assert_eq!(done.status, 1);
+    // CodeJail's message (-9: killed), then which limit.
     assert!(
-        done.stderr
-            .starts_with("Couldn't execute jailed code: TLE: the program used"),
+        done.stderr.starts_with(
+            "Couldn't execute jailed code: stdout: b'', stderr: b'' with status code: -9\n\
+             judge: TLE: the program used"
+        ),
         "{}",
         done.stderr
     );
@@ -245,8 +250,7 @@ fn a_jail_on_a_virtualenv_sees_its_libraries() {
     ]);
     assert_eq!(done.status, 1);
     assert!(
-        done.stderr
-            .starts_with("Couldn't execute jailed code: MLE: ")
+        done.stderr.contains("with status code: -9\njudge: MLE: ")
             || done.stderr.contains("MemoryError"),
         "{}",
         done.stderr

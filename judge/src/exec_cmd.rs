@@ -38,10 +38,17 @@ pub struct ExecArgs {
     #[arg(long, value_name = "PATH")]
     pub file: Vec<PathBuf>,
 
-    /// A folder or zip file in the work directory (by name) added to
-    /// sys.path (repeatable).
-    #[arg(long, value_name = "NAME")]
-    pub python_path: Vec<String>,
+    /// A folder or zip file added to sys.path by its name in the work
+    /// directory; a path not among the --file names is shown there too
+    /// (repeatable).
+    #[arg(long, value_name = "PATH")]
+    pub python_path: Vec<PathBuf>,
+
+    /// Print one JSON object, as codejail-service answers:
+    /// {"globals_dict": ...} on success, with "emsg" (and our "status",
+    /// "verdict" and "message") when the code failed; exit 0 either way.
+    #[arg(long)]
+    pub json: bool,
 
     /// Use the jail's named limit overrides (CodeJail's
     /// limit_overrides_context); an unknown name means none.
@@ -106,14 +113,24 @@ pub fn exec(args: ExecArgs) -> ExitCode {
         files: args.file.clone(),
         python_path: args.python_path.clone(),
         limits_context: args.limits_context.clone(),
+        keep_deleted: true,
+        ..Exec::default()
     };
     match codejail::safe_exec(jail, &exec) {
+        Ok(outcome) if args.json => {
+            println!("{}", codejail::answer_json(&exec, &outcome));
+            ExitCode::SUCCESS
+        }
         Ok(Outcome::Globals(json)) => {
             println!("{json}");
             ExitCode::SUCCESS
         }
-        Ok(Outcome::Failed { message, .. }) => {
+        Ok(Outcome::Failed { message, run }) => {
             eprintln!("{message}");
+            // CodeJail's message says -9 for every limit; say which.
+            if !matches!(run.verdict, judge::Verdict::AC | judge::Verdict::RE) {
+                eprintln!("judge: {}: {}", run.verdict, run.message);
+            }
             ExitCode::from(1)
         }
         Err(e @ (judge::Error::Usage(_) | judge::Error::Isolation(_))) => usage(e),

@@ -97,6 +97,10 @@ impl JailLimits {
 pub struct Jail {
     pub name: String,
     pub interpreter: PathBuf,
+    /// Its arguments before the program's: `-E -B` for a Python, as
+    /// CodeJail's `configure` gives them (ignore PYTHON* variables, write
+    /// no .pyc).
+    pub args: Vec<String>,
     /// Host folders shown read-only at their own paths.
     pub dirs: Vec<PathBuf>,
     pub env: Vec<(String, String)>,
@@ -106,10 +110,36 @@ pub struct Jail {
 }
 
 impl Jail {
-    /// The limits in force for a context (CodeJail's
+    /// A jail on `interpreter`, as CodeJail's `configure(name, bin_path)`
+    /// makes one: the arguments of its kind, and the virtualenv it belongs
+    /// to, if any, shown read-only.
+    pub fn configured(name: &str, interpreter: &Path) -> Jail {
+        let dirs = interpreter
+            .parent()
+            .and_then(Path::parent)
+            .filter(|venv| venv.join("pyvenv.cfg").is_file())
+            .map(|venv| vec![venv.to_path_buf()])
+            .unwrap_or_default();
+        Jail {
+            name: name.into(),
+            args: default_args(interpreter),
+            interpreter: interpreter.into(),
+            dirs,
+            env: Vec::new(),
+            limits: JailLimits::default(),
+            overrides: BTreeMap::new(),
+        }
+    }
+
+    /// The limits in force: `base` (the caller's `LIMITS`) or the jail's
+    /// own, with the named overrides of `context` on top (CodeJail's
     /// `limit_overrides_context`; an unknown one, as there, means none).
-    pub fn limits_for(&self, context: Option<&str>) -> Result<Limits, Error> {
-        let mut l = JailLimits::DEFAULT.overlaid(&self.limits);
+    pub fn limits_for(
+        &self,
+        base: Option<&JailLimits>,
+        context: Option<&str>,
+    ) -> Result<Limits, Error> {
+        let mut l = JailLimits::DEFAULT.overlaid(base.unwrap_or(&self.limits));
         if let Some(o) = context.and_then(|c| self.overrides.get(c)) {
             l = l.overlaid(o);
         }
@@ -118,11 +148,26 @@ impl Jail {
     }
 }
 
+/// `-E -B` for a Python (its file name starts with `python`), nothing for
+/// another interpreter.
+fn default_args(interpreter: &Path) -> Vec<String> {
+    let python = interpreter
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with("python"));
+    if python {
+        vec!["-E".into(), "-B".into()]
+    } else {
+        Vec::new()
+    }
+}
+
 /// A jail as a file writes it.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Layer {
     interpreter: PathBuf,
+    args: Option<Vec<String>>,
     #[serde(default)]
     dirs: Vec<PathBuf>,
     #[serde(default)]
@@ -144,14 +189,7 @@ impl Jails {
     /// The built-in jails, the user's file, then `extra` if given.
     pub fn load(extra: Option<&Path>) -> Result<Jails, Error> {
         let mut jails = Jails {
-            list: vec![Jail {
-                name: "python".into(),
-                interpreter: PathBuf::from("/usr/bin/python3"),
-                dirs: Vec::new(),
-                env: Vec::new(),
-                limits: JailLimits::default(),
-                overrides: BTreeMap::new(),
-            }],
+            list: vec![Jail::configured("python", Path::new("/usr/bin/python3"))],
             sources: vec!["built in".into()],
         };
         let user = match std::env::var_os("XDG_CONFIG_HOME") {
@@ -181,6 +219,7 @@ impl Jails {
         for (name, l) in layers {
             let jail = Jail {
                 name: name.clone(),
+                args: l.args.unwrap_or_else(|| default_args(&l.interpreter)),
                 interpreter: l.interpreter,
                 dirs: l.dirs,
                 env: l.env.into_iter().collect(),
@@ -191,7 +230,8 @@ impl Jails {
             for context in
                 std::iter::once(None).chain(jail.overrides.keys().map(|k| Some(k.as_str())))
             {
-                jail.limits_for(context).map_err(|e| bad(e.to_string()))?;
+                jail.limits_for(None, context)
+                    .map_err(|e| bad(e.to_string()))?;
             }
             self.list.retain(|j| j.name != name);
             self.list.push(jail);

@@ -1,80 +1,100 @@
-//! What edX's CodeJail does, on our sandbox: Python code run with a
-//! dictionary of JSON globals passed in and the changed globals passed
-//! back (`safe_exec`), in a named jail (an interpreter, the host folders it
-//! needs shown read-only, limits and named limit overrides).
+//! What edX's CodeJail does, on our sandbox.
 //!
-//! - [`jail`]: the jails, built in and from `jails.yaml` files;
-//! - this module: `safe_exec`, a caller of the session library like any
-//!   other; the code runs under `wrapper.py`, which reads the code and the
-//!   globals from stdin and writes the globals back filtered as CodeJail's
-//!   `json_safe` filters them.
+//! - [`jail`]: the jails (an interpreter, the host folders it needs shown
+//!   read-only, limits and named limit overrides), built in and from
+//!   `jails.yaml` files;
+//! - [`jail_code`]: CodeJail's `jail_code`, a program run in a jail with
+//!   files, argv and stdin, its status, stdout and stderr returned;
+//! - [`safe_exec`]: CodeJail's `safe_exec` on top of it, Python code run
+//!   with a dictionary of JSON globals passed in and the changed globals
+//!   passed back; the code runs under `wrapper.py`;
+//! - [`pyrepr`]: Python's `repr` of bytes, for CodeJail's exact messages.
+//!
+//! Callers of the session library like any other.
 
 pub mod jail;
+pub mod pyrepr;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use crate::error::Error;
 use crate::session::{ResponderChoice, Session};
 use crate::verdict::Verdict;
 
 pub use jail::{Jail, JailLimits, Jails};
 
-/// The program each run executes: our wrapper around the caller's code.
+/// The program `safe_exec` runs: our wrapper around the caller's code.
 const WRAPPER: &str = include_str!("wrapper.py");
 
-/// What to run.
+/// The name the code gets in the work directory, as in CodeJail.
+const CODE_FILE: &str = "jailed_code";
+
+/// One run of `jail_code`: CodeJail's arguments.
 #[derive(Debug, Clone, Default)]
-pub struct Exec {
-    pub code: String,
-    /// The globals, a JSON object.
-    pub globals: serde_json::Map<String, serde_json::Value>,
-    /// Host files and folders copied into the work directory, by name.
+pub struct JailRun {
+    /// Written to `jailed_code` and run as the first argument; without it
+    /// the program is one of `files`, named in `argv`.
+    pub code: Option<String>,
+    /// Host files and folders shown in the work directory by their names
+    /// (files copied, folders shown read-only).
     pub files: Vec<PathBuf>,
-    /// Folders (or zip files) below the work directory added to sys.path,
-    /// by their names there (CodeJail's `python_path`).
-    pub python_path: Vec<String>,
-    /// Named limits to use instead of the jail's (`limit_overrides_context`).
+    /// Files made in the work directory: a plain name and the contents.
+    pub extra_files: Vec<(String, Vec<u8>)>,
+    pub argv: Vec<String>,
+    pub stdin: Vec<u8>,
+    /// The limits to use instead of the jail's own (the caller keeps
+    /// CodeJail's `LIMITS`, as the Python module does).
+    pub limits: Option<JailLimits>,
+    /// Named limits overlaid on them (`limit_overrides_context`); an
+    /// unknown name means none, as in CodeJail.
     pub limits_context: Option<String>,
 }
 
-/// How the run ended.
+/// How a `jail_code` run ended, as CodeJail's `JailResult` says it, with
+/// our verdict beside it.
 #[derive(Debug, Clone)]
-pub enum Outcome {
-    /// The globals after the run, as the jailed interpreter wrote them
-    /// (JSON as Python writes it: `NaN` stays `NaN`, as in CodeJail).
-    Globals(String),
-    /// The code raised, or a limit stopped it: CodeJail's
-    /// `SafeExecException` message, with the status, stdout and stderr.
-    Failed {
-        message: String,
-        status: i32,
-        stdout: String,
-        stderr: String,
-    },
+pub struct JailResult {
+    /// The exit code, or minus the signal that ended it (Python's
+    /// `returncode`): -9 for a limit the judge enforced by killing.
+    pub status: i32,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    /// AC for an exit of 0, RE for another exit, or the limit that stopped it.
+    pub verdict: Verdict,
+    /// Why, in one sentence.
+    pub message: String,
 }
 
-/// Run `exec` in `jail`.
-pub fn safe_exec(jail: &Jail, exec: &Exec) -> Result<Outcome, crate::Error> {
-    let limits = jail.limits_for(exec.limits_context.as_deref())?;
+/// Run a program in `jail`, as CodeJail's `jail_code` does.
+pub fn jail_code(jail: &Jail, run: &JailRun) -> Result<JailResult, Error> {
+    let limits = jail.limits_for(run.limits.as_ref(), run.limits_context.as_deref())?;
+    for (name, _) in &run.extra_files {
+        if !is_plain_name(name) {
+            return Err(Error::Usage(format!(
+                "extra file {name:?}: a plain file name (no folders)"
+            )));
+        }
+    }
     // Private (mkdtemp), removed when dropped, swept if a judge was killed.
     let temp = crate::responder::exec::TempDir::new()
-        .map_err(|e| crate::Error::Setup(format!("a temporary folder: {e}")))?;
-    let wrapper = temp.path().join("jailed_code");
-    let stdin = temp.path().join("stdin.json");
-    let write = |p: &std::path::Path, bytes: &[u8]| {
-        std::fs::write(p, bytes)
-            .map_err(|e| crate::Error::Setup(format!("writing {}: {e}", p.display())))
+        .map_err(|e| Error::Setup(format!("a temporary folder: {e}")))?;
+    let write = |name: &str, bytes: &[u8]| -> Result<PathBuf, Error> {
+        let p = temp.path().join(name);
+        std::fs::write(&p, bytes)
+            .map_err(|e| Error::Setup(format!("writing {}: {e}", p.display())))?;
+        Ok(p)
     };
-    write(&wrapper, WRAPPER.as_bytes())?;
-    let input = serde_json::json!([exec.code, exec.globals]);
-    write(&stdin, input.to_string().as_bytes())?;
-    // CodeJail's command line: -E ignores PYTHON* variables, -B writes no
-    // .pyc (nothing may be written by default).
-    let mut args: Vec<String> = vec!["-E".into(), "-B".into(), "jailed_code".into()];
-    args.extend(exec.python_path.iter().cloned());
+    let stdin = write(".stdin", &run.stdin)?;
+    let mut args: Vec<String> = jail.args.clone();
+    if run.code.is_some() {
+        args.push(CODE_FILE.into());
+    }
+    args.extend(run.argv.iter().cloned());
     let mut s = Session::new(&jail.interpreter, args)
         .limits(limits)
-        .responder(ResponderChoice::File(stdin.clone()))
-        .file(&wrapper, "jailed_code")
+        .responder(ResponderChoice::File(stdin))
+        // CodeJail points TMPDIR at a folder of its work directory; the
+        // sandbox's /tmp is as private.
         .env("TMPDIR", "/tmp");
     for (k, v) in &jail.env {
         s = s.env(k, v);
@@ -82,38 +102,216 @@ pub fn safe_exec(jail: &Jail, exec: &Exec) -> Result<Outcome, crate::Error> {
     for d in &jail.dirs {
         s = s.dir(d, d, false);
     }
-    for f in &exec.files {
-        let name = f
-            .file_name()
-            .ok_or_else(|| crate::Error::Usage(format!("{}: not a file name", f.display())))?;
-        if f.is_dir() {
-            s = s.dir(f, PathBuf::from(crate::sandbox::WORK_DIR).join(name), false);
-        } else {
-            s = s.file(f, name);
-        }
+    for f in &run.files {
+        s = show(s, f)?;
+    }
+    if let Some(code) = &run.code {
+        s = s.file(write(CODE_FILE, code.as_bytes())?, CODE_FILE);
+    }
+    // Made after the code, so an extra file of the same name is refused
+    // as two files for one place rather than silently replacing it.
+    let extra = temp.path().join("extra");
+    if !run.extra_files.is_empty() {
+        std::fs::create_dir(&extra)
+            .map_err(|e| Error::Setup(format!("writing {}: {e}", extra.display())))?;
+    }
+    for (name, bytes) in &run.extra_files {
+        let p = extra.join(name);
+        std::fs::write(&p, bytes)
+            .map_err(|e| Error::Setup(format!("writing {}: {e}", p.display())))?;
+        s = s.file(p, name);
     }
     let r = s.run()?;
     drop(temp);
-    let stdout = r.stdout.text().into_owned();
-    let stderr = r.stderr.text().into_owned();
-    if r.verdict == Verdict::AC {
-        return Ok(Outcome::Globals(stdout.trim_end().to_string()));
-    }
-    let status = r.exit_code.unwrap_or(128 + r.signal.unwrap_or(0));
-    let message = match r.verdict {
-        // The code raised: its traceback is the message, as in CodeJail.
-        Verdict::RE if r.exit_code.is_some() => format!(
-            "Couldn't execute jailed code: stdout: {stdout:?}, stderr: {stderr:?} with status code: {status}"
-        ),
-        v => format!(
-            "Couldn't execute jailed code: {v}: {} (stdout: {stdout:?}, stderr: {stderr:?})",
-            r.message
-        ),
-    };
-    Ok(Outcome::Failed {
-        message,
-        status,
-        stdout,
-        stderr,
+    Ok(JailResult {
+        status: r.exit_code.unwrap_or(-r.signal.unwrap_or(0)),
+        stdout: r.stdout.as_bytes().to_vec(),
+        stderr: r.stderr.as_bytes().to_vec(),
+        verdict: r.verdict,
+        message: r.message,
     })
+}
+
+/// A host file or folder in the work directory under its own name: a
+/// file copied, a folder shown read-only (CodeJail copies both; nothing
+/// may be written by default anyway).
+fn show(s: Session, path: &Path) -> Result<Session, Error> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| Error::Usage(format!("{}: not a file name", path.display())))?;
+    let meta =
+        std::fs::metadata(path).map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
+    Ok(if meta.is_dir() {
+        s.dir(path, Path::new(crate::sandbox::WORK_DIR).join(name), false)
+    } else {
+        s.file(path, name)
+    })
+}
+
+fn is_plain_name(name: &str) -> bool {
+    !name.is_empty() && name != "." && name != ".." && !name.contains('/') && !name.contains('\0')
+}
+
+/// One run of `safe_exec`: CodeJail's arguments.
+#[derive(Debug, Clone, Default)]
+pub struct Exec {
+    pub code: String,
+    /// The globals, a JSON object.
+    pub globals: serde_json::Map<String, serde_json::Value>,
+    /// Host files and folders shown in the work directory by name.
+    pub files: Vec<PathBuf>,
+    /// Folders or zip files added to `sys.path` by their names in the work
+    /// directory; one whose name is not among the files and extra files is
+    /// a host path shown there too, as in CodeJail.
+    pub python_path: Vec<PathBuf>,
+    pub extra_files: Vec<(String, Vec<u8>)>,
+    pub limits: Option<JailLimits>,
+    pub limits_context: Option<String>,
+    /// The globals come back laid over those given, as the caller's
+    /// dictionary is after CodeJail's `globals_dict.update(...)`: a global
+    /// the code deleted keeps its given value. Without it, only what the
+    /// jailed code left (CodeJail's stdout itself).
+    pub keep_deleted: bool,
+}
+
+/// How a `safe_exec` run ended.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// The globals after the run, as the jailed interpreter wrote them:
+    /// a JSON object as Python writes it (`NaN` stays `NaN`, as in
+    /// CodeJail).
+    Globals(String),
+    /// The code raised, a limit stopped it, or it wrote something else
+    /// than the globals: CodeJail's `SafeExecException` message, with the
+    /// run itself.
+    Failed { message: String, run: JailResult },
+}
+
+/// Run Python code in `jail`, as CodeJail's `safe_exec` does.
+pub fn safe_exec(jail: &Jail, exec: &Exec) -> Result<Outcome, Error> {
+    // A name already given (an extra file, as in CodeJail, or one of the
+    // files) is not shown twice.
+    let given: Vec<&std::ffi::OsStr> = exec
+        .extra_files
+        .iter()
+        .map(|(n, _)| std::ffi::OsStr::new(n.as_str()))
+        .chain(exec.files.iter().filter_map(|f| f.file_name()))
+        .collect();
+    let mut files = exec.files.clone();
+    let mut argv = Vec::new();
+    for p in &exec.python_path {
+        let base = p
+            .file_name()
+            .and_then(|b| b.to_str())
+            .ok_or_else(|| Error::Usage(format!("python_path {}: not a name", p.display())))?;
+        if !given.contains(&std::ffi::OsStr::new(base)) {
+            files.push(p.clone());
+        }
+        argv.push(base.to_string());
+    }
+    let stdin = serde_json::json!([exec.code, exec.globals, exec.keep_deleted]).to_string();
+    let run = JailRun {
+        code: Some(WRAPPER.into()),
+        files,
+        extra_files: exec.extra_files.clone(),
+        argv,
+        stdin: stdin.into_bytes(),
+        limits: exec.limits,
+        limits_context: exec.limits_context.clone(),
+    };
+    let r = jail_code(jail, &run)?;
+    if r.status == 0 {
+        if let Some(globals) = std::str::from_utf8(&r.stdout)
+            .ok()
+            .map(str::trim_end)
+            .filter(|t| is_python_json_object(t))
+        {
+            return Ok(Outcome::Globals(globals.to_string()));
+        }
+    }
+    Ok(Outcome::Failed {
+        message: failure_message(&r),
+        run: r,
+    })
+}
+
+/// The answer of codejail-service's `POST /api/v0/code-exec`: the globals
+/// after the run, or those given and the error message.
+pub fn answer_json(exec: &Exec, outcome: &Outcome) -> String {
+    match outcome {
+        // Written as Python wrote it (NaN stays), not re-encoded.
+        Outcome::Globals(text) => format!("{{\"globals_dict\": {text}}}"),
+        Outcome::Failed { message, .. } => serde_json::json!({
+            "globals_dict": exec.globals,
+            "emsg": message,
+        })
+        .to_string(),
+    }
+}
+
+/// CodeJail's `SafeExecException` message, to the byte; for code that
+/// exited 0 but wrote over the globals on stdout, codejail-service's.
+pub fn failure_message(r: &JailResult) -> String {
+    if r.status == 0 {
+        return "Sandboxed code produced corrupted stdout.".into();
+    }
+    format!(
+        "Couldn't execute jailed code: stdout: {}, stderr: {} with status code: {}",
+        pyrepr::bytes(&r.stdout),
+        pyrepr::bytes(&r.stderr),
+        r.status
+    )
+}
+
+/// `text` is one JSON object as Python's `json` writes it, which may hold
+/// `NaN`, `Infinity` and `-Infinity` as bare words.
+fn is_python_json_object(text: &str) -> bool {
+    if !text.starts_with('{') {
+        return false;
+    }
+    // The bare words become null outside strings; what parses then is what
+    // Python's json.loads reads.
+    let mut plain = String::with_capacity(text.len());
+    let (mut in_string, mut escaped) = (false, false);
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if in_string {
+            match (escaped, c) {
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => escaped = false,
+            }
+        } else if c == '"' {
+            in_string = true;
+        } else if let Some(word) = ["-Infinity", "Infinity", "NaN"]
+            .into_iter()
+            .find(|w| rest.starts_with(w))
+        {
+            plain.push_str("null");
+            rest = &rest[word.len()..];
+            continue;
+        }
+        plain.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    matches!(
+        serde_json::from_str::<serde_json::Value>(&plain),
+        Ok(serde_json::Value::Object(_))
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_python_json_object;
+
+    #[test]
+    fn python_json_may_hold_nan_and_infinities_outside_strings() {
+        assert!(is_python_json_object(
+            r#"{"a": NaN, "b": [-Infinity, Infinity]}"#
+        ));
+        assert!(is_python_json_object(r#"{"NaN": "Infinity \" NaN"}"#));
+        assert!(!is_python_json_object(r#"{"a": NaNa}"#));
+        assert!(!is_python_json_object("[1]"));
+        assert!(!is_python_json_object("{\"a\": 1}\nnoise"));
+    }
 }

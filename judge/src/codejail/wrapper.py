@@ -1,6 +1,8 @@
 # Runs inside the jail, as the interpreter's script: the code and its
 # globals arrive on stdin as one JSON array; the globals after the run
-# leave on stdout, filtered as CodeJail's json_safe filters them. The code's
+# leave on stdout, filtered as CodeJail's json_safe filters them (and laid
+# over the globals given, when asked: a caller's dictionary updated with
+# them keeps what the code deleted). The code's
 # own prints are dropped, so they cannot corrupt that JSON by accident.
 import json
 import sys
@@ -44,12 +46,15 @@ def json_safe(d):
 
 
 def main():
-    code, g = json.load(sys.stdin)
+    code, g, keep_deleted = json.load(sys.stdin)
+    # A copy, as a caller's own dictionary stays while the code runs.
+    given = json.loads(json.dumps(g)) if keep_deleted else {}
     for p in sys.argv[1:]:
         sys.path.append(p)
     sys.stdout = _Discard()
     exec(code, g)
-    json.dump(json_safe(g), sys.__stdout__)
+    given.update(json_safe(g))
+    json.dump(given, sys.__stdout__)
 
 
 main()
