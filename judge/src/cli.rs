@@ -41,8 +41,10 @@ pub enum Command {
     /// arguments of `judge run` (`["--time-limit", "1", "--", "./a.out"]`),
     /// answered by one line on stdout, the object `judge run --json`
     /// prints, or `{"error": "...", "exit_status": 2}` for a request that
-    /// is not one. Ends at the end of stdin.
-    Serve,
+    /// is not one. A line that is a JSON object runs CodeJail's jail_code
+    /// or safe_exec in a jail (`{"safe_exec": {"code": ..., "globals_dict":
+    /// ...}}`, see docs/codejail.md). Ends at the end of stdin.
+    Serve(ServeArgs),
     /// Judge a submission against a whole problem package (Kattis/ICPC or
     /// Polygon): compile it, run every test in parallel, check each output
     /// with the problem's validator, and grade by the format's rules. With
@@ -711,4 +713,12 @@ fn parse_on_forbidden(s: &str) -> Result<OnForbidden, String> {
         "kill" => Ok(OnForbidden::Kill),
         _ => Err("expected fail or kill".into()),
     }
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// A jails.yaml laid over the built-in jails and
+    /// ~/.config/judge/jails.yaml, for jail_code and safe_exec requests.
+    #[arg(long, value_name = "FILE")]
+    pub jails: Option<PathBuf>,
 }

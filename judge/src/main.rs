@@ -40,7 +40,7 @@ fn main() -> ExitCode {
     match cli.command {
         cli::Command::Run(args) => run(*args),
         cli::Command::Doctor => doctor::report(),
-        cli::Command::Serve => serve::serve(),
+        cli::Command::Serve(args) => serve::serve(args),
         cli::Command::Problem(args) => problem_cmd::problem(*args),
         cli::Command::Languages(args) => problem_cmd::languages(args),
         cli::Command::ProblemWorker => problem_cmd::worker(),

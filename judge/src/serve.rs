@@ -6,10 +6,12 @@
 //! control groups, compiled modules) at hand.
 //!
 //! The protocol is lines: a request is a JSON array of the arguments of
-//! `judge run`, an answer is one JSON object, in request order. Sessions
-//! run one at a time; run several servers for parallel sessions.
+//! `judge run`, or a JSON object asking for CodeJail's `jail_code` or
+//! `safe_exec` (see `judge::codejail::requests`); an answer is one JSON
+//! object, in request order. Sessions run one at a time; run several
+//! servers for parallel sessions.
 
-use std::io::{BufRead, Read};
+use std::io::{BufRead, Read, Write};
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::process::ExitCode;
@@ -22,12 +24,27 @@ use crate::{cli, Judged};
 /// and skipped, never held whole.
 const REQUEST_MAX: usize = 16 << 20;
 
-pub fn serve() -> ExitCode {
+pub fn serve(args: cli::ServeArgs) -> ExitCode {
     let mut out = std::io::stdout().lock();
     let mut input = std::io::stdin().lock();
     let mut line = Vec::new();
+    // Read at the first jail request: a server for `judge run` requests
+    // never depends on a jails file.
+    let mut jails = None;
     loop {
-        let judged = match next_line(&mut input, &mut line) {
+        let request = next_line(&mut input, &mut line);
+        if matches!(request, Ok(Line::Request)) && line.trim_ascii_start().starts_with(b"{") {
+            let jails = jails.get_or_insert_with(|| {
+                judge::codejail::Jails::load(args.jails.as_deref()).map_err(|e| e.to_string())
+            });
+            let answer = judge::codejail::requests::answer(jails, &line);
+            if let Err(e) = writeln!(out, "{answer}").and_then(|()| out.flush()) {
+                eprintln!("judge: writing an answer: {e}");
+                return ExitCode::from(1);
+            }
+            continue;
+        }
+        let judged = match request {
             Ok(Line::End) => return ExitCode::SUCCESS,
             // Answered too: a grader that counts lines stays in step.
             Ok(Line::Blank) => Judged::Usage(

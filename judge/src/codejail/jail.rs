@@ -131,15 +131,10 @@ impl Jail {
         }
     }
 
-    /// The limits in force: `base` (the caller's `LIMITS`) or the jail's
-    /// own, with the named overrides of `context` on top (CodeJail's
+    /// The limits in force for a context (CodeJail's
     /// `limit_overrides_context`; an unknown one, as there, means none).
-    pub fn limits_for(
-        &self,
-        base: Option<&JailLimits>,
-        context: Option<&str>,
-    ) -> Result<Limits, Error> {
-        let mut l = JailLimits::DEFAULT.overlaid(base.unwrap_or(&self.limits));
+    pub fn limits_for(&self, context: Option<&str>) -> Result<Limits, Error> {
+        let mut l = JailLimits::DEFAULT.overlaid(&self.limits);
         if let Some(o) = context.and_then(|c| self.overrides.get(c)) {
             l = l.overlaid(o);
         }
@@ -230,8 +225,7 @@ impl Jails {
             for context in
                 std::iter::once(None).chain(jail.overrides.keys().map(|k| Some(k.as_str())))
             {
-                jail.limits_for(None, context)
-                    .map_err(|e| bad(e.to_string()))?;
+                jail.limits_for(context).map_err(|e| bad(e.to_string()))?;
             }
             self.list.retain(|j| j.name != name);
             self.list.push(jail);

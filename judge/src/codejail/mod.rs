@@ -8,12 +8,14 @@
 //! - [`safe_exec`]: CodeJail's `safe_exec` on top of it, Python code run
 //!   with a dictionary of JSON globals passed in and the changed globals
 //!   passed back; the code runs under `wrapper.py`;
+//! - [`requests`]: both as one-line JSON requests (`judge serve`);
 //! - [`pyrepr`]: Python's `repr` of bytes, for CodeJail's exact messages.
 //!
 //! Callers of the session library like any other.
 
 pub mod jail;
 pub mod pyrepr;
+pub mod requests;
 
 use std::path::{Path, PathBuf};
 
@@ -42,11 +44,11 @@ pub struct JailRun {
     pub extra_files: Vec<(String, Vec<u8>)>,
     pub argv: Vec<String>,
     pub stdin: Vec<u8>,
-    /// The limits to use instead of the jail's own (the caller keeps
-    /// CodeJail's `LIMITS`, as the Python module does).
+    /// The limits, when the caller keeps them (the Python module keeps
+    /// CodeJail's `LIMITS` and its overrides); otherwise the jail's.
     pub limits: Option<JailLimits>,
-    /// Named limits overlaid on them (`limit_overrides_context`); an
-    /// unknown name means none, as in CodeJail.
+    /// The jail's named limits to use (`limit_overrides_context`); an
+    /// unknown name means none, as in CodeJail. Unused with `limits`.
     pub limits_context: Option<String>,
 }
 
@@ -67,7 +69,13 @@ pub struct JailResult {
 
 /// Run a program in `jail`, as CodeJail's `jail_code` does.
 pub fn jail_code(jail: &Jail, run: &JailRun) -> Result<JailResult, Error> {
-    let limits = jail.limits_for(run.limits.as_ref(), run.limits_context.as_deref())?;
+    let limits = match &run.limits {
+        Some(l) => JailLimits::DEFAULT
+            .overlaid(l)
+            .session()
+            .map_err(|e| Error::Usage(format!("limits: {e}")))?,
+        None => jail.limits_for(run.limits_context.as_deref())?,
+    };
     for (name, _) in &run.extra_files {
         if !is_plain_name(name) {
             return Err(Error::Usage(format!(

@@ -45,16 +45,14 @@ def json_safe(d):
     return json.loads(json.dumps(kept))
 
 
-def main():
-    code, g, keep_deleted = json.load(sys.stdin)
-    # A copy, as a caller's own dictionary stays while the code runs.
-    given = json.loads(json.dumps(g)) if keep_deleted else {}
-    for p in sys.argv[1:]:
-        sys.path.append(p)
-    sys.stdout = _Discard()
-    exec(code, g)
-    given.update(json_safe(g))
-    json.dump(given, sys.__stdout__)
-
-
-main()
+# At module level, as CodeJail's own wrapper: a traceback shows the same
+# frames ("<module>", then "exec(code, g_dict)").
+code, g_dict, keep_deleted = json.load(sys.stdin)
+# A copy, as a caller's own dictionary stays while the code runs.
+given = json.loads(json.dumps(g_dict)) if keep_deleted else {}
+for p in sys.argv[1:]:
+    sys.path.append(p)
+sys.stdout = _Discard()
+exec(code, g_dict)
+given.update(json_safe(g_dict))
+json.dump(given, sys.__stdout__)

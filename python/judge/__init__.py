@@ -1,0 +1,1 @@
+"""The judge sandbox, from Python: `judge.codejail` is edX CodeJail's API."""
