@@ -11,6 +11,8 @@ mod cleanup;
 mod cli;
 /// `judge exec`: CodeJail's safe_exec on our sandbox.
 mod codejail;
+/// The Python module `judge.codejail`: CodeJail's API, through `judge serve`.
+mod codejail_python;
 /// Conversation scripts, the terminal mode, `judge record` and `judge test`.
 mod conversations;
 /// The hostile corpus: attacks on the sandbox and what each gets.

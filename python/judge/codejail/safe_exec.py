@@ -14,7 +14,6 @@ import os
 import shutil
 import sys
 import tempfile
-import warnings
 
 from . import jail_code, server
 
@@ -107,9 +106,9 @@ def not_safe_exec(code, globals_dict, files=None, python_path=None,
     and sys.path while the code runs); limits are not applied.
     """
     del limit_overrides_context  # No limits without a sandbox.
-    message = "DANGER: Executing code with `not_safe_exec` for %s" % slug
-    log.warning(message)
-    warnings.warn(message, RuntimeWarning, stacklevel=2)
+    # As CodeJail: a warning in the log at every call (on stderr when the
+    # application has not configured logging).
+    log.warning("DANGER: Executing code with `not_safe_exec` for %s", slug)
     g_dict = json_safe(globals_dict)
     here = os.getcwd()
     tmpdir = tempfile.mkdtemp(prefix="judge-unsafe-")
