@@ -78,6 +78,12 @@ pub enum Command {
     /// that are not JSON dropped as CodeJail drops them), or, when the code
     /// raised or hit a limit, the error with its traceback and exit 1.
     Exec(Box<crate::exec_cmd::ExecArgs>),
+    /// Serve codejail-service's API over HTTP (POST /api/v0/code-exec),
+    /// with GET /health and, when allowed, POST /v1/run: sessions run at
+    /// once up to --slots, wait up to --queue, and are answered 503 past
+    /// that. Listens on loopback unless told otherwise.
+    #[cfg(feature = "http")]
+    Http(Box<crate::http::HttpArgs>),
     /// Runs scripts for `judge test` (a setup line, then script paths on
     /// stdin; one JSON result per line on stdout).
     #[command(hide = true)]

@@ -6,6 +6,8 @@
 mod cli;
 mod doctor;
 mod exec_cmd;
+#[cfg(feature = "http")]
+mod http;
 mod problem_cmd;
 mod script_cmd;
 mod serve;
@@ -48,6 +50,8 @@ fn main() -> ExitCode {
         cli::Command::TestWorker => script_cmd::test_worker(),
         cli::Command::Record(args) => script_cmd::record(*args),
         cli::Command::Exec(args) => exec_cmd::exec(*args),
+        #[cfg(feature = "http")]
+        cli::Command::Http(args) => http::http(*args),
     }
 }
 
