@@ -11,6 +11,9 @@ mod cleanup;
 mod cli;
 /// `judge exec`: CodeJail's safe_exec on our sandbox.
 mod codejail;
+/// `judge http`: codejail-service's API over HTTP.
+#[cfg(feature = "http")]
+mod codejail_http;
 /// The Python module `judge.codejail`: CodeJail's API, through `judge serve`.
 mod codejail_python;
 /// Conversation scripts, the terminal mode, `judge record` and `judge test`.

@@ -6,7 +6,7 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
-use std::os::fd::{AsFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
@@ -132,28 +132,17 @@ impl Pool {
         }
         // Until the answer: the worker's answer, or the client's hang-up.
         loop {
-            let mut fds = [
-                PollFd::new(w.from.get_ref().as_fd(), PollFlags::POLLIN),
-                PollFd::new(client.as_fd(), hang_up()),
-            ];
-            match poll(&mut fds, PollTimeout::NONE) {
-                Err(nix::errno::Errno::EINTR) => continue,
+            match wait_for(w.from.get_ref().as_raw_fd(), client.as_raw_fd(), -1) {
                 Err(e) => {
                     stop(w);
                     return Outcome::Failed(format!("waiting for a worker: {e}"));
                 }
-                Ok(_) => {}
-            }
-            let answered = fds[0].any().unwrap_or(false);
-            let hung_up = fds[1]
-                .revents()
-                .is_some_and(|r| r.intersects(hang_up() | PollFlags::POLLHUP | PollFlags::POLLERR));
-            if hung_up && !answered {
-                stop(w);
-                return Outcome::ClientGone;
-            }
-            if answered {
-                break;
+                Ok((true, _)) => break,
+                Ok((false, true)) => {
+                    stop(w);
+                    return Outcome::ClientGone;
+                }
+                Ok((false, false)) => {}
             }
         }
         let mut answer = String::new();
@@ -233,17 +222,39 @@ fn stop(mut w: Worker) {
     let _ = w.child.wait();
 }
 
-/// The peer closed its side (POLLRDHUP, which nix does not name), or the
-/// socket hung up or failed.
-fn hang_up() -> PollFlags {
-    PollFlags::from_bits_retain(libc::POLLRDHUP)
+/// Wait up to `timeout_ms` (-1: no end) for `input` to be readable or
+/// `client` to hang up: (readable, hung up). Plain poll(2): nix's
+/// `PollFd::revents` cannot carry POLLRDHUP, which it does not name.
+fn wait_for(input: RawFd, client: RawFd, timeout_ms: i32) -> std::io::Result<(bool, bool)> {
+    let gone = libc::POLLRDHUP | libc::POLLHUP | libc::POLLERR;
+    let mut fds = [
+        libc::pollfd {
+            fd: input,
+            events: libc::POLLIN,
+            revents: 0,
+        },
+        libc::pollfd {
+            fd: client,
+            events: libc::POLLRDHUP,
+            revents: 0,
+        },
+    ];
+    loop {
+        // SAFETY: two valid pollfd entries, owned by this frame.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms) };
+        if n >= 0 {
+            return Ok((fds[0].revents != 0, fds[1].revents & gone != 0));
+        }
+        let e = std::io::Error::last_os_error();
+        if e.kind() != std::io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
 }
 
 /// The client closed its side of the connection.
 pub fn client_gone(client: &TcpStream) -> bool {
-    let mut fds = [PollFd::new(client.as_fd(), hang_up())];
-    matches!(poll(&mut fds, PollTimeout::ZERO), Ok(n) if n > 0)
-        && fds[0]
-            .revents()
-            .is_some_and(|r| r.intersects(hang_up() | PollFlags::POLLHUP | PollFlags::POLLERR))
+    // No input to watch: the client's own descriptor stands in, its
+    // readability ignored.
+    matches!(wait_for(-1, client.as_raw_fd(), 0), Ok((_, true)))
 }
