@@ -333,3 +333,54 @@ print(jail_code.is_configured("python"), jail_code.is_configured("ruby"))
         "Exception jail_code needs to be configured for 'ruby'\nTrue False\n"
     );
 }
+
+/// `pip install ./python` gives the module and the judge binary beside it:
+/// the module finds its binary with nothing set. (The binary of this
+/// build is installed, JUDGE_PREBUILT; a cargo build inside the test run
+/// would wait on the lock of the build that runs it.)
+#[test]
+fn pip_install_gives_the_module_and_its_binary() {
+    let d = temp_dir("codejail_pip");
+    let venv = d.join("venv");
+    // The system's setuptools builds it: no index, no network.
+    let st = Command::new(python())
+        .args(["-m", "venv", "--system-site-packages"])
+        .arg(&venv)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let out = Command::new(venv.join("bin/pip"))
+        .args(["install", "--quiet", "--no-build-isolation", "--no-index"])
+        .arg(repo().join("python"))
+        .env("JUDGE_PREBUILT", judge_bin())
+        .env_remove("JUDGE_BIN")
+        .current_dir(&d)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "pip install: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = Command::new(venv.join("bin/python"))
+        .arg("-c")
+        .arg(
+            "from judge.codejail.safe_exec import safe_exec\n\
+             from judge.codejail import server\n\
+             g = {'a': 2}\n\
+             safe_exec('b = a ** 10', g)\n\
+             print(server.binary(), g)",
+        )
+        .env_remove("JUDGE_BIN")
+        .env_remove("PYTHONPATH")
+        .env("PATH", "/usr/bin:/bin")
+        .current_dir(&d)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("{}/bin/judge {{'a': 2, 'b': 1024}}\n", venv.display()),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
