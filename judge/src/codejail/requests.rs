@@ -101,8 +101,12 @@ pub fn answer(jails: &Result<Jails, String>, line: &[u8]) -> String {
 }
 
 fn run(jails: &Result<Jails, String>, line: &[u8]) -> Result<String, Error> {
-    let request: Request = serde_json::from_slice(line)
-        .map_err(|e| Error::Usage(format!("a jail_code or safe_exec request: {e}")))?;
+    let request: Request = serde_json::from_slice(line).map_err(|e| {
+        Error::Usage(format!(
+            "a request is a JSON array of the arguments of judge run, or an object asking for \
+                 jail_code, safe_exec or jails: {e}"
+        ))
+    })?;
     let jails = jails.as_ref().map_err(|e| Error::Usage(e.clone()))?;
     match request {
         Request::Jails {} => {

@@ -28,9 +28,10 @@ use wire::{ReadError, Request, Response};
 
 #[derive(Debug, Args)]
 pub struct HttpArgs {
-    /// The address to listen on. Anything but loopback exposes an API
+    /// The address to listen on (Open edX's default CODE_JAIL_REST_SERVICE_HOST
+    /// is http://127.0.0.1:8550). Anything but loopback exposes an API
     /// without authentication: keep it inside the caller's network.
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8000")]
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8550")]
     pub listen: SocketAddr,
 
     /// Sessions run at once [default: the number of CPUs].
