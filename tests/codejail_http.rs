@@ -117,6 +117,10 @@ fn every_response_shape() {
         r#"
 import io, zipfile
 print(code_exec({"code": "x = a + 1\nimport math\nn = math.nan\ndel a", "globals_dict": {"a": 1, "k": [1]}}))
+# Python's JSON both ways (NaN, big integers); __builtins__ given is
+# dropped before the code runs, as codejail-service's json_safe drops it.
+print(code_exec({"code": "m = n * 2\nb = big + 1\nprint('no NameError')", "globals_dict":
+                 {"n": float("nan"), "big": 10**30, "__builtins__": {}}})[:2])
 st, body = code_exec({"code": "x = 1\n1/0", "globals_dict": {"a": 1}, "slug": "p1", "python_path": None,
                       "limit_overrides_context": None})[:2]
 print(st, sorted(json.loads(body)))
@@ -127,6 +131,10 @@ with zipfile.ZipFile(buf, "w") as z:
     z.writestr("zipped.py", "def f():\n    return 'from the zip'\n")
 print(code_exec({"code": "import zipped\nv = zipped.f()", "globals_dict": {}, "python_path": ["python_lib.zip"]},
                 files=[("python_lib.zip", buf.getvalue())])[:2])
+# 13 MiB: past what one worker line held before (16 MiB, once in base64).
+big = b"z" * (13 << 20)
+print(code_exec({"code": "import os\nn = os.path.getsize('python_lib.zip')", "globals_dict": {}},
+                files=[("python_lib.zip", big)])[:2])
 print(code_exec({"code": "with open('python_lib.zip', 'rb') as f:\n    v = f.read().decode()", "globals_dict": {}},
                 files=[("python_lib.zip", b"first"), ("python_lib.zip", b"last wins")])[:2])
 print(get("/health"))
@@ -140,12 +148,15 @@ print(get("/v1/run")[0], post("/v1/run", "[]", "application/json")[:2])
     assert_eq!(
         out,
         "(200, '{\"globals_dict\": {\"a\": 1, \"k\": [1], \"x\": 2, \"n\": NaN}}', 'application/json', None)\n\
+         (200, '{\"globals_dict\": {\"n\": NaN, \"big\": 1000000000000000000000000000000, \"__builtins__\": {}, \
+         \"m\": NaN, \"b\": 1000000000000000000000000000001}}')\n\
          200 ['emsg', 'globals_dict']\n\
          {'a': 1}\n\
          Couldn't execute jailed code: stdout: b'', stderr: b'Traceback (most recent call last):\\n  \
-         File \"/box/jailed_code\", line 56, in <module>\\n    exec(code, g_dict)\\n  File \"<string>\", line 2, in <module>\\n\
+         File \"/box/jailed_code\", line 59, in <module>\\n    exec(code, g_dict)\\n  File \"<string>\", line 2, in <module>\\n\
          ZeroDivisionError: division by zero\\n' with status code: 1\n\
          (200, '{\"globals_dict\": {\"v\": \"from the zip\"}}')\n\
+         (200, '{\"globals_dict\": {\"n\": 13631488}}')\n\
          (200, '{\"globals_dict\": {\"v\": \"last wins\"}}')\n\
          (200, '{\"queue\":128,\"running\":0,\"slots\":2,\"status\":\"ok\",\"waiting\":0}')\n\
          (404, '{\"error\":\"no endpoint /nope\"}') 405 405\n\
@@ -171,6 +182,9 @@ show(code_exec({"code": "", "globals_dict": {}, "python_path": "lib"}))
 show(code_exec({"code": "", "globals_dict": {}, "slug": 5}))
 show(code_exec({"code": "", "globals_dict": {}, "limit_overrides_context": ["a"]}))
 show(code_exec({"code": "", "globals_dict": {}, "unsafely": "yes"}))
+show(code_exec({"code": 1, "globals_dict": 2}))
+show(code_exec({"code": "", "globals_dict": {}, "python_path": ["python_lib.zip", 3, None]}))
+show(code_exec({"code": "", "globals_dict": {}, "unsafely": 1, "slug": 2}))
 show(code_exec({"code": "", "globals_dict": {}, "python_path": ["/etc"]}))
 show(code_exec({"code": "", "globals_dict": {}, "python_path": ["python_lib.zip"]}))
 show(code_exec({"code": "", "globals_dict": {}}, files=[("../evil", b"x")]))
@@ -192,6 +206,9 @@ show(post("/api/v0/code-exec", "--b\r\nbroken", "multipart/form-data; boundary=b
          400 Payload JSON did not match schema at path $.slug: 5 is not valid under any of the given schemas\n\
          400 Payload JSON did not match schema at path $.limit_overrides_context: ['a'] is not valid under any of the given schemas\n\
          400 Payload JSON did not match schema at path $.unsafely: 'yes' is not of type 'boolean'\n\
+         400 Payload JSON did not match schema at path $.globals_dict: 2 is not of type 'object'\n\
+         400 Payload JSON did not match schema at path $.python_path[2]: None is not of type 'string'\n\
+         400 Payload JSON did not match schema at path $.unsafely: 1 is not of type 'boolean'\n\
          400 Only allowed entry in 'python_path' is 'python_lib.zip'\n\
          400 'python_path' names 'python_lib.zip', but no file of that name was uploaded\n\
          400 Only allowed name for uploaded file is 'python_lib.zip'\n\

@@ -66,6 +66,21 @@ print(json_safe({"ok": (1, b"a"), "bad": [b"\xff"], "set": {1}, "k": object()}))
     );
 }
 
+/// Python's JSON crosses whole: NaN and infinities, integers past 64 bits;
+/// the code sees no argv of ours.
+#[test]
+fn nan_big_integers_and_argv_as_in_codejail() {
+    let out = ok(&script(
+        r#"
+g = {"big": 10**30, "nan": float("nan"), "inf": float("-inf")}
+safe_exec("import sys\nkinds = [type(big).__name__, type(nan).__name__]\nbigger = big + 1\nargv = sys.argv", g,
+          python_path=["python_lib.zip"], extra_files=[("python_lib.zip", b"")])
+print(g["big"] == 10**30, g["bigger"] == 10**30 + 1, g["kinds"], g["inf"], g["argv"])
+"#,
+    ));
+    assert_eq!(out, "True True ['int', 'float'] -inf ['jailed_code']\n");
+}
+
 #[test]
 fn an_exception_raises_safe_exec_exception_with_codejail_message() {
     let out = ok(&script(
@@ -77,7 +92,7 @@ print(fails("print('out')\nimport sys\nsys.stderr.write('err\\n')\ndef f():\n   
     assert_eq!(
         out,
         "Couldn't execute jailed code: stdout: b'', stderr: b'err\\nTraceback (most recent call last):\\n  \
-         File \"/box/jailed_code\", line 56, in <module>\\n    exec(code, g_dict)\\n  \
+         File \"/box/jailed_code\", line 59, in <module>\\n    exec(code, g_dict)\\n  \
          File \"<string>\", line 6, in <module>\\n  File \"<string>\", line 5, in f\\n\
          ValueError: bad value\\n' with status code: 1\n"
     );
@@ -303,18 +318,32 @@ ts = [threading.Thread(target=one, args=(i,)) for i in range(8)]
 for t in ts: t.start()
 for t in ts: t.join()
 print(sorted(results.items()) == [(i, i * i) for i in range(8)])
+from judge.codejail import server
+import time
+held = len(server._idle)
+r, w = os.pipe()
 pid = os.fork()
 if pid == 0:
+    # The parent's servers are let go of here, their pipes closed...
+    os.close(w)
     g = {}
     safe_exec("x = 7", g)
-    os._exit(0 if g == {"x": 7} else 1)
+    os.read(r, 1)
+    os._exit(0 if g == {"x": 7} and len(server._idle) == 1 else 1)
+os.close(r)
+# ... so that the parent can end them while the child lives on (had the
+# child kept their pipes, each would wait out its close grace, 5 s).
+t = time.monotonic()
+server._close_all()
+print(held > 0, time.monotonic() - t < 4)
+os.write(w, b"x")
 print(os.waitpid(pid, 0)[1])
 g = {}
 safe_exec("y = 8", g)
 print(g)
 "#,
     ));
-    assert_eq!(out, "True\n0\n{'y': 8}\n");
+    assert_eq!(out, "True\nTrue True\n0\n{'y': 8}\n");
 }
 
 #[test]
@@ -331,6 +360,25 @@ print(jail_code.is_configured("python"), jail_code.is_configured("ruby"))
     assert_eq!(
         out,
         "Exception jail_code needs to be configured for 'ruby'\nTrue False\n"
+    );
+    // A jails file that does not parse: said, not a KeyError.
+    let d = temp_dir("codejail_py_badjails");
+    std::fs::write(d.join("jails.yaml"), "python: [\n").unwrap();
+    let mut c = Command::new(python());
+    c.arg("-c")
+        .arg(script("print(jail_code.is_configured('python'))"))
+        .env("PYTHONPATH", repo().join("python"))
+        .env("JUDGE_BIN", judge_bin())
+        .env("JUDGE_JAILS", d.join("jails.yaml"));
+    let done = exec_command(c);
+    assert_eq!(done.status, 1);
+    assert!(
+        done.stderr.contains(&format!(
+            "Exception: judge: {}: line 1 column 9",
+            d.join("jails.yaml").display()
+        )),
+        "{}",
+        done.stderr
     );
 }
 
@@ -382,5 +430,51 @@ fn pip_install_gives_the_module_and_its_binary() {
         format!("{}/bin/judge {{'a': 2, 'b': 1024}}\n", venv.display()),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `json_safe` is written twice: in the module, for the caller's side,
+/// and in the wrapper that runs inside the jail (which cannot import the
+/// module). The two must stay one text.
+#[test]
+fn json_safe_is_the_same_on_both_sides() {
+    let function = |rel: &str| {
+        let text = std::fs::read_to_string(repo().join(rel)).unwrap();
+        let start = text.find("def json_safe(d):").expect("json_safe");
+        let body = &text[start..];
+        // To the next line that starts at column 0.
+        let end = body
+            .match_indices('\n')
+            .map(|(i, _)| i)
+            .find(|&i| body[i + 1..].starts_with(|c: char| !c.is_whitespace()))
+            .unwrap_or(body.len());
+        body[..end].to_string()
+    };
+    assert_eq!(
+        function("judge/src/codejail/wrapper.py"),
+        function("python/judge/codejail/safe_exec.py")
+    );
+}
+
+/// Django's `settings.CODE_JAIL`, applied as CodeJail's middleware applies
+/// it (the part that needs no Django).
+#[test]
+fn django_settings_are_applied_as_codejail_applies_them() {
+    let out = ok(&script(
+        r#"
+from judge.codejail.django_integration_utils import apply_django_settings
+apply_django_settings({"python_bin": "/usr/bin/python3", "user": "sandbox",
+                       "limits": {"CPU": 3, "NPROC": 20}, "limit_overrides": {"slow": {"REALTIME": 9}}})
+print(jail_code.COMMANDS["python"], jail_code.get_effective_limits("slow"))
+g = {}
+safe_exec("n = 1", g, limit_overrides_context="slow")
+print(g)
+"#,
+    ));
+    assert_eq!(
+        out,
+        "{'cmdline_start': ['/usr/bin/python3', '-E', '-B'], 'user': 'sandbox'} \
+         {'CPU': 3, 'REALTIME': 9, 'VMEM': 0, 'FSIZE': 0, 'NPROC': 20, 'PROXY': None}\n\
+         {'n': 1}\n"
     );
 }

@@ -45,8 +45,8 @@ pub struct ExecArgs {
     pub python_path: Vec<PathBuf>,
 
     /// Print one JSON object, as codejail-service answers:
-    /// {"globals_dict": ...} on success, with "emsg" (and our "status",
-    /// "verdict" and "message") when the code failed; exit 0 either way.
+    /// {"globals_dict": ...} on success, {"emsg": ..., "globals_dict": ...}
+    /// (the globals as given) when the code failed; exit 0 either way.
     #[arg(long)]
     pub json: bool,
 
@@ -97,11 +97,14 @@ pub fn exec(args: ExecArgs) -> ExitCode {
         },
         (None, None) => "{}".into(),
     };
-    let globals = match serde_json::from_str::<serde_json::Value>(&globals_text) {
-        Ok(serde_json::Value::Object(m)) => m,
+    // Checked as Python's json reads it (NaN, big integers), then passed
+    // on as it is.
+    let sanitized = judge::codejail::pyjson::sanitized(&globals_text);
+    match serde_json::from_str::<serde_json::Value>(&sanitized) {
+        Ok(serde_json::Value::Object(_)) => {}
         Ok(_) => return usage("the globals must be a JSON object"),
         Err(e) => return usage(format!("the globals are not JSON: {e}")),
-    };
+    }
     for f in &args.file {
         if std::fs::symlink_metadata(f).is_err() {
             return usage(format!("--file {}: no such file or folder", f.display()));
@@ -109,7 +112,7 @@ pub fn exec(args: ExecArgs) -> ExitCode {
     }
     let exec = Exec {
         code,
-        globals,
+        globals: globals_text,
         files: args.file.clone(),
         python_path: args.python_path.clone(),
         limits_context: args.limits_context.clone(),

@@ -21,8 +21,9 @@ use clap::Parser;
 use crate::{cli, Judged};
 
 /// The longest request line: anything longer is answered with an error
-/// and skipped, never held whole.
-const REQUEST_MAX: usize = 16 << 20;
+/// and skipped, never held whole. Room for `judge http`'s largest body
+/// (64 MiB by default) once base64 has made it a third larger.
+pub const REQUEST_MAX: usize = 128 << 20;
 
 pub fn serve(args: cli::ServeArgs) -> ExitCode {
     let mut out = std::io::stdout().lock();

@@ -9,11 +9,13 @@
 //!   with a dictionary of JSON globals passed in and the changed globals
 //!   passed back; the code runs under `wrapper.py`;
 //! - [`requests`]: both as one-line JSON requests (`judge serve`);
+//! - [`pyjson`]: JSON as Python writes it (NaN, big integers), passed as text;
 //! - [`pyrepr`]: Python's `repr` of bytes, for CodeJail's exact messages.
 //!
 //! Callers of the session library like any other.
 
 pub mod jail;
+pub mod pyjson;
 pub mod pyrepr;
 pub mod requests;
 
@@ -86,13 +88,12 @@ pub fn jail_code(jail: &Jail, run: &JailRun) -> Result<JailResult, Error> {
     // Private (mkdtemp), removed when dropped, swept if a judge was killed.
     let temp = crate::responder::exec::TempDir::new()
         .map_err(|e| Error::Setup(format!("a temporary folder: {e}")))?;
-    let write = |name: &str, bytes: &[u8]| -> Result<PathBuf, Error> {
-        let p = temp.path().join(name);
+    let write = |p: PathBuf, bytes: &[u8]| -> Result<PathBuf, Error> {
         std::fs::write(&p, bytes)
             .map_err(|e| Error::Setup(format!("writing {}: {e}", p.display())))?;
         Ok(p)
     };
-    let stdin = write(".stdin", &run.stdin)?;
+    let stdin = write(temp.path().join(".stdin"), &run.stdin)?;
     let mut args: Vec<String> = jail.args.clone();
     if run.code.is_some() {
         args.push(CODE_FILE.into());
@@ -114,7 +115,10 @@ pub fn jail_code(jail: &Jail, run: &JailRun) -> Result<JailResult, Error> {
         s = show(s, f)?;
     }
     if let Some(code) = &run.code {
-        s = s.file(write(CODE_FILE, code.as_bytes())?, CODE_FILE);
+        s = s.file(
+            write(temp.path().join(CODE_FILE), code.as_bytes())?,
+            CODE_FILE,
+        );
     }
     // Made after the code, so an extra file of the same name is refused
     // as two files for one place rather than silently replacing it.
@@ -124,10 +128,7 @@ pub fn jail_code(jail: &Jail, run: &JailRun) -> Result<JailResult, Error> {
             .map_err(|e| Error::Setup(format!("writing {}: {e}", extra.display())))?;
     }
     for (name, bytes) in &run.extra_files {
-        let p = extra.join(name);
-        std::fs::write(&p, bytes)
-            .map_err(|e| Error::Setup(format!("writing {}: {e}", p.display())))?;
-        s = s.file(p, name);
+        s = s.file(write(extra.join(name), bytes)?, name);
     }
     let r = s.run()?;
     drop(temp);
@@ -164,8 +165,9 @@ fn is_plain_name(name: &str) -> bool {
 #[derive(Debug, Clone, Default)]
 pub struct Exec {
     pub code: String,
-    /// The globals, a JSON object.
-    pub globals: serde_json::Map<String, serde_json::Value>,
+    /// The globals: a JSON object as Python's `json` writes it (see
+    /// [`pyjson`]), passed to the jail as it is.
+    pub globals: String,
     /// Host files and folders shown in the work directory by name.
     pub files: Vec<PathBuf>,
     /// Folders or zip files added to `sys.path` by their names in the work
@@ -197,6 +199,9 @@ pub enum Outcome {
 
 /// Run Python code in `jail`, as CodeJail's `safe_exec` does.
 pub fn safe_exec(jail: &Jail, exec: &Exec) -> Result<Outcome, Error> {
+    if !pyjson::is_object(&exec.globals) {
+        return Err(Error::Usage("the globals must be a JSON object".into()));
+    }
     // A name already given (an extra file, as in CodeJail, or one of the
     // files) is not shown twice.
     let given: Vec<&std::ffi::OsStr> = exec
@@ -206,7 +211,7 @@ pub fn safe_exec(jail: &Jail, exec: &Exec) -> Result<Outcome, Error> {
         .chain(exec.files.iter().filter_map(|f| f.file_name()))
         .collect();
     let mut files = exec.files.clone();
-    let mut argv = Vec::new();
+    let mut path_names = Vec::new();
     for p in &exec.python_path {
         let base = p
             .file_name()
@@ -215,14 +220,22 @@ pub fn safe_exec(jail: &Jail, exec: &Exec) -> Result<Outcome, Error> {
         if !given.contains(&std::ffi::OsStr::new(base)) {
             files.push(p.clone());
         }
-        argv.push(base.to_string());
+        path_names.push(base.to_string());
     }
-    let stdin = serde_json::json!([exec.code, exec.globals, exec.keep_deleted]).to_string();
+    // Written by hand around the globals' own text: re-encoding them would
+    // lose NaN and integers past 64 bits.
+    let stdin = format!(
+        "[{}, {}, {}, {}]",
+        serde_json::Value::from(exec.code.as_str()),
+        exec.globals,
+        exec.keep_deleted,
+        serde_json::Value::from(path_names),
+    );
     let run = JailRun {
         code: Some(WRAPPER.into()),
         files,
         extra_files: exec.extra_files.clone(),
-        argv,
+        argv: Vec::new(),
         stdin: stdin.into_bytes(),
         limits: exec.limits,
         limits_context: exec.limits_context.clone(),
@@ -232,7 +245,7 @@ pub fn safe_exec(jail: &Jail, exec: &Exec) -> Result<Outcome, Error> {
         if let Some(globals) = std::str::from_utf8(&r.stdout)
             .ok()
             .map(str::trim_end)
-            .filter(|t| is_python_json_object(t))
+            .filter(|t| pyjson::is_object(t))
         {
             return Ok(Outcome::Globals(globals.to_string()));
         }
@@ -249,11 +262,11 @@ pub fn answer_json(exec: &Exec, outcome: &Outcome) -> String {
     match outcome {
         // Written as Python wrote it (NaN stays), not re-encoded.
         Outcome::Globals(text) => format!("{{\"globals_dict\": {text}}}"),
-        Outcome::Failed { message, .. } => serde_json::json!({
-            "globals_dict": exec.globals,
-            "emsg": message,
-        })
-        .to_string(),
+        Outcome::Failed { message, .. } => format!(
+            "{{\"emsg\": {}, \"globals_dict\": {}}}",
+            serde_json::Value::from(message.as_str()),
+            exec.globals
+        ),
     }
 }
 
@@ -269,57 +282,4 @@ pub fn failure_message(r: &JailResult) -> String {
         pyrepr::bytes(&r.stderr),
         r.status
     )
-}
-
-/// `text` is one JSON object as Python's `json` writes it, which may hold
-/// `NaN`, `Infinity` and `-Infinity` as bare words.
-fn is_python_json_object(text: &str) -> bool {
-    if !text.starts_with('{') {
-        return false;
-    }
-    // The bare words become null outside strings; what parses then is what
-    // Python's json.loads reads.
-    let mut plain = String::with_capacity(text.len());
-    let (mut in_string, mut escaped) = (false, false);
-    let mut rest = text;
-    while let Some(c) = rest.chars().next() {
-        if in_string {
-            match (escaped, c) {
-                (false, '\\') => escaped = true,
-                (false, '"') => in_string = false,
-                _ => escaped = false,
-            }
-        } else if c == '"' {
-            in_string = true;
-        } else if let Some(word) = ["-Infinity", "Infinity", "NaN"]
-            .into_iter()
-            .find(|w| rest.starts_with(w))
-        {
-            plain.push_str("null");
-            rest = &rest[word.len()..];
-            continue;
-        }
-        plain.push(c);
-        rest = &rest[c.len_utf8()..];
-    }
-    matches!(
-        serde_json::from_str::<serde_json::Value>(&plain),
-        Ok(serde_json::Value::Object(_))
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_python_json_object;
-
-    #[test]
-    fn python_json_may_hold_nan_and_infinities_outside_strings() {
-        assert!(is_python_json_object(
-            r#"{"a": NaN, "b": [-Infinity, Infinity]}"#
-        ));
-        assert!(is_python_json_object(r#"{"NaN": "Infinity \" NaN"}"#));
-        assert!(!is_python_json_object(r#"{"a": NaNa}"#));
-        assert!(!is_python_json_object("[1]"));
-        assert!(!is_python_json_object("{\"a\": 1}\nnoise"));
-    }
 }

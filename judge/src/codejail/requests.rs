@@ -3,33 +3,35 @@
 //! serve`. Bytes travel as base64; an answer's stdout and stderr as text,
 //! with a `*_base64` field beside when they are not UTF-8, as in reports.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
-use super::{Exec, Jail, JailLimits, JailRun, Jails};
+use super::{pyjson, Exec, Jail, JailLimits, JailRun, Jails};
 use crate::error::Error;
 
 /// One request: exactly one of its kinds.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
-pub enum Request {
+pub enum Request<'a> {
     JailCode(JailCodeRequest),
-    SafeExec(SafeExecRequest),
+    #[serde(borrow)]
+    SafeExec(SafeExecRequest<'a>),
     /// The names of the known jails (`{"jails": {}}`).
     Jails {},
 }
 
-/// Which jail: a name, and the interpreter CodeJail's `configure` gave
-/// it, if it did (then the jail is that interpreter, whatever the files
-/// say).
+/// Which jail: a name, and the command line CodeJail's `configure` gave
+/// it, if it did (the interpreter and its arguments: then the jail is
+/// that, whatever the jails files say).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Which {
     #[serde(default = "python")]
     pub command: String,
-    pub bin_path: Option<PathBuf>,
+    pub cmdline_start: Option<Vec<String>>,
 }
 
 fn python() -> String {
@@ -67,11 +69,13 @@ pub struct JailCodeRequest {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SafeExecRequest {
+pub struct SafeExecRequest<'a> {
     #[serde(flatten)]
     pub which: Which,
     pub code: String,
-    pub globals_dict: serde_json::Map<String, serde_json::Value>,
+    /// Borrowed as written: Python's JSON, NaN and all (see `pyjson`).
+    #[serde(borrow)]
+    pub globals_dict: &'a RawValue,
     #[serde(default)]
     pub files: Vec<PathBuf>,
     #[serde(default)]
@@ -101,7 +105,10 @@ pub fn answer(jails: &Result<Jails, String>, line: &[u8]) -> String {
 }
 
 fn run(jails: &Result<Jails, String>, line: &[u8]) -> Result<String, Error> {
-    let request: Request = serde_json::from_slice(line).map_err(|e| {
+    let line = std::str::from_utf8(line)
+        .map_err(|e| Error::Usage(format!("a request is UTF-8 text: {e}")))?;
+    let clean = pyjson::sanitized(line);
+    let request: Request = serde_json::from_str(&clean).map_err(|e| {
         Error::Usage(format!(
             "a request is a JSON array of the arguments of judge run, or an object asking for \
                  jail_code, safe_exec or jails: {e}"
@@ -146,7 +153,7 @@ fn run(jails: &Result<Jails, String>, line: &[u8]) -> Result<String, Error> {
             let jail = jail_of(jails, &r.which)?;
             let exec = Exec {
                 code: r.code,
-                globals: r.globals_dict,
+                globals: pyjson::original(r.globals_dict, &clean, line).to_string(),
                 files: r.files,
                 python_path: r.python_path,
                 extra_files: decoded(r.extra_files)?,
@@ -161,8 +168,13 @@ fn run(jails: &Result<Jails, String>, line: &[u8]) -> Result<String, Error> {
 }
 
 fn jail_of(jails: &Jails, which: &Which) -> Result<Jail, Error> {
-    if let Some(bin) = &which.bin_path {
-        return Ok(Jail::configured(&which.command, bin));
+    if let Some(cmdline) = &which.cmdline_start {
+        let (interpreter, args) = cmdline
+            .split_first()
+            .ok_or_else(|| Error::Usage("cmdline_start is empty".into()))?;
+        let mut jail = Jail::configured(&which.command, Path::new(interpreter));
+        jail.args = args.to_vec();
+        return Ok(jail);
     }
     jails.get(&which.command).cloned().ok_or_else(|| {
         let names: Vec<&str> = jails.all().iter().map(|j| j.name.as_str()).collect();

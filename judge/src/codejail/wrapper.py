@@ -17,9 +17,9 @@ class _Discard:
 
 
 def json_safe(d):
-    """The part of d that survives a trip through JSON: values of the plain
-    types (bytes only when UTF-8, tuples as lists), keys other than
-    __builtins__, and nothing whose encoding fails anywhere inside."""
+    """The part of `d` that survives a trip through JSON, as CodeJail keeps
+    it: values of the plain types (bytes only when UTF-8, tuples as
+    lists), keys other than __builtins__, nothing whose encoding fails."""
     plain = (type(None), int, float, bytes, str, list, tuple, dict)
 
     def decoded(obj):
@@ -39,7 +39,7 @@ def json_safe(d):
             # Unpaired surrogates encode but do not decode: try both ways.
             v = json.loads(json.dumps(decoded(v)))
             k = json.loads(json.dumps(decoded(k)))
-        except Exception:
+        except Exception:  # pylint: disable=broad-except
             continue
         kept[k] = v
     return json.loads(json.dumps(kept))
@@ -47,10 +47,13 @@ def json_safe(d):
 
 # At module level, as CodeJail's own wrapper: a traceback shows the same
 # frames ("<module>", then "exec(code, g_dict)").
-code, g_dict, keep_deleted = json.load(sys.stdin)
-# A copy, as a caller's own dictionary stays while the code runs.
-given = json.loads(json.dumps(g_dict)) if keep_deleted else {}
-for p in sys.argv[1:]:
+code, given, keep_deleted, python_path = json.load(sys.stdin)
+# CodeJail sends the globals through json_safe (dropping __builtins__);
+# the given ones stay as they came, for a caller's dictionary to keep.
+g_dict = json_safe(given)
+if not keep_deleted:
+    given = {}
+for p in python_path:
     sys.path.append(p)
 sys.stdout = _Discard()
 exec(code, g_dict)

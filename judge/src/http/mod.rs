@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clap::Args;
 use serde_json::json;
@@ -57,7 +57,8 @@ pub struct HttpArgs {
     pub allow_run: bool,
 }
 
-/// How long a connection may sit idle, or take to send its request.
+/// How long a connection may take to send a whole request, waiting for it
+/// included: a client that trickles bytes is cut off here.
 const IDLE: Duration = Duration::from_secs(30);
 
 struct Server {
@@ -113,7 +114,15 @@ pub fn http(args: HttpArgs) -> ExitCode {
         args.queue
     );
     for stream in listener.incoming() {
-        let Ok(mut stream) = stream else { continue };
+        let mut stream = match stream {
+            Ok(s) => s,
+            // Out of descriptors, say: the pending connection stays in the
+            // backlog, so retrying at once would spin.
+            Err(_) => {
+                std::thread::sleep(Duration::from_millis(50));
+                continue;
+            }
+        };
         if server.connections.fetch_add(1, Ordering::SeqCst) >= server.max_connections {
             server.connections.fetch_sub(1, Ordering::SeqCst);
             let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
@@ -131,12 +140,12 @@ pub fn http(args: HttpArgs) -> ExitCode {
 
 /// Requests on one connection, one after another (keep-alive).
 fn connection(server: &Server, mut stream: TcpStream) {
-    let _ = stream.set_read_timeout(Some(IDLE));
     let _ = stream.set_write_timeout(Some(IDLE));
     let _ = stream.set_nodelay(true);
     let mut buf = Vec::new();
     loop {
-        let request = match wire::read_request(&mut stream, &mut buf, server.max_body) {
+        let deadline = Instant::now() + IDLE;
+        let request = match wire::read_request(&mut stream, &mut buf, server.max_body, deadline) {
             Ok(r) => r,
             Err(ReadError::Reply(r)) => {
                 let _ = wire::write_response(&mut stream, &r, true);
@@ -183,7 +192,8 @@ fn route(server: &Server, r: &Request, stream: &TcpStream) -> Option<Response> {
                 Err((status, e)) => return Some(Response::error(status, &e)),
             };
             match code_exec::request(&form) {
-                Ok(line) => run(server, &line, stream),
+                // The request is ours: a worker's refusal is our fault.
+                Ok(line) => run(server, &line, stream, 500),
                 Err(response) => Some(response),
             }
         }
@@ -196,6 +206,7 @@ fn route(server: &Server, r: &Request, stream: &TcpStream) -> Option<Response> {
                 server,
                 &serde_json::to_string(&words).unwrap_or_default(),
                 stream,
+                400,
             ),
             Err(e) => Some(Response::error(
                 400,
@@ -205,25 +216,38 @@ fn route(server: &Server, r: &Request, stream: &TcpStream) -> Option<Response> {
     }
 }
 
-fn run(server: &Server, line: &str, stream: &TcpStream) -> Option<Response> {
+/// Run a worker request; a request the worker refuses is answered
+/// `refused` (400 when the client wrote it, 500 when we did).
+fn run(server: &Server, line: &str, stream: &TcpStream, refused: u16) -> Option<Response> {
+    if line.len() > crate::serve::REQUEST_MAX {
+        return Some(Response::error(
+            413,
+            &format!(
+                "the request, encoded for a worker, is over {} bytes",
+                crate::serve::REQUEST_MAX
+            ),
+        ));
+    }
     match server.pool.run(line, stream) {
-        Outcome::Answer(a) => Some(answer(a)),
+        Outcome::Answer(a) => Some(answer(a, refused)),
         Outcome::Busy => Some(busy(server)),
         Outcome::ClientGone => None,
         Outcome::Failed(e) => Some(Response::error(500, &e)),
     }
 }
 
-/// A worker's answer as a response: its errors (written as `{"error":`
-/// first, keys sorted) are 400 for a request it refused, 500 for one it
-/// could not judge; anything else is the answer itself, passed through
-/// as written (the globals may hold NaN, which a re-encoding would lose).
-fn answer(a: String) -> Response {
-    if !a.starts_with("{\"error\":") {
+/// A worker's answer as a response: its errors, objects with an "error"
+/// (a refusal carries "exit_status": 2), are `refused` or 500; anything
+/// else is the answer itself, passed through as written (the globals may
+/// hold NaN, which a re-encoding would lose, and which no error holds).
+fn answer(a: String, refused: u16) -> Response {
+    let error = serde_json::from_str::<serde_json::Value>(&a)
+        .ok()
+        .filter(|v| v.get("error").is_some());
+    let Some(v) = error else {
         return Response::json(200, a);
-    }
-    let v: serde_json::Value = serde_json::from_str(&a).unwrap_or_default();
-    let status = if v["exit_status"] == 2 { 400 } else { 500 };
+    };
+    let status = if v["exit_status"] == 2 { refused } else { 500 };
     Response::error(status, v["error"].as_str().unwrap_or("the judge failed"))
 }
 

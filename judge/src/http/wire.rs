@@ -5,6 +5,7 @@
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
+use std::time::Instant;
 
 /// The most a request head may hold.
 const HEAD_MAX: usize = 64 << 10;
@@ -56,6 +57,7 @@ pub fn read_request(
     stream: &mut TcpStream,
     buf: &mut Vec<u8>,
     body_max: usize,
+    deadline: Instant,
 ) -> Result<Request, ReadError> {
     let head_len = loop {
         let mut headers = [httparse::EMPTY_HEADER; HEADERS_MAX];
@@ -76,7 +78,7 @@ pub fn read_request(
                 )))
             }
         }
-        if fill(stream, buf)? == 0 {
+        if fill(stream, buf, deadline)? == 0 {
             return Err(if buf.is_empty() {
                 ReadError::Closed
             } else {
@@ -131,7 +133,7 @@ pub fn read_request(
     };
     buf.drain(..head_len);
     while buf.len() < length {
-        if fill(stream, buf)? == 0 {
+        if fill(stream, buf, deadline)? == 0 {
             return Err(ReadError::Broken);
         }
     }
@@ -140,7 +142,12 @@ pub fn read_request(
     Ok(Request { body, ..request })
 }
 
-fn fill(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Result<usize, ReadError> {
+/// Read what has arrived, waiting at most until `deadline`.
+fn fill(stream: &mut TcpStream, buf: &mut Vec<u8>, deadline: Instant) -> Result<usize, ReadError> {
+    let left = deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+        return Err(ReadError::Broken);
+    }
     let mut chunk = [0u8; 16 << 10];
     match stream.read(&mut chunk) {
         Ok(n) => {

@@ -11,6 +11,7 @@ The same names, signatures and behaviour. What differs, on purpose:
 
 import base64
 import logging
+import os
 
 from . import server
 
@@ -54,8 +55,23 @@ def configure(command, bin_path, user=None):
 
 
 def is_configured(command):
-    """Can `jail_code` run `command`?"""
-    return command in COMMANDS or command in server.known_jails()
+    """Can `jail_code` run `command`? Configured here, or a jail the judge
+    knows (asked once per process)."""
+    return command in COMMANDS or command in _known_jails()
+
+
+_jails = {}
+
+
+def _known_jails():
+    """The names of the jails the judge knows (built in and jails.yaml)."""
+    pid = os.getpid()
+    if pid not in _jails:
+        answer = server.request("jails", {})
+        raise_error(answer)
+        _jails.clear()
+        _jails[pid] = answer["jails"]
+    return _jails[pid]
 
 
 def set_limit(limit_name, value):
@@ -112,7 +128,7 @@ def jail_code(command, code=None, files=None, extra_files=None, argv=None,
             slug, limit_overrides_context, effective,
         )
     answer = server.request("jail_code", {
-        **_which(command),
+        **which(command),
         "code": code or None,
         "files": [str(f) for f in files or ()],
         "extra_files": encode_files(extra_files),
@@ -130,11 +146,12 @@ def jail_code(command, code=None, files=None, extra_files=None, argv=None,
     return result
 
 
-def _which(command):
-    """The jail a request names: a configured interpreter, or by name."""
+def which(command):
+    """The jail a request names: the command line `configure` gave, or the
+    judge's jail of that name."""
     configured = COMMANDS.get(command)
     if configured:
-        return {"command": command, "bin_path": configured["cmdline_start"][0]}
+        return {"command": command, "cmdline_start": configured["cmdline_start"]}
     return {"command": command}
 
 
@@ -144,13 +161,16 @@ def enforced(limits):
 
 
 def encode_files(extra_files):
+    """Extra files as a request carries them."""
     return [
-        {"name": name, "base64": base64.b64encode(_as_bytes(content)).decode("ascii")}
+        {"name": name, "base64": base64.b64encode(as_bytes(content)).decode("ascii")}
         for name, content in extra_files or ()
     ]
 
 
-def _as_bytes(content):
+def as_bytes(content):
+    """An extra file's contents as bytes (CodeJail takes bytes; a str is
+    written as UTF-8)."""
     return content.encode("utf-8") if isinstance(content, str) else bytes(content)
 
 

@@ -49,13 +49,21 @@ def safe_exec(code, globals_dict, files=None, python_path=None,
         return
     if not jail_code.is_configured("python"):
         raise RuntimeError("safe_exec has not been configured for Python")
+    effective = jail_code.get_effective_limits(limit_overrides_context)
+    if slug:
+        # The line CodeJail's jail_code logs.
+        log.info(
+            "Preparing to execute jailed code %r (overrides context = %r, resource limits = %r).",
+            slug, limit_overrides_context, effective,
+        )
+    safe_globals = json_safe(globals_dict)
     if LOG_ALL_CODE:  # pragma: no cover
         log.debug("Exec: %s", code)
-    effective = jail_code.get_effective_limits(limit_overrides_context)
+        log.debug("Globals: %s", json.dumps(safe_globals))
     answer = server.request("safe_exec", {
-        **jail_code._which("python"),  # pylint: disable=protected-access
+        **jail_code.which("python"),
         "code": code,
-        "globals_dict": json_safe(globals_dict),
+        "globals_dict": safe_globals,
         "files": [str(f) for f in files or ()],
         "python_path": [str(p) for p in python_path or ()],
         "extra_files": jail_code.encode_files(extra_files),
@@ -64,6 +72,8 @@ def safe_exec(code, globals_dict, files=None, python_path=None,
         "slug": slug,
     })
     jail_code.raise_error(answer)
+    if LOG_ALL_CODE:  # pragma: no cover
+        log.debug("Answer: %s", json.dumps(answer))
     if "emsg" in answer:
         raise SafeExecException(answer["emsg"])
     globals_dict.update(answer["globals_dict"])
@@ -123,14 +133,15 @@ def not_safe_exec(code, globals_dict, files=None, python_path=None,
                 shutil.copyfile(filename, dest)
         for filename, contents in extra_files or ():
             with open(os.path.join(tmpdir, filename), "wb") as f:
-                f.write(jail_code._as_bytes(contents))  # pylint: disable=protected-access
+                f.write(jail_code.as_bytes(contents))
         if python_path:
             sys.path = sys.path + [str(p) for p in python_path]
         try:
             exec(code, g_dict)  # pylint: disable=exec-used
         except Exception as e:
-            # As CodeJail: the exception's class and message, no traceback.
-            raise SafeExecException("{0.__class__.__name__}: {0!s}".format(e)) from None
+            # As CodeJail: the exception's class and message, no traceback
+            # in the message (the original stays chained to it).
+            raise SafeExecException("{0.__class__.__name__}: {0!s}".format(e))  # pylint: disable=raise-missing-from
     finally:
         sys.path = original_path
         os.chdir(here)
