@@ -15,9 +15,15 @@ struct Server {
 
 impl Server {
     fn start(args: &[&str]) -> Server {
+        Server::start_in(args, &std::env::temp_dir())
+    }
+
+    /// With `tmp` as its TMPDIR (and its workers').
+    fn start_in(args: &[&str], tmp: &std::path::Path) -> Server {
         let mut child = Command::new(judge_bin())
             .args(["http", "--listen", "127.0.0.1:0"])
             .args(args)
+            .env("TMPDIR", tmp)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -258,14 +264,15 @@ print(len(results), len(ok), len(busy), set(r[3] for r in busy), set(r[1] for r 
     // has one of the two answers.
     assert_eq!(
         out,
-        "10 3 7 {'1'} {'{\"error\":\"busy: 1 sessions running and 2 waiting; try again shortly\"}'}\n"
+        "10 3 7 {'1'} {'{\"error\":\"busy: 1 sessions running (of 1 at once) and 2 waiting (of 2); try again shortly\"}'}\n"
     );
 }
 
 #[test]
 fn a_client_that_hangs_up_leaves_nothing_running() {
     let jails = slow_jails("http_hangup");
-    let s = Server::start(&["--slots", "1", "--jails", &jails]);
+    let tmp = temp_dir("http_hangup_tmp");
+    let s = Server::start_in(&["--slots", "1", "--jails", &jails], &tmp);
     let running = token("http_running");
     let waiting = token("http_waiting");
     // Two clients: one running a long session (a sleep whose command line
@@ -312,6 +319,13 @@ b.close()
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(processes_with(&waiting).is_empty());
+    // The stopped session's folder (the code, the globals) is gone too.
+    let left: Vec<_> = std::fs::read_dir(&tmp)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
     // The server still answers.
     let out = s.client(r#"print(code_exec({"code": "z = 3", "globals_dict": {}})[:2])"#);
     assert_eq!(out, "(200, '{\"globals_dict\": {\"z\": 3}}')\n");

@@ -117,6 +117,7 @@ pub fn exec(args: ExecArgs) -> ExitCode {
         python_path: args.python_path.clone(),
         limits_context: args.limits_context.clone(),
         keep_deleted: true,
+        stop_on_signals: true,
         ..Exec::default()
     };
     match codejail::safe_exec(jail, &exec) {

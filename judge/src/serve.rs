@@ -39,8 +39,12 @@ pub fn serve(args: cli::ServeArgs) -> ExitCode {
                 judge::codejail::Jails::load(args.jails.as_deref()).map_err(|e| e.to_string())
             });
             let answer = judge::codejail::requests::answer(jails, &line);
-            if let Err(e) = writeln!(out, "{answer}").and_then(|()| out.flush()) {
+            if let Err(e) = writeln!(out, "{}", answer.line).and_then(|()| out.flush()) {
                 eprintln!("judge: writing an answer: {e}");
+                return ExitCode::from(1);
+            }
+            // As for a session: told to stop, the server stops too.
+            if answer.interrupted {
                 return ExitCode::from(1);
             }
             continue;

@@ -16,6 +16,9 @@ use serde::Deserialize;
 use crate::error::Error;
 use crate::limits::Limits;
 
+/// The most a jailed run may write to stdout: past it, OLE (killed, -9).
+pub const OUTPUT_MAX: u64 = 16 << 20;
+
 /// CodeJail's limits, in its units and with its meaning of 0 ("no limit",
 /// except FSIZE, where 0 means nothing may be written).
 #[derive(Debug, Clone, Copy, PartialEq, Default, Deserialize)]
@@ -86,6 +89,10 @@ impl JailLimits {
                 0 => 4096,
                 n => n.min(4_194_304),
             },
+            // CodeJail has none; a bound keeps an answer that shows the
+            // output (as Python's repr, then in JSON: up to 6x larger)
+            // within reason.
+            stdout: OUTPUT_MAX,
             ..Limits::default()
         };
         Ok(l)

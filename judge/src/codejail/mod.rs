@@ -52,6 +52,10 @@ pub struct JailRun {
     /// The jail's named limits to use (`limit_overrides_context`); an
     /// unknown name means none, as in CodeJail. Unused with `limits`.
     pub limits_context: Option<String>,
+    /// End the run cleanly on SIGINT, SIGTERM or SIGHUP (everything
+    /// stopped and removed, [`JailResult::interrupted`] set), for a process
+    /// whose job is this run: see `Session::handle_signals`.
+    pub stop_on_signals: bool,
 }
 
 /// How a `jail_code` run ended, as CodeJail's `JailResult` says it, with
@@ -67,6 +71,8 @@ pub struct JailResult {
     pub verdict: Verdict,
     /// Why, in one sentence.
     pub message: String,
+    /// Stopped by a signal to the judge (with `stop_on_signals`).
+    pub interrupted: bool,
 }
 
 /// Run a program in `jail`, as CodeJail's `jail_code` does.
@@ -101,6 +107,7 @@ pub fn jail_code(jail: &Jail, run: &JailRun) -> Result<JailResult, Error> {
     args.extend(run.argv.iter().cloned());
     let mut s = Session::new(&jail.interpreter, args)
         .limits(limits)
+        .handle_signals(run.stop_on_signals)
         .responder(ResponderChoice::File(stdin))
         // CodeJail points TMPDIR at a folder of its work directory; the
         // sandbox's /tmp is as private.
@@ -137,6 +144,7 @@ pub fn jail_code(jail: &Jail, run: &JailRun) -> Result<JailResult, Error> {
         stdout: r.stdout.as_bytes().to_vec(),
         stderr: r.stderr.as_bytes().to_vec(),
         verdict: r.verdict,
+        interrupted: r.interrupted(),
         message: r.message,
     })
 }
@@ -182,6 +190,8 @@ pub struct Exec {
     /// the code deleted keeps its given value. Without it, only what the
     /// jailed code left (CodeJail's stdout itself).
     pub keep_deleted: bool,
+    /// As [`JailRun::stop_on_signals`].
+    pub stop_on_signals: bool,
 }
 
 /// How a `safe_exec` run ended.
@@ -239,6 +249,7 @@ pub fn safe_exec(jail: &Jail, exec: &Exec) -> Result<Outcome, Error> {
         stdin: stdin.into_bytes(),
         limits: exec.limits,
         limits_context: exec.limits_context.clone(),
+        stop_on_signals: exec.stop_on_signals,
     };
     let r = jail_code(jail, &run)?;
     if r.status == 0 {

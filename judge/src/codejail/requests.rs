@@ -90,21 +90,37 @@ pub struct SafeExecRequest<'a> {
     pub keep_deleted: bool,
 }
 
-/// The answer to one request line, itself one line of JSON (without the
-/// newline). A request that cannot be run is `{"error": ..., "exit_status": 2}`
-/// as `judge serve` answers any; one the sandbox could not judge is
-/// `{"error": ..., "verdict": "JE"}`.
-pub fn answer(jails: &Result<Jails, String>, line: &[u8]) -> String {
-    match run(jails, line) {
+/// The answer to one request line.
+pub struct Answer {
+    /// One line of JSON (without the newline). A request that cannot be
+    /// run is `{"error": ..., "exit_status": 2}`, as `judge serve` answers
+    /// any; one the sandbox could not judge is `{"error": ..., "verdict":
+    /// "JE"}`.
+    pub line: String,
+    /// A signal to the judge stopped the run (answered, cleaned up): the
+    /// server is to stop too.
+    pub interrupted: bool,
+}
+
+/// Answer one request line. Runs stop cleanly on SIGINT, SIGTERM and
+/// SIGHUP: the caller is a server whose job is its runs.
+pub fn answer(jails: &Result<Jails, String>, line: &[u8]) -> Answer {
+    let mut interrupted = false;
+    let line = match run(jails, line, &mut interrupted) {
         Ok(a) => a,
         Err(e @ (Error::Usage(_) | Error::Isolation(_))) => {
             serde_json::json!({ "error": e.to_string(), "exit_status": 2 }).to_string()
         }
         Err(e) => serde_json::json!({ "error": e.to_string(), "verdict": "JE" }).to_string(),
-    }
+    };
+    Answer { line, interrupted }
 }
 
-fn run(jails: &Result<Jails, String>, line: &[u8]) -> Result<String, Error> {
+fn run(
+    jails: &Result<Jails, String>,
+    line: &[u8],
+    interrupted: &mut bool,
+) -> Result<String, Error> {
     let line = std::str::from_utf8(line)
         .map_err(|e| Error::Usage(format!("a request is UTF-8 text: {e}")))?;
     let clean = pyjson::sanitized(line);
@@ -130,8 +146,10 @@ fn run(jails: &Result<Jails, String>, line: &[u8]) -> Result<String, Error> {
                 stdin: r.stdin.into_bytes(),
                 limits: r.limits,
                 limits_context: r.limit_overrides_context,
+                stop_on_signals: true,
             };
             let done = super::jail_code(&jail, &run)?;
+            *interrupted = done.interrupted;
             let mut a = serde_json::json!({
                 "status": done.status,
                 "stdout": String::from_utf8_lossy(&done.stdout),
@@ -160,8 +178,12 @@ fn run(jails: &Result<Jails, String>, line: &[u8]) -> Result<String, Error> {
                 limits: r.limits,
                 limits_context: r.limit_overrides_context,
                 keep_deleted: r.keep_deleted,
+                stop_on_signals: true,
             };
             let outcome = super::safe_exec(&jail, &exec)?;
+            if let super::Outcome::Failed { run, .. } = &outcome {
+                *interrupted = run.interrupted;
+            }
             Ok(super::answer_json(&exec, &outcome))
         }
     }

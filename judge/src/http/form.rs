@@ -76,12 +76,12 @@ fn multipart(boundary: &[u8], body: &[u8]) -> Result<Form, String> {
             .find(|(k, _)| k.trim().eq_ignore_ascii_case("content-disposition"))
             .map(|(_, v)| v)
             .ok_or("a part without Content-Disposition")?;
+        let params = parameters(disposition);
         let param = |key: &str| {
-            disposition.split(';').skip(1).find_map(|p| {
-                let (k, v) = p.trim().split_once('=')?;
-                k.eq_ignore_ascii_case(key)
-                    .then(|| v.trim().trim_matches('"').to_string())
-            })
+            params
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(key))
+                .map(|(_, v)| v.clone())
         };
         let name = param("name").ok_or("a part without a name")?;
         if param("filename").is_some() {
@@ -91,6 +91,51 @@ fn multipart(boundary: &[u8], body: &[u8]) -> Result<Form, String> {
                 .map_err(|_| format!("field {name:?} is not UTF-8"))?;
             form.fields.push((name, text));
         }
+    }
+}
+
+/// The `key=value` parameters after a header's first word, values quoted
+/// or not (RFC 7578 §4.2: quoted strings, where `;` is text and `\"` a
+/// quote).
+fn parameters(header: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut rest = match header.split_once(';') {
+        Some((_, r)) => r,
+        None => return out,
+    };
+    loop {
+        rest = rest.trim_start();
+        let Some(eq) = rest.find('=') else {
+            return out;
+        };
+        let key = rest[..eq].trim().to_string();
+        rest = rest[eq + 1..].trim_start();
+        let mut value = String::new();
+        if let Some(quoted) = rest.strip_prefix('"') {
+            let mut chars = quoted.char_indices();
+            let mut end = quoted.len();
+            while let Some((i, c)) = chars.next() {
+                match c {
+                    '\\' => {
+                        if let Some((_, next)) = chars.next() {
+                            value.push(next);
+                        }
+                    }
+                    '"' => {
+                        end = i + 1;
+                        break;
+                    }
+                    c => value.push(c),
+                }
+            }
+            rest = &quoted[end..];
+            rest = rest.split_once(';').map_or("", |(_, r)| r);
+        } else {
+            let (v, r) = rest.split_once(';').unwrap_or((rest, ""));
+            value = v.trim().to_string();
+            rest = r;
+        }
+        out.push((key, value));
     }
 }
 
@@ -121,5 +166,13 @@ mod tests {
         )
         .is_err());
         assert_eq!(parse(Some("text/plain"), b"").unwrap_err().0, 415);
+        // A quoted name holds its ';' and its escaped quote.
+        assert_eq!(
+            super::parameters(r#"form-data; name="pay;load"; filename="a\"b.zip""#),
+            vec![
+                ("name".to_string(), "pay;load".to_string()),
+                ("filename".to_string(), "a\"b.zip".to_string())
+            ]
+        );
     }
 }

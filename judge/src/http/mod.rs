@@ -123,17 +123,28 @@ pub fn http(args: HttpArgs) -> ExitCode {
                 continue;
             }
         };
-        if server.connections.fetch_add(1, Ordering::SeqCst) >= server.max_connections {
+        let open = server.connections.fetch_add(1, Ordering::SeqCst);
+        if open >= server.max_connections {
             server.connections.fetch_sub(1, Ordering::SeqCst);
-            let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
-            let _ = wire::write_response(&mut stream, &busy(&server), true);
+            refuse(
+                &mut stream,
+                &format!("{open} connections open, the most this server takes"),
+            );
             continue;
         }
-        let server = server.clone();
-        std::thread::spawn(move || {
-            connection(&server, stream);
-            server.connections.fetch_sub(1, Ordering::SeqCst);
+        // Kept to answer on if no thread can be had for the connection.
+        let spare = stream.try_clone();
+        let shared = server.clone();
+        let spawned = std::thread::Builder::new().spawn(move || {
+            connection(&shared, stream);
+            shared.connections.fetch_sub(1, Ordering::SeqCst);
         });
+        if let Err(e) = spawned {
+            server.connections.fetch_sub(1, Ordering::SeqCst);
+            if let Ok(mut spare) = spare {
+                refuse(&mut spare, &format!("no thread for the connection: {e}"));
+            }
+        }
     }
     ExitCode::SUCCESS
 }
@@ -148,7 +159,9 @@ fn connection(server: &Server, mut stream: TcpStream) {
         let request = match wire::read_request(&mut stream, &mut buf, server.max_body, deadline) {
             Ok(r) => r,
             Err(ReadError::Reply(r)) => {
-                let _ = wire::write_response(&mut stream, &r, true);
+                if wire::write_response(&mut stream, &r, true).is_ok() {
+                    wire::linger(&mut stream);
+                }
                 return;
             }
             Err(ReadError::Closed | ReadError::Broken) => return,
@@ -251,15 +264,24 @@ fn answer(a: String, refused: u16) -> Response {
     Response::error(status, v["error"].as_str().unwrap_or("the judge failed"))
 }
 
-fn busy(server: &Server) -> Response {
+/// 503 with Retry-After: the server is full, by one measure or another.
+fn unavailable(why: &str) -> Response {
     Response {
         retry_after: true,
-        ..Response::error(
-            503,
-            &format!(
-                "busy: {} sessions running and {} waiting; try again shortly",
-                server.pool.slots, server.pool.queue
-            ),
-        )
+        ..Response::error(503, &format!("busy: {why}; try again shortly"))
     }
+}
+
+fn busy(server: &Server) -> Response {
+    let (running, waiting) = server.pool.load();
+    unavailable(&format!(
+        "{running} sessions running (of {} at once) and {waiting} waiting (of {})",
+        server.pool.slots, server.pool.queue
+    ))
+}
+
+/// Answer 503 from the accepting thread, which must not wait on a client.
+fn refuse(stream: &mut TcpStream, why: &str) {
+    let _ = stream.set_nonblocking(true);
+    let _ = wire::write_response(stream, &unavailable(why), true);
 }

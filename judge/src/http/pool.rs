@@ -132,16 +132,27 @@ impl Pool {
 
     fn run_admitted(&self, line: &str, client: &TcpStream) -> Outcome {
         let idle = self.state.lock().unwrap().idle.pop();
-        let mut w = match idle {
-            Some(w) => w,
-            None => match self.spawn() {
+        let was_idle = idle.is_some();
+        let mut w = match idle.map_or_else(|| self.spawn(), Ok) {
+            Ok(w) => w,
+            Err(e) => return Outcome::Failed(e),
+        };
+        if writeln!(w.to, "{line}")
+            .and_then(|()| w.to.flush())
+            .is_err()
+            && was_idle
+        {
+            // An idle worker that died (killed from outside): a fresh one
+            // takes the request.
+            stop(w);
+            w = match self.spawn() {
                 Ok(w) => w,
                 Err(e) => return Outcome::Failed(e),
-            },
-        };
-        if let Err(e) = writeln!(w.to, "{line}").and_then(|()| w.to.flush()) {
-            stop(w);
-            return Outcome::Failed(format!("a judge serve worker: {e}"));
+            };
+            if let Err(e) = writeln!(w.to, "{line}").and_then(|()| w.to.flush()) {
+                stop(w);
+                return Outcome::Failed(format!("a judge serve worker: {e}"));
+            }
         }
         // Until the answer: the worker's answer, or the client's hang-up.
         loop {

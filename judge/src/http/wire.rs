@@ -90,26 +90,38 @@ pub fn read_request(
     let mut req = httparse::Request::new(&mut headers);
     req.parse(buf)
         .map_err(|e| ReadError::Reply(Response::error(400, &format!("not HTTP: {e}"))))?;
-    let header = |name: &str| {
+    let values = |name: &str| -> Vec<String> {
         req.headers
             .iter()
-            .find(|h| h.name.eq_ignore_ascii_case(name))
+            .filter(|h| h.name.eq_ignore_ascii_case(name))
             .map(|h| String::from_utf8_lossy(h.value).trim().to_string())
+            .collect()
     };
+    let header = |name: &str| values(name).into_iter().next();
     if header("transfer-encoding").is_some() {
         return Err(ReadError::Reply(Response::error(
             411,
             "send the body with a Content-Length, not chunked",
         )));
     }
-    let length = match header("content-length") {
+    // RFC 9110: digits only; repeated, the values must agree (else the
+    // body's end is ambiguous, the way to smuggle a second request).
+    let lengths = values("content-length");
+    let length = match lengths.first() {
         None => 0,
-        Some(v) => v.parse::<usize>().map_err(|_| {
-            ReadError::Reply(Response::error(
+        Some(v) if lengths.iter().any(|o| o != v) => {
+            return Err(ReadError::Reply(Response::error(
+                400,
+                "Content-Length given twice, with different values",
+            )))
+        }
+        Some(v) if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) => {
+            return Err(ReadError::Reply(Response::error(
                 400,
                 &format!("Content-Length {v:?} is not a number"),
-            ))
-        })?,
+            )))
+        }
+        Some(v) => v.parse::<usize>().unwrap_or(usize::MAX),
     };
     if length > body_max {
         return Err(ReadError::Reply(Response::error(
@@ -117,13 +129,27 @@ pub fn read_request(
             &format!("the body has {length} bytes; at most {body_max} are taken (--max-body)"),
         )));
     }
-    let connection = header("connection").map(|c| c.to_ascii_lowercase());
+    // A list of tokens ("close, foo"), possibly over several headers.
+    let connection: Vec<String> = values("connection")
+        .iter()
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim().to_ascii_lowercase())
+        .collect();
+    let has = |t: &str| connection.iter().any(|c| c == t);
     // HTTP/1.0 closes unless asked to keep the connection; 1.1 keeps it
     // unless asked to close.
     let close = match req.version {
-        Some(0) => connection.as_deref() != Some("keep-alive"),
-        _ => connection.as_deref() == Some("close"),
+        Some(0) => !has("keep-alive"),
+        _ => has("close"),
     };
+    // curl and others wait a second for this before sending a large body.
+    if header("expect").is_some_and(|e| e.eq_ignore_ascii_case("100-continue"))
+        && buf.len() < head_len + length
+    {
+        stream
+            .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+            .map_err(|_| ReadError::Broken)?;
+    }
     let request = Request {
         method: req.method.unwrap_or("").to_string(),
         path: req.path.unwrap_or("").to_string(),
@@ -184,8 +210,40 @@ pub fn write_response(stream: &mut TcpStream, r: &Response, close: bool) -> io::
         head.push_str("Connection: close\r\n");
     }
     head.push_str("\r\n");
-    // One write for small answers: no delayed-ACK stall between head and body.
-    let mut all = head.into_bytes();
-    all.extend_from_slice(r.body.as_bytes());
-    stream.write_all(&all)
+    // Head and body in one call, the body not copied (it may be large).
+    let mut parts = [
+        io::IoSlice::new(head.as_bytes()),
+        io::IoSlice::new(r.body.as_bytes()),
+    ];
+    let mut parts = &mut parts[..];
+    while !parts.is_empty() {
+        match stream.write_vectored(parts) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => io::IoSlice::advance_slices(&mut parts, n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// After an answer that ends the connection before its request was read
+/// whole (413, 431): stop writing, then read and drop what the client is
+/// still sending for a moment, so that it reads the answer rather than a
+/// reset (closing with unread bytes sends RST).
+pub fn linger(stream: &mut TcpStream) {
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+    let until = Instant::now() + std::time::Duration::from_secs(2);
+    let mut sink = [0u8; 64 << 10];
+    let mut left: usize = 128 << 20;
+    while left > 0 {
+        let wait = until.saturating_duration_since(Instant::now());
+        if wait.is_zero() || stream.set_read_timeout(Some(wait)).is_err() {
+            return;
+        }
+        match stream.read(&mut sink) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => left = left.saturating_sub(n),
+        }
+    }
 }
