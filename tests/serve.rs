@@ -135,11 +135,11 @@ fn serve_answers_every_request_in_order() {
     assert_eq!(v["verdict"], "JE", "{}", brief(&v));
     s.send(b"[\"\xff\"]");
     assert!(s.answer()["error"].as_str().unwrap().contains("JSON array"));
-    s.send("a".repeat((16 << 20) + 10));
+    s.send("a".repeat((128 << 20) + 10));
     assert!(s.answer()["error"]
         .as_str()
         .unwrap()
-        .contains("at most 16777216 bytes"));
+        .contains("at most 134217728 bytes"));
     // Its own stdin and stdout carry the requests and answers: a request
     // may neither read the one nor write the other.
     for (flag, file) in [("--stdin", "/dev/stdin"), ("--transcript", "/dev/stdout")] {

@@ -35,6 +35,8 @@ mod read_buf;
 pub mod report;
 pub mod responder;
 pub mod sandbox;
+#[cfg(feature = "redis")]
+pub mod scale;
 pub mod script;
 pub mod session;
 pub mod transcript;

@@ -12,7 +12,7 @@ use clap::Args;
 use judge::limits::parse_duration;
 use judge::problem::language::Languages;
 use judge::problem::run::TestResult;
-use judge::problem::verify::{Judge, SubmissionReport, TimeLimit};
+use judge::problem::verify::{self, Judge, SubmissionReport, TimeLimit};
 use judge::problem::{self, Problem};
 use judge::{IsolationLevel, Verdict};
 
@@ -298,7 +298,7 @@ pub fn problem(args: ProblemArgs) -> ExitCode {
             );
             if args.json {
                 let json = serde_json::json!({
-                    "package": package_json(&p, &limit),
+                    "package": verify::package_json(&p, &limit),
                     "submission": r,
                     "run_folder": args.keep,
                 });
@@ -322,7 +322,7 @@ pub fn problem(args: ProblemArgs) -> ExitCode {
             let ok = reports.iter().all(|r| r.matches == Some(true));
             if args.json {
                 let json = serde_json::json!({
-                    "package": package_json(&p, &limit),
+                    "package": verify::package_json(&p, &limit),
                     "submissions": reports,
                     "all_as_expected": ok,
                     "run_folder": args.keep,
@@ -339,21 +339,6 @@ pub fn problem(args: ProblemArgs) -> ExitCode {
             }
         }
     }
-}
-
-fn package_json(p: &Problem, limit: &TimeLimit) -> serde_json::Value {
-    serde_json::json!({
-        "path": p.root,
-        "name": p.name,
-        "format": p.format,
-        "type": p.kind,
-        "interactive": p.interactive,
-        "passes": p.passes,
-        "tests": p.tests.len(),
-        "time_limit": limit,
-        "memory_limit_mib": p.limits.memory / judge::limits::MIB,
-        "notes": p.notes,
-    })
 }
 
 fn print_header(p: &Problem, limit: &TimeLimit) {

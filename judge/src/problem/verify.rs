@@ -397,3 +397,19 @@ fn sanitize(name: &str) -> String {
 pub fn files_of(path: &Path) -> Result<Vec<PathBuf>, PackageError> {
     super::submission_files(path)
 }
+
+/// The package as `judge problem --json` describes it.
+pub fn package_json(p: &Problem, limit: &TimeLimit) -> serde_json::Value {
+    serde_json::json!({
+        "path": p.root,
+        "name": p.name,
+        "format": p.format,
+        "type": p.kind,
+        "interactive": p.interactive,
+        "passes": p.passes,
+        "tests": p.tests.len(),
+        "time_limit": limit,
+        "memory_limit_mib": p.limits.memory / crate::limits::MIB,
+        "notes": p.notes,
+    })
+}
