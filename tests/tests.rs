@@ -32,6 +32,9 @@ mod responders;
 mod root;
 /// The unprivileged path: the judge run by an ordinary user.
 mod rootless;
+/// Judging on many machines: `judge submit`, `worker`, `results`, `queue`.
+#[cfg(feature = "redis")]
+mod scale;
 /// `judge serve`: sessions one after another in one process.
 mod serve;
 /// One test per verdict the program can earn on its own.

@@ -84,6 +84,23 @@ pub enum Command {
     /// that. Listens on loopback unless told otherwise.
     #[cfg(feature = "http")]
     Http(Box<crate::http::HttpArgs>),
+    /// Put a job in a Redis stream: a submission judged against a problem
+    /// package by `judge worker`s (the package and submission uploaded
+    /// content-addressed; a job id enqueued once).
+    #[cfg(feature = "redis")]
+    Submit(Box<crate::scale_cmd::SubmitArgs>),
+    /// Judge jobs from Redis streams, as `judge problem` would, one per
+    /// slot; leases renewed, dead workers' jobs reclaimed, each result
+    /// published once. SIGTERM: finish, commit, exit 0.
+    #[cfg(feature = "redis")]
+    Worker(Box<crate::scale_cmd::WorkerArgs>),
+    /// Print published results as JSON lines (a job's, or all; --follow).
+    #[cfg(feature = "redis")]
+    Results(Box<crate::scale_cmd::ResultsArgs>),
+    /// Show the streams: waiting and pending jobs per worker, dead
+    /// letters, the workers seen.
+    #[cfg(feature = "redis")]
+    Queue(Box<crate::scale_cmd::QueueArgs>),
     /// Runs scripts for `judge test` (a setup line, then script paths on
     /// stdin; one JSON result per line on stdout).
     #[command(hide = true)]

@@ -9,6 +9,8 @@ mod exec_cmd;
 #[cfg(feature = "http")]
 mod http;
 mod problem_cmd;
+#[cfg(feature = "redis")]
+mod scale_cmd;
 mod script_cmd;
 mod serve;
 mod summary;
@@ -52,6 +54,14 @@ fn main() -> ExitCode {
         cli::Command::Exec(args) => exec_cmd::exec(*args),
         #[cfg(feature = "http")]
         cli::Command::Http(args) => http::http(*args),
+        #[cfg(feature = "redis")]
+        cli::Command::Submit(args) => scale_cmd::submit(*args),
+        #[cfg(feature = "redis")]
+        cli::Command::Worker(args) => scale_cmd::worker(*args),
+        #[cfg(feature = "redis")]
+        cli::Command::Results(args) => scale_cmd::results(*args),
+        #[cfg(feature = "redis")]
+        cli::Command::Queue(args) => scale_cmd::queue(*args),
     }
 }
 

@@ -149,11 +149,13 @@ pub fn upload(
     Ok(id)
 }
 
-/// Why a package could not be had: Redis is away (retry), or it is not
-/// there or not whole (a JE for the job, never retried).
+/// Why a package could not be had: Redis is away or the local cache
+/// failed (this worker's trouble: the job is left for another try), or
+/// the package is not there or not whole (a JE for the job, not retried).
 #[derive(Debug)]
 pub enum FetchError {
     Redis(redis::RedisError),
+    Cache(String),
     Broken(String),
 }
 
@@ -195,12 +197,11 @@ impl Cache {
                 .and_then(|f| f.set_modified(std::time::SystemTime::now()));
             return Ok(dir);
         }
-        let partial = self
-            .root
-            .join("trees")
-            .join(format!(".{id}.{}", std::process::id()));
+        let partial = self.root.join("trees").join(format!(".{id}.{}", unique()));
         let _ = std::fs::remove_dir_all(&partial);
-        let io = |e: std::io::Error| FetchError::Broken(format!("the cache: {e}"));
+        let io = |e: std::io::Error| {
+            FetchError::Cache(format!("the cache ({}): {e}", partial.display()))
+        };
         std::fs::create_dir_all(&partial).map_err(io)?;
         for f in &manifest.files {
             if f.path
@@ -218,7 +219,13 @@ impl Cache {
             if let Some(parent) = dest.parent() {
                 std::fs::create_dir_all(parent).map_err(io)?;
             }
-            std::fs::hard_link(&blob, &dest).map_err(io)?;
+            std::fs::hard_link(&blob, &dest).map_err(|e| {
+                FetchError::Cache(format!(
+                    "the cache: linking {} at {}: {e}",
+                    blob.display(),
+                    dest.display()
+                ))
+            })?;
         }
         std::fs::write(partial.join(".complete"), b"").map_err(io)?;
         // Another slot may have assembled it meanwhile: either is whole.
@@ -256,13 +263,21 @@ impl Cache {
                 "blob {sha} fails its hash check (its bytes hash to {got})"
             )));
         }
-        let io = |e: std::io::Error| FetchError::Broken(format!("the cache: {e}"));
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        let io = |e: std::io::Error| FetchError::Cache(format!("the cache: {e}"));
+        let tmp = path.with_extension(format!("tmp{}", unique()));
         std::fs::write(&tmp, &bytes).map_err(io)?;
         let mode = if executable { 0o555 } else { 0o444 };
         std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode)).map_err(io)?;
-        std::fs::rename(&tmp, &path).map_err(io)?;
-        Ok(path)
+        // Linked in, never renamed over: another slot may be linking the
+        // blob already in place, and a file renamed over mid-link (its
+        // last name gone) fails that link with ENOENT.
+        let linked = std::fs::hard_link(&tmp, &path);
+        let _ = std::fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => Ok(path),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(path),
+            Err(e) => Err(io(e)),
+        }
     }
 
     /// Remove the least recently used trees (and the blobs no tree links)
@@ -312,6 +327,14 @@ impl Cache {
             }
         }
     }
+}
+
+/// A name part no other thread or process of this cache uses at once:
+/// slots assemble the same package side by side.
+fn unique() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{}-{n}", std::process::id())
 }
 
 /// Read a manifest stored under `key`.

@@ -82,6 +82,9 @@ struct Shared {
     busy: Mutex<usize>,
     freed: Condvar,
     stopping: AtomicBool,
+    /// A package's time limit, once computed (from its accepted
+    /// submissions, when it gives none: costly to do per job).
+    time_limits: Mutex<HashMap<String, verify::TimeLimit>>,
 }
 
 /// Run until SIGTERM or SIGINT (finish the jobs held, commit, return Ok);
@@ -100,6 +103,7 @@ pub fn run(opts: Options) -> Result<(), String> {
         busy: Mutex::new(0),
         freed: Condvar::new(),
         stopping: AtomicBool::new(false),
+        time_limits: Mutex::new(HashMap::new()),
     });
     {
         let shared = shared.clone();
@@ -228,18 +232,7 @@ fn read_loop(shared: &Shared, client: &redis::Client) {
                     ensure_group(c, &opts.keys, s)?;
                 }
                 for s in &opts.streams {
-                    let v: Value = redis::cmd("XREADGROUP")
-                        .arg("GROUP")
-                        .arg(opts.keys.group())
-                        .arg(&opts.name)
-                        .arg("STREAMS")
-                        .arg(opts.keys.stream(s))
-                        .arg("0")
-                        .query(c)?;
-                    for (key, entry, fields) in entries(&v) {
-                        let stream = stream_name(&opts.keys, &key);
-                        take(shared, c, stream, entry, fields)?;
-                    }
+                    reclaim_own(shared, c, s)?;
                 }
                 own_first = false;
             }
@@ -412,27 +405,7 @@ fn tick(shared: &Shared, c: &mut redis::Connection) -> redis::RedisResult<()> {
             .query(c)?;
         for p in pending(&v) {
             if p.deliveries >= opts.max_deliveries {
-                let job_id = job_id_of(c, &key, &p.entry)?;
-                let last: Option<String> =
-                    redis::cmd("GET").arg(opts.keys.attempt(&job_id)).query(c)?;
-                let result = json!({
-                    "job": { "id": job_id, "stream": s, "deliveries": p.deliveries, "dead_letter": true },
-                    "verdict": "JE",
-                    "message": format!(
-                        "delivered {} times without a result; the last worker to take it: {}",
-                        p.deliveries,
-                        last.as_deref().unwrap_or("unknown")
-                    ),
-                });
-                scripts::dead_letter(
-                    c,
-                    &opts.keys,
-                    &key,
-                    &p.entry,
-                    lease_ms,
-                    &job_id,
-                    &result.to_string(),
-                )?;
+                dead_letter(shared, c, s, &p, lease_ms)?;
                 continue;
             }
             if free_slots(shared) == 0 {
@@ -450,6 +423,72 @@ fn tick(shared: &Shared, c: &mut redis::Connection) -> redis::RedisResult<()> {
             }
         }
     }
+    Ok(())
+}
+
+/// At start: the entries this worker's name held when it died, claimed
+/// again (a new delivery, counted) or, delivered too often, dead-lettered.
+fn reclaim_own(shared: &Shared, c: &mut redis::Connection, stream: &str) -> redis::RedisResult<()> {
+    let opts = &shared.opts;
+    let key = opts.keys.stream(stream);
+    let v: Value = redis::cmd("XPENDING")
+        .arg(&key)
+        .arg(opts.keys.group())
+        .arg("-")
+        .arg("+")
+        .arg(10_000)
+        .arg(&opts.name)
+        .query(c)?;
+    for p in pending(&v) {
+        if p.deliveries >= opts.max_deliveries {
+            dead_letter(shared, c, stream, &p, 0)?;
+            continue;
+        }
+        let v: Value = redis::cmd("XCLAIM")
+            .arg(&key)
+            .arg(opts.keys.group())
+            .arg(&opts.name)
+            .arg(0)
+            .arg(&p.entry)
+            .query(c)?;
+        for (entry, fields) in claimed(&v) {
+            take(shared, c, stream.to_string(), entry, fields)?;
+        }
+    }
+    Ok(())
+}
+
+/// Give up on an entry delivered too often: a JE result naming the last
+/// worker that took it, the entry in the dead letters.
+fn dead_letter(
+    shared: &Shared,
+    c: &mut redis::Connection,
+    stream: &str,
+    p: &Pending,
+    idle_ms: u64,
+) -> redis::RedisResult<()> {
+    let opts = &shared.opts;
+    let key = opts.keys.stream(stream);
+    let job_id = job_id_of(c, &key, &p.entry)?;
+    let last: Option<String> = redis::cmd("GET").arg(opts.keys.attempt(&job_id)).query(c)?;
+    let result = json!({
+        "job": { "id": job_id, "stream": stream, "deliveries": p.deliveries, "dead_letter": true },
+        "verdict": "JE",
+        "message": format!(
+            "delivered {} times without a result; the last worker to take it: {}",
+            p.deliveries,
+            last.as_deref().unwrap_or("unknown")
+        ),
+    });
+    scripts::dead_letter(
+        c,
+        &opts.keys,
+        &key,
+        &p.entry,
+        idle_ms,
+        &job_id,
+        &result.to_string(),
+    )?;
     Ok(())
 }
 
@@ -555,10 +594,6 @@ fn judge_job(
         }
         r.to_string()
     };
-    if job.test_crash && std::env::var_os("JUDGE_WORKER_TEST_SWITCHES").is_some_and(|v| v == "1") {
-        eprintln!("judge worker: test switch: dying on job {}", job.id);
-        std::process::abort();
-    }
     let c = match con {
         Some(c) => c,
         None => con.insert(client.get_connection().ok()?),
@@ -569,6 +604,10 @@ fn judge_job(
         .arg("EX")
         .arg(7 * 86_400)
         .query(c);
+    if job.test_crash && std::env::var_os("JUDGE_WORKER_TEST_SWITCHES").is_some_and(|v| v == "1") {
+        eprintln!("judge worker: test switch: dying on job {}", job.id);
+        std::process::abort();
+    }
     let fetched = store::manifest(c, &opts.keys.package(&job.package)).and_then(|m| {
         let package = cache.tree(c, &opts.keys, &job.package, &m)?;
         let sub = cache.tree(c, &opts.keys, &job.submission.id(), &job.submission)?;
@@ -586,8 +625,12 @@ fn judge_job(
             *con = None;
             return None;
         }
+        Err(FetchError::Cache(e)) => {
+            eprintln!("judge worker: job {}: {e}", job.id);
+            return None;
+        }
     };
-    let report = judge_package(&package, &sub, &job, opts.isolation);
+    let report = judge_package(&package, &sub, &job, opts.isolation, &shared.time_limits);
     cache.prune(opts.cache_max);
     Some(about(report))
 }
@@ -598,6 +641,7 @@ fn judge_package(
     sub: &std::path::Path,
     job: &Job,
     isolation: IsolationLevel,
+    time_limits: &Mutex<HashMap<String, verify::TimeLimit>>,
 ) -> serde_json::Value {
     let je = |m: String| json!({ "verdict": "JE", "message": m });
     let p = match problem::load(package) {
@@ -630,9 +674,25 @@ fn judge_package(
         Ok(l) => l,
         Err(e) => return json!({ "verdict": "CE", "message": e }),
     };
-    let (limit, _) = match judge.time_limit() {
-        Ok(x) => x,
-        Err(e) => return je(format!("the time limit: {e}")),
+    let known = job
+        .time_limit
+        .is_none()
+        .then(|| time_limits.lock().unwrap().get(&job.package).cloned())
+        .flatten();
+    let limit = match known {
+        Some(l) => l,
+        None => match judge.time_limit() {
+            Ok((l, _)) => {
+                if job.time_limit.is_none() {
+                    time_limits
+                        .lock()
+                        .unwrap()
+                        .insert(job.package.clone(), l.clone());
+                }
+                l
+            }
+            Err(e) => return je(format!("the time limit: {e}")),
+        },
     };
     let name: Vec<&str> = job
         .submission

@@ -1,0 +1,492 @@
+//! `judge submit`, `judge worker`, `judge results`, `judge queue` on a
+//! Redis of the test's own (Debian's redis-server, append-only, on a
+//! loopback port, in a temporary folder; stopped when the test ends).
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::util::*;
+
+/// A redis-server started for one test.
+struct Redis {
+    child: Child,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl Redis {
+    fn start(tag: &str) -> Redis {
+        let dir = temp_dir(tag);
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut r = Redis {
+            child: Command::new("redis-server")
+                .arg("--version")
+                .spawn()
+                .unwrap(),
+            port,
+            dir,
+        };
+        let _ = r.child.wait();
+        r.child = r.spawn();
+        r
+    }
+
+    fn spawn(&self) -> Child {
+        let child = Command::new("redis-server")
+            .args(["--bind", "127.0.0.1", "--port", &self.port.to_string()])
+            .args([
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--save",
+                "",
+            ])
+            .arg("--dir")
+            .arg(&self.dir)
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server (apt install redis-server)");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        child
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    fn cli(&self, args: &[&str]) -> String {
+        let out = Command::new("redis-cli")
+            .args(["-p", &self.port.to_string()])
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A one-test package: the answer is the input.
+fn package(tag: &str) -> (PathBuf, PathBuf) {
+    let d = temp_dir(tag);
+    let p = d.join("echo");
+    std::fs::create_dir_all(p.join("data/secret")).unwrap();
+    std::fs::write(
+        p.join("problem.yaml"),
+        "problem_format_version: 2023-07-draft\nname: Echo\ntype: pass-fail\nlimits:\n  time_limit: 2\n  memory: 256\n",
+    )
+    .unwrap();
+    std::fs::write(p.join("data/secret/1.in"), "7\n").unwrap();
+    std::fs::write(p.join("data/secret/1.ans"), "7\n").unwrap();
+    (d, p)
+}
+
+fn submission(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let f = dir.join(name);
+    std::fs::write(&f, text).unwrap();
+    f
+}
+
+fn judge(args: &[&str]) -> Done {
+    let mut c = Command::new(judge_bin());
+    c.args(args);
+    exec_command(c)
+}
+
+fn worker(r: &Redis, name: &str, cache: &Path, extra: &[&str]) -> Child {
+    Command::new(judge_bin())
+        .args([
+            "worker",
+            "--redis",
+            &r.url(),
+            "--name",
+            name,
+            "--slots",
+            "1",
+            "--lease",
+            "2",
+        ])
+        .arg("--cache")
+        .arg(cache)
+        .args(extra)
+        .env("JUDGE_WORKER_TEST_SWITCHES", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+fn results(r: &Redis) -> Vec<Value> {
+    let done = judge(&["results", "--redis", &r.url()]);
+    assert_eq!(done.status, 0, "{}", done.stderr);
+    done.stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn wait_for(what: &str, secs: u64, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn stop(mut w: Child) -> i32 {
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(w.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    );
+    w.wait().unwrap().code().unwrap_or(-1)
+}
+
+#[test]
+fn jobs_are_judged_once_and_enqueued_once() {
+    let r = Redis::start("scale_basic");
+    let (d, p) = package("scale_basic_pkg");
+    let ok = submission(&d, "ok.py", "print(input())\n");
+    let wrong = submission(&d, "wrong.py", "print(8)\n");
+    let url = r.url();
+    let pkg = p.to_str().unwrap();
+    let sub = |id: &str, f: &Path| {
+        judge(&[
+            "submit",
+            "--redis",
+            &url,
+            pkg,
+            f.to_str().unwrap(),
+            "--job-id",
+            id,
+        ])
+    };
+    let first = sub("c1/ok", &ok);
+    assert_eq!(first.status, 0, "{}", first.stderr);
+    assert!(
+        first.stdout.contains("\"state\":\"queued\""),
+        "{}",
+        first.stdout
+    );
+    // The same id again: the first entry, nothing added.
+    let again = sub("c1/ok", &ok);
+    assert!(
+        again.stdout.contains("\"state\":\"already queued\""),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(sub("c1/wrong", &wrong).status, 0);
+    // A full stream says so.
+    let full = judge(&[
+        "submit",
+        "--redis",
+        &url,
+        pkg,
+        ok.to_str().unwrap(),
+        "--job-id",
+        "c1/late",
+        "--cap",
+        "2",
+    ]);
+    assert_eq!(full.status, 1);
+    assert!(
+        full.stdout.contains("\"state\":\"queue full\""),
+        "{}",
+        full.stdout
+    );
+
+    let w = worker(&r, "w1", &d.join("cache"), &[]);
+    wait_for("two results", 60, || results(&r).len() == 2);
+    assert_eq!(stop(w), 0);
+    let mut got: Vec<(String, String, u64)> = results(&r)
+        .iter()
+        .map(|v| {
+            (
+                v["job"]["id"].as_str().unwrap().to_string(),
+                v["verdict"].as_str().unwrap().to_string(),
+                v["job"]["deliveries"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            ("c1/ok".into(), "AC".into(), 1),
+            ("c1/wrong".into(), "WA".into(), 1)
+        ]
+    );
+    let one = judge(&["results", "--redis", &url, "--job-id", "c1/wrong"]);
+    let v: Value = serde_json::from_str(one.stdout.trim()).unwrap();
+    assert_eq!(v["submission"]["tests"][0]["verdict"], "WA");
+    assert_eq!(v["package"]["name"], "Echo");
+    let q: Value = serde_json::from_str(judge(&["queue", "--redis", &url]).stdout.trim()).unwrap();
+    assert_eq!(q["streams"]["default"]["pending"], 0);
+    assert_eq!(q["streams"]["default"]["length"], 0);
+    assert_eq!(q["dead_letters"], 0);
+    assert!(q["workers"]["w1"].is_object(), "{q}");
+}
+
+/// 200 jobs over 3 workers, a random one killed (SIGKILL) mid-job 5
+/// times and started again: every job has exactly one result, the killed
+/// jobs were delivered again, nothing is left pending or dead, and nothing
+/// of a killed worker's sessions survives.
+#[test]
+fn workers_killed_mid_job_lose_nothing() {
+    let r = Redis::start("scale_kill");
+    let (d, p) = package("scale_kill_pkg");
+    // Slow enough that a kill lands mid-job.
+    let ok = submission(
+        &d,
+        "ok.py",
+        "import time\ntime.sleep(0.05)\nprint(input())\n",
+    );
+    let url = r.url();
+    for i in 0..200 {
+        let done = judge(&[
+            "submit",
+            "--redis",
+            &url,
+            p.to_str().unwrap(),
+            ok.to_str().unwrap(),
+            "--job-id",
+            &format!("job-{i}"),
+        ]);
+        assert_eq!(done.status, 0, "{}", done.stderr);
+    }
+    let cache = |n: usize| d.join(format!("cache-{n}"));
+    let mut workers: Vec<Child> = (0..3)
+        .map(|n| worker(&r, &format!("w{n}"), &cache(n), &[]))
+        .collect();
+    let mut killed = Vec::new();
+    let mut rng = std::process::id() as usize;
+    for _ in 0..5 {
+        std::thread::sleep(Duration::from_millis(700));
+        rng = rng.wrapping_mul(1103515245).wrapping_add(12345);
+        let n = (rng >> 8) % 3;
+        let pid = workers[n].id();
+        workers[n].kill().unwrap();
+        workers[n].wait().unwrap();
+        killed.push(pid);
+        workers[n] = worker(&r, &format!("w{n}"), &cache(n), &[]);
+    }
+    wait_for("200 results", 180, || {
+        r.cli(&["XLEN", "judge:results"]) == "200"
+    });
+    for w in workers {
+        assert_eq!(stop(w), 0);
+    }
+    let all = results(&r);
+    let mut ids: Vec<&str> = all
+        .iter()
+        .map(|v| v["job"]["id"].as_str().unwrap())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 200, "a job without a result, or with two");
+    assert!(
+        all.iter().all(|v| v["verdict"] == "AC"),
+        "{:?}",
+        all.iter().find(|v| v["verdict"] != "AC")
+    );
+    let again = all
+        .iter()
+        .filter(|v| v["job"]["deliveries"].as_u64().unwrap() >= 2)
+        .count();
+    assert!(again >= 1, "no job was delivered twice after 5 kills");
+    assert_eq!(r.cli(&["XLEN", "judge:jobs:default"]), "0");
+    assert_eq!(r.cli(&["XLEN", "judge:dead"]), "0");
+    // The killed workers' sessions died with them: no process of theirs,
+    // no control group named after them.
+    for pid in killed {
+        let procs: Vec<String> = processes_with(&format!("judge-session-{}", pid));
+        assert!(procs.is_empty(), "{procs:?}");
+        for ctl in ["memory", "pids", "cpuacct", "unified"] {
+            let base = Path::new("/sys/fs/cgroup").join(ctl);
+            let left: Vec<_> = std::fs::read_dir(&base)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| {
+                    n.starts_with("judge-") && n.split('-').nth(2) == Some(&pid.to_string())
+                })
+                .collect();
+            assert!(left.is_empty(), "{ctl}: {left:?}");
+        }
+    }
+}
+
+/// A job that makes its worker die every time ends dead-lettered with a
+/// JE after 3 deliveries; the other jobs finish.
+#[test]
+fn a_poison_job_is_dead_lettered_after_three_deliveries() {
+    let r = Redis::start("scale_poison");
+    let (d, p) = package("scale_poison_pkg");
+    let ok = submission(&d, "ok.py", "print(input())\n");
+    let url = r.url();
+    let pkg = p.to_str().unwrap();
+    let f = ok.to_str().unwrap();
+    assert_eq!(
+        judge(&[
+            "submit",
+            "--redis",
+            &url,
+            pkg,
+            f,
+            "--job-id",
+            "poison",
+            "--test-crash"
+        ])
+        .status,
+        0
+    );
+    for i in 0..5 {
+        assert_eq!(
+            judge(&[
+                "submit",
+                "--redis",
+                &url,
+                pkg,
+                f,
+                "--job-id",
+                &format!("fine-{i}")
+            ])
+            .status,
+            0
+        );
+    }
+    // Two workers, each started again whenever it dies.
+    let mut ws: Vec<Child> = (0..2)
+        .map(|n| worker(&r, &format!("p{n}"), &d.join(format!("c{n}")), &[]))
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while r.cli(&["XLEN", "judge:results"]) != "6" {
+        assert!(
+            Instant::now() < deadline,
+            "not all results: {}",
+            r.cli(&["XLEN", "judge:results"])
+        );
+        for (n, w) in ws.iter_mut().enumerate() {
+            if w.try_wait().unwrap().is_some() {
+                *w = worker(&r, &format!("p{n}"), &d.join(format!("c{n}")), &[]);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    for w in ws {
+        stop(w);
+    }
+    let all = results(&r);
+    let poison = all.iter().find(|v| v["job"]["id"] == "poison").unwrap();
+    assert_eq!(poison["verdict"], "JE");
+    assert_eq!(poison["job"]["deliveries"], 3);
+    assert!(
+        poison["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("delivered 3 times without a result; the last worker to take it: p"),
+        "{poison}"
+    );
+    assert_eq!(all.iter().filter(|v| v["verdict"] == "AC").count(), 5);
+    assert_eq!(r.cli(&["XLEN", "judge:dead"]), "1");
+    assert_eq!(r.cli(&["XLEN", "judge:jobs:default"]), "0");
+}
+
+/// SIGTERM while judging: the job is finished and committed, exit 0.
+#[test]
+fn sigterm_mid_job_commits_and_exits_0() {
+    let r = Redis::start("scale_term");
+    let (d, p) = package("scale_term_pkg");
+    let slow = submission(
+        &d,
+        "slow.py",
+        "import time\ntime.sleep(1)\nprint(input())\n",
+    );
+    let url = r.url();
+    assert_eq!(
+        judge(&[
+            "submit",
+            "--redis",
+            &url,
+            p.to_str().unwrap(),
+            slow.to_str().unwrap(),
+            "--job-id",
+            "slow"
+        ])
+        .status,
+        0
+    );
+    let w = worker(&r, "t1", &d.join("cache"), &[]);
+    // Taken: pending for t1.
+    wait_for("the job taken", 30, || {
+        r.cli(&["XPENDING", "judge:jobs:default", "judge-workers"])
+            .starts_with('1')
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(stop(w), 0);
+    let all = results(&r);
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0]["verdict"], "AC");
+    assert_eq!(r.cli(&["XLEN", "judge:jobs:default"]), "0");
+}
+
+/// A package blob corrupted in Redis: the job is a JE, at once.
+#[test]
+fn a_corrupted_blob_is_a_je_not_a_verdict() {
+    let r = Redis::start("scale_corrupt");
+    let (d, p) = package("scale_corrupt_pkg");
+    let ok = submission(&d, "ok.py", "print(input())\n");
+    let url = r.url();
+    assert_eq!(
+        judge(&[
+            "submit",
+            "--redis",
+            &url,
+            p.to_str().unwrap(),
+            ok.to_str().unwrap(),
+            "--job-id",
+            "bad"
+        ])
+        .status,
+        0
+    );
+    // The answer file's blob: "7\n".
+    let keys = r.cli(&["--scan", "--pattern", "judge:blob:*"]);
+    for k in keys.lines() {
+        if r.cli(&["GET", k]) == "7" {
+            r.cli(&["SET", k, "8\n"]);
+        }
+    }
+    let w = worker(&r, "c1", &d.join("cache"), &[]);
+    wait_for("a result", 60, || !results(&r).is_empty());
+    stop(w);
+    let all = results(&r);
+    assert_eq!(all[0]["verdict"], "JE", "{}", all[0]);
+    assert!(
+        all[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("fails its hash check"),
+        "{}",
+        all[0]
+    );
+    assert_eq!(all[0]["job"]["deliveries"], 1);
+}
