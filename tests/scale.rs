@@ -490,3 +490,144 @@ fn a_corrupted_blob_is_a_je_not_a_verdict() {
     );
     assert_eq!(all[0]["job"]["deliveries"], 1);
 }
+
+/// A job longer than the lease is renewed, never taken by another worker
+/// while its own lives.
+#[test]
+fn a_job_longer_than_the_lease_runs_once() {
+    let r = Redis::start("scale_long");
+    let (d, p) = package("scale_long_pkg");
+    // 5 s of a 2 s lease (the package allows 2 s of CPU; sleeping costs none).
+    let slow = submission(
+        &d,
+        "slow.py",
+        "import time\ntime.sleep(5)\nprint(input())\n",
+    );
+    let url = r.url();
+    let args = [
+        "submit",
+        "--redis",
+        &url,
+        p.to_str().unwrap(),
+        slow.to_str().unwrap(),
+        "--job-id",
+        "long",
+        "--time-limit",
+        "2",
+    ];
+    assert_eq!(judge(&args).status, 0);
+    let w1 = worker(&r, "l1", &d.join("c1"), &[]);
+    wait_for("the job taken", 30, || {
+        r.cli(&["XPENDING", "judge:jobs:default", "judge-workers"])
+            .starts_with('1')
+    });
+    let w2 = worker(&r, "l2", &d.join("c2"), &[]);
+    wait_for("its result", 60, || !results(&r).is_empty());
+    stop(w1);
+    stop(w2);
+    let all = results(&r);
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0]["job"]["worker"], "l1");
+    assert_eq!(all[0]["job"]["deliveries"], 1);
+    assert_eq!(all[0]["verdict"], "AC", "{}", all[0]);
+}
+
+/// A worker stopped (SIGSTOP) past its lease, its job taken and finished
+/// by another, publishes nothing when it resumes.
+#[test]
+fn a_worker_stopped_past_its_lease_publishes_nothing() {
+    let r = Redis::start("scale_stop");
+    let (d, p) = package("scale_stop_pkg");
+    let slow = submission(
+        &d,
+        "slow.py",
+        "import time\ntime.sleep(1.5)\nprint(input())\n",
+    );
+    let url = r.url();
+    assert_eq!(
+        judge(&[
+            "submit",
+            "--redis",
+            &url,
+            p.to_str().unwrap(),
+            slow.to_str().unwrap(),
+            "--job-id",
+            "s"
+        ])
+        .status,
+        0
+    );
+    let w1 = worker(&r, "s1", &d.join("c1"), &[]);
+    wait_for("the job taken", 30, || {
+        r.cli(&["XPENDING", "judge:jobs:default", "judge-workers"])
+            .starts_with('1')
+    });
+    let pid = nix::unistd::Pid::from_raw(w1.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGSTOP).unwrap();
+    let w2 = worker(&r, "s2", &d.join("c2"), &[]);
+    wait_for("the result of s2", 60, || !results(&r).is_empty());
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGCONT).unwrap();
+    // Its own run of the job finishes (1.5 s) and is refused at commit.
+    std::thread::sleep(Duration::from_secs(3));
+    stop(w1);
+    stop(w2);
+    let all = results(&r);
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert_eq!(all[0]["job"]["worker"], "s2");
+    assert_eq!(all[0]["job"]["deliveries"], 2);
+    assert_eq!(r.cli(&["XLEN", "judge:results"]), "1");
+}
+
+/// Redis killed (SIGKILL) mid-run and started again on its append-only
+/// file: every job whose submission it acknowledged gets its result.
+#[test]
+fn redis_killed_and_restarted_loses_no_acknowledged_job() {
+    let mut r = Redis::start("scale_redis_kill");
+    let (d, p) = package("scale_redis_kill_pkg");
+    let ok = submission(
+        &d,
+        "ok.py",
+        "import time\ntime.sleep(0.05)\nprint(input())\n",
+    );
+    let url = r.url();
+    for i in 0..40 {
+        let done = judge(&[
+            "submit",
+            "--redis",
+            &url,
+            p.to_str().unwrap(),
+            ok.to_str().unwrap(),
+            "--job-id",
+            &format!("r{i}"),
+        ]);
+        assert_eq!(done.status, 0, "{}", done.stderr);
+    }
+    let ws: Vec<Child> = (0..2)
+        .map(|n| worker(&r, &format!("r{n}"), &d.join(format!("c{n}")), &[]))
+        .collect();
+    wait_for("some results", 60, || {
+        r.cli(&["XLEN", "judge:results"])
+            .parse::<u64>()
+            .unwrap_or(0)
+            >= 5
+    });
+    r.child.kill().unwrap();
+    r.child.wait().unwrap();
+    std::thread::sleep(Duration::from_millis(800));
+    r.child = r.spawn();
+    wait_for("40 results", 120, || {
+        r.cli(&["XLEN", "judge:results"]) == "40"
+    });
+    for w in ws {
+        assert_eq!(stop(w), 0);
+    }
+    let all = results(&r);
+    let mut ids: Vec<&str> = all
+        .iter()
+        .map(|v| v["job"]["id"].as_str().unwrap())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 40);
+    assert_eq!(r.cli(&["XLEN", "judge:jobs:default"]), "0");
+}
