@@ -631,3 +631,186 @@ fn redis_killed_and_restarted_loses_no_acknowledged_job() {
     assert_eq!(ids.len(), 40);
     assert_eq!(r.cli(&["XLEN", "judge:jobs:default"]), "0");
 }
+
+/// A network namespace joined to the host by a veth pair, removed when
+/// dropped: a worker inside it reaches Redis over a link the test can cut.
+struct Link {
+    ns: String,
+    host_end: String,
+    host_ip: String,
+}
+
+impl Link {
+    fn new() -> Link {
+        let n = std::process::id() % 200 + 20;
+        let l = Link {
+            ns: format!("judgetest-{}", std::process::id()),
+            host_end: format!("jt{}a", std::process::id() % 100_000),
+            host_ip: format!("10.199.{n}.1"),
+        };
+        let peer = format!("jt{}b", std::process::id() % 100_000);
+        let ip = |args: &[&str]| {
+            let st = Command::new("ip").args(args).status().unwrap();
+            assert!(st.success(), "ip {args:?}");
+        };
+        ip(&["netns", "add", &l.ns]);
+        ip(&[
+            "link",
+            "add",
+            &l.host_end,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            &peer,
+        ]);
+        ip(&["link", "set", &peer, "netns", &l.ns]);
+        ip(&[
+            "addr",
+            "add",
+            &format!("{}/24", l.host_ip),
+            "dev",
+            &l.host_end,
+        ]);
+        ip(&["link", "set", &l.host_end, "up"]);
+        ip(&[
+            "netns",
+            "exec",
+            &l.ns,
+            "ip",
+            "addr",
+            "add",
+            &format!("10.199.{n}.2/24"),
+            "dev",
+            &peer,
+        ]);
+        ip(&["netns", "exec", &l.ns, "ip", "link", "set", &peer, "up"]);
+        ip(&["netns", "exec", &l.ns, "ip", "link", "set", "lo", "up"]);
+        l
+    }
+
+    fn set(&self, up: bool) {
+        let st = Command::new("ip")
+            .args([
+                "link",
+                "set",
+                &self.host_end,
+                if up { "up" } else { "down" },
+            ])
+            .status()
+            .unwrap();
+        assert!(st.success());
+    }
+}
+
+impl Drop for Link {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["link", "del", &self.host_end])
+            .status();
+        let _ = Command::new("ip").args(["netns", "del", &self.ns]).status();
+    }
+}
+
+/// A worker whose network link is cut behaves as a stopped one: its job
+/// goes to another worker after the lease, and when the link comes back
+/// it publishes nothing.
+#[test]
+fn a_worker_cut_off_the_network_is_as_a_stopped_one() {
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("skipped: network namespaces need root");
+        return;
+    }
+    let link = Link::new();
+    let mut r = Redis::start("scale_link");
+    // Redis on loopback and on the host's end of the link.
+    r.child.kill().unwrap();
+    r.child.wait().unwrap();
+    r.child = Command::new("redis-server")
+        .args([
+            "--bind",
+            "127.0.0.1",
+            &link.host_ip,
+            "--port",
+            &r.port.to_string(),
+        ])
+        .args([
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "always",
+            "--save",
+            "",
+            "--protected-mode",
+            "no",
+        ])
+        .arg("--dir")
+        .arg(&r.dir)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for("redis", 10, || {
+        std::net::TcpStream::connect(("127.0.0.1", r.port)).is_ok()
+    });
+    let (d, p) = package("scale_link_pkg");
+    let slow = submission(
+        &d,
+        "slow.py",
+        "import time\ntime.sleep(1.5)\nprint(input())\n",
+    );
+    let url = r.url();
+    assert_eq!(
+        judge(&[
+            "submit",
+            "--redis",
+            &url,
+            p.to_str().unwrap(),
+            slow.to_str().unwrap(),
+            "--job-id",
+            "n"
+        ])
+        .status,
+        0
+    );
+    let far = format!("redis://{}:{}", link.host_ip, r.port);
+    let mut w1 = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &link.ns,
+            judge_bin(),
+            "worker",
+            "--redis",
+            &far,
+            "--name",
+            "n1",
+            "--slots",
+            "1",
+            "--lease",
+            "2",
+        ])
+        .arg("--cache")
+        .arg(d.join("c1"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for("the job taken by n1", 30, || {
+        r.cli(&["XPENDING", "judge:jobs:default", "judge-workers"])
+            .contains("n1")
+    });
+    link.set(false);
+    let w2 = worker(&r, "n2", &d.join("c2"), &[]);
+    wait_for("the result of n2", 60, || !results(&r).is_empty());
+    link.set(true);
+    // n1's own run ends meanwhile; its commit, when it gets through, is
+    // refused.
+    std::thread::sleep(Duration::from_secs(4));
+    stop(w2);
+    let _ = w1.kill();
+    let _ = w1.wait();
+    let all = results(&r);
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert_eq!(all[0]["job"]["worker"], "n2");
+    assert_eq!(r.cli(&["XLEN", "judge:results"]), "1");
+}
