@@ -26,22 +26,17 @@ impl Redis {
             .local_addr()
             .unwrap()
             .port();
-        let mut r = Redis {
-            child: Command::new("redis-server")
-                .arg("--version")
-                .spawn()
-                .unwrap(),
-            port,
-            dir,
-        };
-        let _ = r.child.wait();
-        r.child = r.spawn();
-        r
+        let child = Redis::spawn_at(&dir, port);
+        Redis { child, port, dir }
     }
 
     fn spawn(&self) -> Child {
+        Redis::spawn_at(&self.dir, self.port)
+    }
+
+    fn spawn_at(dir: &Path, port: u16) -> Child {
         let child = Command::new("redis-server")
-            .args(["--bind", "127.0.0.1", "--port", &self.port.to_string()])
+            .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
             .args([
                 "--appendonly",
                 "yes",
@@ -51,12 +46,12 @@ impl Redis {
                 "",
             ])
             .arg("--dir")
-            .arg(&self.dir)
+            .arg(dir)
             .stdout(Stdio::null())
             .spawn()
             .expect("redis-server (apt install redis-server)");
         let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(Instant::now() < deadline, "redis-server did not start");
             std::thread::sleep(Duration::from_millis(20));
         }
