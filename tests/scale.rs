@@ -11,6 +11,13 @@ use serde_json::Value;
 
 use crate::util::*;
 
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
 /// A redis-server started for one test.
 struct Redis {
     child: Child,
@@ -271,14 +278,33 @@ fn workers_killed_mid_job_lose_nothing() {
         .map(|n| worker(&r, &format!("w{n}"), &cache(n), &[]))
         .collect();
     let mut killed = Vec::new();
+    let mut mid_job: Vec<(String, u64)> = Vec::new();
     let mut rng = std::process::id() as usize;
     for _ in 0..5 {
         std::thread::sleep(Duration::from_millis(700));
         rng = rng.wrapping_mul(1103515245).wrapping_add(12345);
         let n = (rng >> 8) % 3;
         let pid = workers[n].id();
+        // The jobs it holds as it dies.
+        let held = r.cli(&[
+            "XPENDING",
+            "judge:jobs:default",
+            "judge-workers",
+            "-",
+            "+",
+            "10",
+            &format!("w{n}"),
+        ]);
         workers[n].kill().unwrap();
         workers[n].wait().unwrap();
+        let at = now_ms();
+        for entry in held.lines().step_by(4).filter(|l| !l.is_empty()) {
+            let range = r.cli(&["XRANGE", "judge:jobs:default", entry, entry]);
+            if let Some(job) = range.lines().nth(2) {
+                let v: Value = serde_json::from_str(job).unwrap();
+                mid_job.push((v["id"].as_str().unwrap().to_string(), at));
+            }
+        }
         killed.push(pid);
         workers[n] = worker(&r, &format!("w{n}"), &cache(n), &[]);
     }
@@ -301,18 +327,22 @@ fn workers_killed_mid_job_lose_nothing() {
         "{:?}",
         all.iter().find(|v| v["verdict"] != "AC")
     );
-    let again = all
-        .iter()
-        .filter(|v| v["job"]["deliveries"].as_u64().unwrap() >= 2)
-        .count();
-    assert!(again >= 1, "no job was delivered twice after 5 kills");
+    // Each job its worker held when killed was delivered again, unless
+    // its result was committed just before the kill.
+    assert!(!mid_job.is_empty(), "no kill landed on a job");
+    for (job, killed_at) in &mid_job {
+        let v = all.iter().find(|v| v["job"]["id"] == job.as_str()).unwrap();
+        let committed_before = v["job"]["finished_at_ms"].as_u64().unwrap() <= *killed_at;
+        assert!(
+            v["job"]["deliveries"].as_u64().unwrap() >= 2 || committed_before,
+            "{job}: {v}"
+        );
+    }
     assert_eq!(r.cli(&["XLEN", "judge:jobs:default"]), "0");
     assert_eq!(r.cli(&["XLEN", "judge:dead"]), "0");
-    // The killed workers' sessions died with them: no process of theirs,
-    // no control group named after them.
+    // No control group named after a killed worker is left (the next
+    // judge sweeps them; see the next test for their processes).
     for pid in killed {
-        let procs: Vec<String> = processes_with(&format!("judge-session-{}", pid));
-        assert!(procs.is_empty(), "{procs:?}");
         for ctl in ["memory", "pids", "cpuacct", "unified"] {
             let base = Path::new("/sys/fs/cgroup").join(ctl);
             let left: Vec<_> = std::fs::read_dir(&base)
@@ -808,4 +838,45 @@ fn a_worker_cut_off_the_network_is_as_a_stopped_one() {
     assert_eq!(all.len(), 1, "{all:?}");
     assert_eq!(all[0]["job"]["worker"], "n2");
     assert_eq!(r.cli(&["XLEN", "judge:results"]), "1");
+}
+
+/// A worker's sessions die with it: SIGKILL to a worker judging a long
+/// job leaves no process of that job's session.
+#[test]
+fn a_killed_workers_session_dies_with_it() {
+    let r = Redis::start("scale_tree");
+    let (d, p) = package("scale_tree_pkg");
+    let tok = token("scale_tree");
+    // The program's command line carries the token: python3 NAME.py.
+    let long = submission(
+        &d,
+        &format!("{tok}.py"),
+        "import time\ntime.sleep(60)\nprint(input())\n",
+    );
+    let url = r.url();
+    let args = [
+        "submit",
+        "--redis",
+        &url,
+        p.to_str().unwrap(),
+        long.to_str().unwrap(),
+        "--job-id",
+        "t",
+        "--time-limit",
+        "2",
+    ];
+    assert_eq!(judge(&args).status, 0);
+    let mut w = worker(&r, "t1", &d.join("cache"), &[]);
+    // The program itself (its compile check runs in a session too).
+    let running = || {
+        processes_with(&tok)
+            .iter()
+            .any(|p| !p.contains("py_compile"))
+    };
+    wait_for("the job's program running", 60, running);
+    w.kill().unwrap();
+    w.wait().unwrap();
+    wait_for("the session gone with its worker", 5, || {
+        processes_with(&tok).is_empty()
+    });
 }
