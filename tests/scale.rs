@@ -880,3 +880,50 @@ fn a_killed_workers_session_dies_with_it() {
         processes_with(&tok).is_empty()
     });
 }
+
+/// The cache survives what a package may hold: a file named as the
+/// cache's own marker does not touch the shared blobs (another package's
+/// test data stays whole); a job id whose stream was deleted before it
+/// ran is enqueued again, not reported "already queued".
+#[test]
+fn the_cache_and_the_job_ids_survive_odd_packages_and_lost_streams() {
+    let r = Redis::start("scale_odd");
+    let (d, p) = package("scale_odd_pkg");
+    let ok = submission(&d, "ok.py", "print(input())\n");
+    let odd = d.join("odd");
+    std::fs::create_dir_all(odd.join("data/secret")).unwrap();
+    for f in ["problem.yaml", "data/secret/1.in", "data/secret/1.ans"] {
+        std::fs::copy(p.join(f), odd.join(f)).unwrap();
+    }
+    std::fs::write(odd.join(".complete"), "7\n").unwrap();
+    let url = r.url();
+    let sub = |pkg: &Path, id: &str| {
+        judge(&[
+            "submit",
+            "--redis",
+            &url,
+            pkg.to_str().unwrap(),
+            ok.to_str().unwrap(),
+            "--job-id",
+            id,
+        ])
+    };
+    // Lost before it ran: its stream deleted, the id submitted again.
+    assert_eq!(sub(&p, "lost").status, 0);
+    r.cli(&["DEL", "judge:jobs:default"]);
+    let again = sub(&p, "lost");
+    assert!(
+        again.stdout.contains("\"state\":\"queued\""),
+        "{}",
+        again.stdout
+    );
+    for (pkg, id) in [(&p, "a"), (&odd, "b"), (&p, "c")] {
+        assert_eq!(sub(pkg, id).status, 0);
+    }
+    let w = worker(&r, "o1", &d.join("cache"), &[]);
+    wait_for("4 results", 60, || r.cli(&["XLEN", "judge:results"]) == "4");
+    stop(w);
+    for v in results(&r) {
+        assert_eq!(v["verdict"], "AC", "{v}");
+    }
+}

@@ -283,10 +283,11 @@ pub fn results(args: ResultsArgs) -> ExitCode {
                 for (_, r) in &found {
                     println!("{r}");
                 }
-                after = last;
-                if found.is_empty() && !args.follow {
+                // The end of the stream: nothing more was read.
+                if last == after && !args.follow {
                     return ExitCode::SUCCESS;
                 }
+                after = last;
             }
             Err(e) => return fail(e),
         }

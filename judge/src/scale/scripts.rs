@@ -11,10 +11,15 @@ use super::Keys;
 
 /// Enqueue a job unless its id was enqueued before (return the first
 /// entry) or the stream is full. The id's key is set with the entry, so
-/// a retried submit never adds a second entry.
+/// a retried submit never adds a second entry; but an id whose entry is
+/// gone without a result (its stream deleted) is enqueued again.
 const ENQUEUE: &str = r#"
 local first = redis.call('GET', KEYS[1])
-if first then return {0, first} end
+if first then
+  if redis.call('EXISTS', KEYS[3]) == 1 or #redis.call('XRANGE', KEYS[2], first, first) == 1 then
+    return {0, first}
+  end
+end
 if redis.call('XLEN', KEYS[2]) >= tonumber(ARGV[2]) then return {2, ''} end
 local id = redis.call('XADD', KEYS[2], '*', 'job', ARGV[1])
 redis.call('SET', KEYS[1], id)
@@ -87,6 +92,7 @@ pub fn enqueue(
     let (kind, entry): (i64, String) = script(&S, ENQUEUE, false)
         .key(keys.job_id(&job.id))
         .key(keys.stream(stream))
+        .key(keys.result(&job.id))
         .arg(json)
         .arg(cap)
         .invoke(con)?;

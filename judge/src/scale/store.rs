@@ -6,8 +6,10 @@
 //! Workers keep the blobs they fetched in a local cache, checked against
 //! their hash, and assemble each package folder from them with hard links.
 
+use std::collections::HashMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use redis::Commands;
 use serde::{Deserialize, Serialize};
@@ -43,11 +45,11 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Read a folder (or one file) into a manifest and its blobs. Symbolic
-/// links are refused: a package is files.
 /// A blob: its SHA-256 and its bytes.
 pub type Blob = (String, Vec<u8>);
 
+/// Read a folder (or one file) into a manifest and its blobs. Symbolic
+/// links are refused: a package is files.
 pub fn read_tree(root: &Path) -> Result<(Manifest, Vec<Blob>), String> {
     let mut files = Vec::new();
     let mut blobs = Vec::new();
@@ -166,43 +168,127 @@ impl From<redis::RedisError> for FetchError {
 }
 
 /// The worker's cache: `blobs/SHA` (checked), `trees/ID/...` (assembled
-/// with hard links).
+/// with hard links), `trees/ID.complete` (a whole tree; its time, when it
+/// was last used). One worker per cache folder.
 #[derive(Debug, Clone)]
 pub struct Cache {
     pub root: PathBuf,
+    /// Trees a slot is judging now, by id: never pruned.
+    in_use: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+/// A tree held for a job: kept from pruning until dropped.
+pub struct Tree {
+    pub dir: PathBuf,
+    id: String,
+    in_use: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+impl Drop for Tree {
+    fn drop(&mut self) {
+        let mut u = self.in_use.lock().unwrap();
+        if let Some(n) = u.get_mut(&self.id) {
+            *n -= 1;
+            if *n == 0 {
+                u.remove(&self.id);
+            }
+        }
+    }
+}
+
+/// A SHA-256 in hex, as ids and blob names are: never a path.
+pub fn is_sha256(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 impl Cache {
     pub fn open(root: &Path) -> std::io::Result<Cache> {
         std::fs::create_dir_all(root.join("blobs"))?;
         std::fs::create_dir_all(root.join("trees"))?;
+        // Half-assembled trees of a worker that died.
+        for e in std::fs::read_dir(root.join("trees"))?.flatten() {
+            if e.file_name().to_string_lossy().starts_with('.') {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
         Ok(Cache {
             root: root.to_path_buf(),
+            in_use: Arc::new(Mutex::new(HashMap::new())),
         })
     }
 
-    /// The folder of a manifest stored under `key`, assembled if needed:
-    /// every blob fetched unless cached, checked against its hash.
+    fn marker(&self, id: &str) -> PathBuf {
+        // Beside the tree, not in it: a package may hold any file name,
+        // and a file in the tree is a hard link to a shared blob.
+        self.root.join("trees").join(format!("{id}.complete"))
+    }
+
+    /// The folder of the manifest `id`, assembled if needed (every blob
+    /// fetched unless cached, checked against its hash) and held from
+    /// pruning while the returned `Tree` lives.
     pub fn tree(
         &self,
         con: &mut redis::Connection,
         keys: &Keys,
         id: &str,
         manifest: &Manifest,
-    ) -> Result<PathBuf, FetchError> {
-        let dir = self.root.join("trees").join(id);
-        if dir.join(".complete").exists() {
+    ) -> Result<Tree, FetchError> {
+        if !is_sha256(id) {
+            return Err(FetchError::Broken(format!("{id:?} is not a package id")));
+        }
+        *self
+            .in_use
+            .lock()
+            .unwrap()
+            .entry(id.to_string())
+            .or_default() += 1;
+        let tree = Tree {
+            dir: self.root.join("trees").join(id),
+            id: id.to_string(),
+            in_use: self.in_use.clone(),
+        };
+        let marker = self.marker(id);
+        if marker.exists() {
             // Touched: the least recently used trees go first.
-            let _ = std::fs::File::open(dir.join(".complete"))
+            let _ = std::fs::File::open(&marker)
                 .and_then(|f| f.set_modified(std::time::SystemTime::now()));
-            return Ok(dir);
+            return Ok(tree);
         }
         let partial = self.root.join("trees").join(format!(".{id}.{}", unique()));
-        let _ = std::fs::remove_dir_all(&partial);
+        let assembled = self.assemble(con, keys, manifest, &partial);
+        if let Err(e) = assembled {
+            let _ = std::fs::remove_dir_all(&partial);
+            return Err(e);
+        }
+        // Another slot may have assembled it meanwhile: either is whole.
+        if std::fs::rename(&partial, &tree.dir).is_err() {
+            let _ = std::fs::remove_dir_all(&partial);
+        }
+        // Made after the tree is in place, and only then trusted.
+        let _ = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&marker);
+        if !tree.dir.is_dir() || !marker.exists() {
+            return Err(FetchError::Cache(format!(
+                "the cache: {} is not whole",
+                tree.dir.display()
+            )));
+        }
+        Ok(tree)
+    }
+
+    fn assemble(
+        &self,
+        con: &mut redis::Connection,
+        keys: &Keys,
+        manifest: &Manifest,
+        partial: &Path,
+    ) -> Result<(), FetchError> {
         let io = |e: std::io::Error| {
             FetchError::Cache(format!("the cache ({}): {e}", partial.display()))
         };
-        std::fs::create_dir_all(&partial).map_err(io)?;
+        std::fs::create_dir_all(partial).map_err(io)?;
         for f in &manifest.files {
             if f.path
                 .split('/')
@@ -227,12 +313,7 @@ impl Cache {
                 ))
             })?;
         }
-        std::fs::write(partial.join(".complete"), b"").map_err(io)?;
-        // Another slot may have assembled it meanwhile: either is whole.
-        if std::fs::rename(&partial, &dir).is_err() {
-            let _ = std::fs::remove_dir_all(&partial);
-        }
-        Ok(dir)
+        Ok(())
     }
 
     /// A blob's cached file (read-only, executable or not), fetched and
@@ -244,7 +325,7 @@ impl Cache {
         sha: &str,
         executable: bool,
     ) -> Result<PathBuf, FetchError> {
-        if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if !is_sha256(sha) {
             return Err(FetchError::Broken(format!("{sha:?} is not a SHA-256")));
         }
         let path = self.root.join("blobs").join(if executable {
@@ -280,12 +361,14 @@ impl Cache {
         }
     }
 
-    /// Remove the least recently used trees (and the blobs no tree links)
-    /// until the cache holds at most `max` bytes of blobs.
+    /// Remove the least recently used trees not in use (and the blobs no
+    /// tree links any more) until the cache holds at most `max` bytes of
+    /// blobs.
     pub fn prune(&self, max: u64) {
         use std::os::unix::fs::MetadataExt;
-        let size = |dir: &Path| -> u64 {
-            std::fs::read_dir(dir)
+        let blobs = self.root.join("blobs");
+        let size = || -> u64 {
+            std::fs::read_dir(&blobs)
                 .map(|d| {
                     d.flatten()
                         .filter_map(|e| e.metadata().ok())
@@ -294,31 +377,32 @@ impl Cache {
                 })
                 .unwrap_or(0)
         };
-        let blobs = self.root.join("blobs");
-        if size(&blobs) <= max {
+        if size() <= max {
             return;
         }
-        let mut trees: Vec<(std::time::SystemTime, PathBuf)> =
+        let mut trees: Vec<(std::time::SystemTime, String)> =
             std::fs::read_dir(self.root.join("trees"))
                 .map(|d| {
                     d.flatten()
-                        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
                         .filter_map(|e| {
-                            let t = std::fs::metadata(e.path().join(".complete"))
-                                .ok()?
-                                .modified()
-                                .ok()?;
-                            Some((t, e.path()))
+                            let name = e.file_name().to_string_lossy().into_owned();
+                            let id = name.strip_suffix(".complete")?.to_string();
+                            Some((e.metadata().ok()?.modified().ok()?, id))
                         })
                         .collect()
                 })
                 .unwrap_or_default();
         trees.sort();
-        for (_, t) in trees {
-            if size(&blobs) <= max {
+        for (_, id) in trees {
+            if size() <= max {
                 break;
             }
-            let _ = std::fs::remove_dir_all(&t);
+            if self.in_use.lock().unwrap().contains_key(&id) {
+                continue;
+            }
+            // The marker first: a tree without one is never used.
+            let _ = std::fs::remove_file(self.marker(&id));
+            let _ = std::fs::remove_dir_all(self.root.join("trees").join(&id));
             // A blob whose only name left is its cache file.
             for e in std::fs::read_dir(&blobs).into_iter().flatten().flatten() {
                 if e.metadata().is_ok_and(|m| m.nlink() == 1) {
@@ -337,7 +421,7 @@ fn unique() -> String {
     format!("{}-{n}", std::process::id())
 }
 
-/// Read a manifest stored under `key`.
+/// Read the manifest stored under `key`.
 pub fn manifest(con: &mut redis::Connection, key: &str) -> Result<Manifest, FetchError> {
     let text: Option<String> = con.get(key)?;
     let text = text.ok_or_else(|| FetchError::Broken(format!("{key} is missing")))?;

@@ -188,7 +188,7 @@ fn wait_for_signals(shared: &Shared) {
 fn connect(shared: &Shared, client: &redis::Client) -> Option<redis::Connection> {
     let mut wait = Duration::from_millis(50);
     loop {
-        match client.get_connection() {
+        match open(client) {
             Ok(c) => return Some(c),
             Err(e) => {
                 eprintln!("judge worker: redis: {e}; again in {} ms", wait.as_millis());
@@ -203,6 +203,19 @@ fn connect(shared: &Shared, client: &redis::Client) -> Option<redis::Connection>
     }
 }
 
+/// How long one call to Redis may take before its connection is dropped
+/// and made again: a link that went silent (no reset) must not hold a
+/// thread forever. Blocking reads add their own wait.
+const CALL_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// A connection whose calls time out.
+fn open(client: &redis::Client) -> redis::RedisResult<redis::Connection> {
+    let c = client.get_connection_with_timeout(CALL_TIMEOUT)?;
+    c.set_read_timeout(Some(CALL_TIMEOUT))?;
+    c.set_write_timeout(Some(CALL_TIMEOUT))?;
+    Ok(c)
+}
+
 /// Read, renew, reclaim, until stopping and nothing is held.
 fn read_loop(shared: &Shared, client: &redis::Client) {
     let opts = &shared.opts;
@@ -211,6 +224,7 @@ fn read_loop(shared: &Shared, client: &redis::Client) {
     let mut next_stream = 0;
     // First this worker's own pending entries (a restart after a crash).
     let mut own_first = true;
+    let mut groups_lost = false;
     loop {
         if shared.stopping.load(Ordering::SeqCst) && shared.held.lock().unwrap().is_empty() {
             shared.turn.notify_all();
@@ -235,6 +249,12 @@ fn read_loop(shared: &Shared, client: &redis::Client) {
                     reclaim_own(shared, c, s)?;
                 }
                 own_first = false;
+            }
+            if groups_lost {
+                for s in &opts.streams {
+                    ensure_group(c, &opts.keys, s)?;
+                }
+                groups_lost = false;
             }
             if Instant::now() >= next_tick {
                 tick(shared, c)?;
@@ -269,9 +289,10 @@ fn read_loop(shared: &Shared, client: &redis::Client) {
         })();
         if let Err(e) = step {
             if e.code() == Some("NOGROUP") {
-                // The group (or the stream) was deleted: made again from
-                // the start of the stream, nothing skipped.
-                own_first = true;
+                // A group (or a stream) was deleted: made again from the
+                // start of the stream, nothing skipped. Only that: this
+                // worker's other entries are still its own.
+                groups_lost = true;
             } else {
                 eprintln!("judge worker: redis: {e}");
                 con = None;
@@ -314,7 +335,11 @@ fn read(
     for _ in streams {
         cmd.arg(">");
     }
-    let v: Value = cmd.query(c)?;
+    let v: redis::RedisResult<Value> = cmd.query(c);
+    if block.is_some() {
+        c.set_read_timeout(Some(CALL_TIMEOUT))?;
+    }
+    let v = v?;
     let mut n = 0;
     for (key, entry, fields) in entries(&v) {
         let stream = stream_name(&opts.keys, &key);
@@ -440,6 +465,9 @@ fn reclaim_own(shared: &Shared, c: &mut redis::Connection, stream: &str) -> redi
         .arg(&opts.name)
         .query(c)?;
     for p in pending(&v) {
+        if shared.held.lock().unwrap().contains_key(&p.entry) {
+            continue;
+        }
         if p.deliveries >= opts.max_deliveries {
             dead_letter(shared, c, stream, &p, 0)?;
             continue;
@@ -558,7 +586,9 @@ fn slot(shared: &Shared, client: &redis::Client, cache: &Cache, done: &mpsc::Sen
     }
 }
 
-/// Judge one job: its result as JSON, or None when Redis was away.
+/// Judge one job: its result as JSON, or None when this worker could not
+/// (its cache kept failing, or it is stopping while Redis is away): the
+/// job is then left to be delivered again.
 fn judge_job(
     shared: &Shared,
     client: &redis::Client,
@@ -568,71 +598,115 @@ fn judge_job(
 ) -> Option<String> {
     let opts = &shared.opts;
     let started = now_ms();
-    let job = match t.job {
-        Ok(j) => j,
+    let job = match &t.job {
+        Ok(j) => j.clone(),
         Err(e) => {
-            return Some(je(
-                &t.stream,
-                &t.entry,
-                t.deliveries,
-                &opts.name,
-                started,
+            let id = format!("entry {}", t.entry);
+            return Some(result(
+                &id,
+                &t,
+                opts,
                 None,
-                &e,
-            ))
+                started,
+                json!({ "verdict": "JE", "message": e }),
+            ));
         }
     };
-    let about = |verdict_json: serde_json::Value| -> String {
-        let mut r = json!({
-            "job": {
-                "id": job.id, "stream": t.stream, "worker": opts.name, "deliveries": t.deliveries,
-                "queued_at_ms": job.queued_at_ms, "started_at_ms": started, "finished_at_ms": now_ms(),
-            },
+    if job.test_crash && std::env::var_os("JUDGE_WORKER_TEST_SWITCHES").is_some_and(|v| v == "1") {
+        if let Some(c) = connection(shared, client, con) {
+            record_attempt(c, opts, &job.id, started);
+        }
+        eprintln!("judge worker: test switch: dying on job {}", job.id);
+        std::process::abort();
+    }
+    // Redis away or the cache failing is this worker's trouble, not the
+    // job's: tried again here (Redis for as long as it takes, the cache
+    // three times) rather than spending one of the job's deliveries.
+    let mut cache_tries = 0;
+    let (package, sub) = loop {
+        let c = connection(shared, client, con)?;
+        record_attempt(c, opts, &job.id, started);
+        let fetched = store::manifest(c, &opts.keys.package(&job.package)).and_then(|m| {
+            let package = cache.tree(c, &opts.keys, &job.package, &m)?;
+            let sub = cache.tree(c, &opts.keys, &job.submission.id(), &job.submission)?;
+            Ok((package, sub))
         });
-        if let (Some(r), serde_json::Value::Object(more)) = (r.as_object_mut(), verdict_json) {
-            r.extend(more);
+        match fetched {
+            Ok(x) => break x,
+            Err(FetchError::Broken(e)) => {
+                let verdict =
+                    json!({ "verdict": "JE", "message": format!("the job's files: {e}") });
+                return Some(result(&job.id, &t, opts, Some(&job), started, verdict));
+            }
+            Err(FetchError::Redis(e)) => {
+                eprintln!("judge worker: redis, fetching job {}: {e}", job.id);
+                *con = None;
+            }
+            Err(FetchError::Cache(e)) => {
+                eprintln!("judge worker: job {}: {e}", job.id);
+                cache_tries += 1;
+                if cache_tries == 3 {
+                    return None;
+                }
+                std::thread::sleep(Duration::from_secs(1));
+            }
         }
-        r.to_string()
     };
-    let c = match con {
-        Some(c) => c,
-        None => con.insert(client.get_connection().ok()?),
-    };
+    let report = judge_package(
+        &package.dir,
+        &sub.dir,
+        &job,
+        opts.isolation,
+        &shared.time_limits,
+    );
+    drop((package, sub));
+    cache.prune(opts.cache_max);
+    Some(result(&job.id, &t, opts, Some(&job), started, report))
+}
+
+/// A slot's connection, made (with backoff) if it has none; None only when
+/// the worker is stopping and Redis stays away.
+fn connection<'c>(
+    shared: &Shared,
+    client: &redis::Client,
+    con: &'c mut Option<redis::Connection>,
+) -> Option<&'c mut redis::Connection> {
+    if con.is_none() {
+        *con = Some(connect(shared, client)?);
+    }
+    con.as_mut()
+}
+
+/// Who took a job last, for its dead letter if it never finishes.
+fn record_attempt(c: &mut redis::Connection, opts: &Options, job: &str, started: u64) {
     let _: redis::RedisResult<()> = redis::cmd("SET")
-        .arg(opts.keys.attempt(&job.id))
+        .arg(opts.keys.attempt(job))
         .arg(format!("{} at {}", opts.name, started))
         .arg("EX")
         .arg(7 * 86_400)
         .query(c);
-    if job.test_crash && std::env::var_os("JUDGE_WORKER_TEST_SWITCHES").is_some_and(|v| v == "1") {
-        eprintln!("judge worker: test switch: dying on job {}", job.id);
-        std::process::abort();
-    }
-    let fetched = store::manifest(c, &opts.keys.package(&job.package)).and_then(|m| {
-        let package = cache.tree(c, &opts.keys, &job.package, &m)?;
-        let sub = cache.tree(c, &opts.keys, &job.submission.id(), &job.submission)?;
-        Ok((package, sub))
+}
+
+/// A result: the job's facts, then the verdict's (`judge problem --json`'s
+/// object, or a JE with its message).
+fn result(
+    id: &str,
+    t: &Taken,
+    opts: &Options,
+    job: Option<&Job>,
+    started: u64,
+    verdict: serde_json::Value,
+) -> String {
+    let mut r = json!({
+        "job": {
+            "id": id, "stream": t.stream, "worker": opts.name, "deliveries": t.deliveries,
+            "queued_at_ms": job.map(|j| j.queued_at_ms), "started_at_ms": started, "finished_at_ms": now_ms(),
+        },
     });
-    let (package, sub) = match fetched {
-        Ok(x) => x,
-        Err(FetchError::Broken(e)) => {
-            return Some(about(
-                json!({ "verdict": "JE", "message": format!("the job's files: {e}") }),
-            ))
-        }
-        Err(FetchError::Redis(e)) => {
-            eprintln!("judge worker: redis, fetching job {}: {e}", job.id);
-            *con = None;
-            return None;
-        }
-        Err(FetchError::Cache(e)) => {
-            eprintln!("judge worker: job {}: {e}", job.id);
-            return None;
-        }
-    };
-    let report = judge_package(&package, &sub, &job, opts.isolation, &shared.time_limits);
-    cache.prune(opts.cache_max);
-    Some(about(report))
+    if let (Some(r), serde_json::Value::Object(more)) = (r.as_object_mut(), verdict) {
+        r.extend(more);
+    }
+    r.to_string()
 }
 
 /// `judge problem --json PACKAGE SUBMISSION` in-process.
@@ -714,34 +788,17 @@ fn judge_package(
     })
 }
 
-fn je(
-    stream: &str,
-    entry: &str,
-    deliveries: u64,
-    worker: &str,
-    started: u64,
-    id: Option<&str>,
-    e: &str,
-) -> String {
-    json!({
-        "job": { "id": id.map_or_else(|| format!("entry {entry}"), String::from), "stream": stream,
-                 "worker": worker, "deliveries": deliveries, "started_at_ms": started, "finished_at_ms": now_ms() },
-        "verdict": "JE",
-        "message": e,
-    })
-    .to_string()
-}
-
 /// Publish each result, retrying until Redis takes it (across a restart
 /// of Redis): a result is never dropped while this process lives.
 fn commit_all(shared: &Shared, client: &redis::Client, done: mpsc::Receiver<Done>) {
     let mut con = None::<redis::Connection>;
     for d in done {
         let mut wait = Duration::from_millis(50);
+        let mut permanent = 0;
         loop {
             let c = match &mut con {
                 Some(c) => c,
-                None => match client.get_connection() {
+                None => match open(client) {
                     Ok(c) => con.insert(c),
                     Err(e) => {
                         eprintln!(
@@ -765,10 +822,28 @@ fn commit_all(shared: &Shared, client: &redis::Client, done: mpsc::Receiver<Done
                 &d.result,
             ) {
                 Ok(Committed::Lost) => {
-                    eprintln!("judge worker: job {} was taken by another worker; its result here is dropped", d.job_id);
+                    eprintln!(
+                        "judge worker: job {}: this worker no longer holds it (its lease ran out); its result here is dropped",
+                        d.job_id
+                    );
                     break;
                 }
                 Ok(_) => break,
+                // An error of Redis itself (out of memory, a key of the
+                // wrong type), not of the link: tried a few times, then the
+                // job is let go, to be delivered again.
+                Err(e)
+                    if !e.is_io_error() && !e.is_timeout() && !e.is_connection_dropped() && {
+                        permanent += 1;
+                        permanent >= 5
+                    } =>
+                {
+                    eprintln!(
+                        "judge worker: redis: {e}; giving up on committing job {}",
+                        d.job_id
+                    );
+                    break;
+                }
                 Err(e) => {
                     eprintln!(
                         "judge worker: redis: {e}; result of {} kept, again in {} ms",
