@@ -192,27 +192,7 @@ fn mistakes_are_usage_errors() {
 #[test]
 fn a_jail_on_a_virtualenv_sees_its_libraries() {
     let d = temp_dir("codejail_venv");
-    let venv = d.join("venv");
-    // The system's python: a venv of a python outside the system folders
-    // (pyenv's) is shown at /program and would not find its pyvenv.cfg.
-    let st = Command::new(python())
-        .args(["-m", "venv", "--without-pip"])
-        .arg(&venv)
-        .status()
-        .unwrap();
-    assert!(st.success());
-    let site = std::fs::read_dir(venv.join("lib"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path()
-        .join("site-packages");
-    std::fs::write(
-        site.join("coursetools.py"),
-        "def grade(x):\n    return x * 10\n",
-    )
-    .unwrap();
+    let venv = course_venv(&d);
     let jails = d.join("jails.yaml");
     std::fs::write(
         &jails,

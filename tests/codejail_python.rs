@@ -200,25 +200,7 @@ print(jail_code.get_effective_limits("big")["PROXY"])
 #[test]
 fn a_virtualenv_configured_brings_its_library() {
     let d = temp_dir("codejail_py_venv");
-    let venv = d.join("venv");
-    let st = Command::new(python())
-        .args(["-m", "venv", "--without-pip"])
-        .arg(&venv)
-        .status()
-        .unwrap();
-    assert!(st.success());
-    let site = std::fs::read_dir(venv.join("lib"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path()
-        .join("site-packages");
-    std::fs::write(
-        site.join("coursetools.py"),
-        "def grade(x):\n    return x * 10\n",
-    )
-    .unwrap();
+    let venv = course_venv(&d);
     let out = ok(&script(&format!(
         r#"
 print("ModuleNotFoundError: No module named \\'coursetools\\'" in fails("import coursetools"))

@@ -113,6 +113,17 @@ fn judge(args: &[&str]) -> Done {
     exec_command(c)
 }
 
+/// `judge submit` of one job to the default stream.
+fn submit(r: &Redis, pkg: &Path, sub: &Path, id: &str, extra: &[&str]) -> Done {
+    let mut c = Command::new(judge_bin());
+    c.args(["submit", "--redis", &r.url()])
+        .arg(pkg)
+        .arg(sub)
+        .args(["--job-id", id])
+        .args(extra);
+    exec_command(c)
+}
+
 fn worker(r: &Redis, name: &str, cache: &Path, extra: &[&str]) -> Child {
     Command::new(judge_bin())
         .args([
@@ -168,18 +179,7 @@ fn jobs_are_judged_once_and_enqueued_once() {
     let ok = submission(&d, "ok.py", "print(input())\n");
     let wrong = submission(&d, "wrong.py", "print(8)\n");
     let url = r.url();
-    let pkg = p.to_str().unwrap();
-    let sub = |id: &str, f: &Path| {
-        judge(&[
-            "submit",
-            "--redis",
-            &url,
-            pkg,
-            f.to_str().unwrap(),
-            "--job-id",
-            id,
-        ])
-    };
+    let sub = |id: &str, f: &Path| submit(&r, &p, f, id, &[]);
     let first = sub("c1/ok", &ok);
     assert_eq!(first.status, 0, "{}", first.stderr);
     assert!(
@@ -196,17 +196,7 @@ fn jobs_are_judged_once_and_enqueued_once() {
     );
     assert_eq!(sub("c1/wrong", &wrong).status, 0);
     // A full stream says so.
-    let full = judge(&[
-        "submit",
-        "--redis",
-        &url,
-        pkg,
-        ok.to_str().unwrap(),
-        "--job-id",
-        "c1/late",
-        "--cap",
-        "2",
-    ]);
+    let full = submit(&r, &p, &ok, "c1/late", &["--cap", "2"]);
     assert_eq!(full.status, 1);
     assert!(
         full.stdout.contains("\"state\":\"queue full\""),
@@ -260,17 +250,8 @@ fn workers_killed_mid_job_lose_nothing() {
         "ok.py",
         "import time\ntime.sleep(0.05)\nprint(input())\n",
     );
-    let url = r.url();
     for i in 0..200 {
-        let done = judge(&[
-            "submit",
-            "--redis",
-            &url,
-            p.to_str().unwrap(),
-            ok.to_str().unwrap(),
-            "--job-id",
-            &format!("job-{i}"),
-        ]);
+        let done = submit(&r, &p, &ok, &format!("job-{i}"), &[]);
         assert_eq!(done.status, 0, "{}", done.stderr);
     }
     let cache = |n: usize| d.join(format!("cache-{n}"));
@@ -366,37 +347,9 @@ fn a_poison_job_is_dead_lettered_after_three_deliveries() {
     let r = Redis::start("scale_poison");
     let (d, p) = package("scale_poison_pkg");
     let ok = submission(&d, "ok.py", "print(input())\n");
-    let url = r.url();
-    let pkg = p.to_str().unwrap();
-    let f = ok.to_str().unwrap();
-    assert_eq!(
-        judge(&[
-            "submit",
-            "--redis",
-            &url,
-            pkg,
-            f,
-            "--job-id",
-            "poison",
-            "--test-crash"
-        ])
-        .status,
-        0
-    );
+    assert_eq!(submit(&r, &p, &ok, "poison", &["--test-crash"]).status, 0);
     for i in 0..5 {
-        assert_eq!(
-            judge(&[
-                "submit",
-                "--redis",
-                &url,
-                pkg,
-                f,
-                "--job-id",
-                &format!("fine-{i}")
-            ])
-            .status,
-            0
-        );
+        assert_eq!(submit(&r, &p, &ok, &format!("fine-{i}"), &[]).status, 0);
     }
     // Two workers, each started again whenever it dies.
     let mut ws: Vec<Child> = (0..2)
@@ -445,20 +398,7 @@ fn sigterm_mid_job_commits_and_exits_0() {
         "slow.py",
         "import time\ntime.sleep(1)\nprint(input())\n",
     );
-    let url = r.url();
-    assert_eq!(
-        judge(&[
-            "submit",
-            "--redis",
-            &url,
-            p.to_str().unwrap(),
-            slow.to_str().unwrap(),
-            "--job-id",
-            "slow"
-        ])
-        .status,
-        0
-    );
+    assert_eq!(submit(&r, &p, &slow, "slow", &[]).status, 0);
     let w = worker(&r, "t1", &d.join("cache"), &[]);
     // Taken: pending for t1.
     wait_for("the job taken", 30, || {
@@ -479,20 +419,7 @@ fn a_corrupted_blob_is_a_je_not_a_verdict() {
     let r = Redis::start("scale_corrupt");
     let (d, p) = package("scale_corrupt_pkg");
     let ok = submission(&d, "ok.py", "print(input())\n");
-    let url = r.url();
-    assert_eq!(
-        judge(&[
-            "submit",
-            "--redis",
-            &url,
-            p.to_str().unwrap(),
-            ok.to_str().unwrap(),
-            "--job-id",
-            "bad"
-        ])
-        .status,
-        0
-    );
+    assert_eq!(submit(&r, &p, &ok, "bad", &[]).status, 0);
     // The answer file's blob: "7\n".
     let keys = r.cli(&["--scan", "--pattern", "judge:blob:*"]);
     for k in keys.lines() {
@@ -528,19 +455,10 @@ fn a_job_longer_than_the_lease_runs_once() {
         "slow.py",
         "import time\ntime.sleep(5)\nprint(input())\n",
     );
-    let url = r.url();
-    let args = [
-        "submit",
-        "--redis",
-        &url,
-        p.to_str().unwrap(),
-        slow.to_str().unwrap(),
-        "--job-id",
-        "long",
-        "--time-limit",
-        "2",
-    ];
-    assert_eq!(judge(&args).status, 0);
+    assert_eq!(
+        submit(&r, &p, &slow, "long", &["--time-limit", "2"]).status,
+        0
+    );
     let w1 = worker(&r, "l1", &d.join("c1"), &[]);
     wait_for("the job taken", 30, || {
         r.cli(&["XPENDING", "judge:jobs:default", "judge-workers"])
@@ -568,20 +486,7 @@ fn a_worker_stopped_past_its_lease_publishes_nothing() {
         "slow.py",
         "import time\ntime.sleep(1.5)\nprint(input())\n",
     );
-    let url = r.url();
-    assert_eq!(
-        judge(&[
-            "submit",
-            "--redis",
-            &url,
-            p.to_str().unwrap(),
-            slow.to_str().unwrap(),
-            "--job-id",
-            "s"
-        ])
-        .status,
-        0
-    );
+    assert_eq!(submit(&r, &p, &slow, "s", &[]).status, 0);
     let w1 = worker(&r, "s1", &d.join("c1"), &[]);
     wait_for("the job taken", 30, || {
         r.cli(&["XPENDING", "judge:jobs:default", "judge-workers"])
@@ -614,17 +519,8 @@ fn redis_killed_and_restarted_loses_no_acknowledged_job() {
         "ok.py",
         "import time\ntime.sleep(0.05)\nprint(input())\n",
     );
-    let url = r.url();
     for i in 0..40 {
-        let done = judge(&[
-            "submit",
-            "--redis",
-            &url,
-            p.to_str().unwrap(),
-            ok.to_str().unwrap(),
-            "--job-id",
-            &format!("r{i}"),
-        ]);
+        let done = submit(&r, &p, &ok, &format!("r{i}"), &[]);
         assert_eq!(done.status, 0, "{}", done.stderr);
     }
     let ws: Vec<Child> = (0..2)
@@ -783,20 +679,7 @@ fn a_worker_cut_off_the_network_is_as_a_stopped_one() {
         "slow.py",
         "import time\ntime.sleep(1.5)\nprint(input())\n",
     );
-    let url = r.url();
-    assert_eq!(
-        judge(&[
-            "submit",
-            "--redis",
-            &url,
-            p.to_str().unwrap(),
-            slow.to_str().unwrap(),
-            "--job-id",
-            "n"
-        ])
-        .status,
-        0
-    );
+    assert_eq!(submit(&r, &p, &slow, "n", &[]).status, 0);
     let far = format!("redis://{}:{}", link.host_ip, r.port);
     let mut w1 = Command::new("ip")
         .args([
@@ -853,19 +736,7 @@ fn a_killed_workers_session_dies_with_it() {
         &format!("{tok}.py"),
         "import time\ntime.sleep(60)\nprint(input())\n",
     );
-    let url = r.url();
-    let args = [
-        "submit",
-        "--redis",
-        &url,
-        p.to_str().unwrap(),
-        long.to_str().unwrap(),
-        "--job-id",
-        "t",
-        "--time-limit",
-        "2",
-    ];
-    assert_eq!(judge(&args).status, 0);
+    assert_eq!(submit(&r, &p, &long, "t", &["--time-limit", "2"]).status, 0);
     let mut w = worker(&r, "t1", &d.join("cache"), &[]);
     // The program itself (its compile check runs in a session too).
     let running = || {
@@ -896,18 +767,7 @@ fn the_cache_and_the_job_ids_survive_odd_packages_and_lost_streams() {
         std::fs::copy(p.join(f), odd.join(f)).unwrap();
     }
     std::fs::write(odd.join(".complete"), "7\n").unwrap();
-    let url = r.url();
-    let sub = |pkg: &Path, id: &str| {
-        judge(&[
-            "submit",
-            "--redis",
-            &url,
-            pkg.to_str().unwrap(),
-            ok.to_str().unwrap(),
-            "--job-id",
-            id,
-        ])
-    };
+    let sub = |pkg: &Path, id: &str| submit(&r, pkg, &ok, id, &[]);
     // Lost before it ran: its stream deleted, the id submitted again.
     assert_eq!(sub(&p, "lost").status, 0);
     r.cli(&["DEL", "judge:jobs:default"]);

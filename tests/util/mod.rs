@@ -342,6 +342,34 @@ pub fn python() -> String {
     }
 }
 
+/// A virtualenv of the system's python in `dir/venv`, without pip, with a
+/// library the system's python lacks: `coursetools.grade(x)` is `x * 10`.
+/// (The system's python: a venv of a python outside the system folders,
+/// pyenv's, is shown at /program in the sandbox and would not find its
+/// pyvenv.cfg.)
+pub fn course_venv(dir: &Path) -> PathBuf {
+    let venv = dir.join("venv");
+    let st = Command::new(python())
+        .args(["-m", "venv", "--without-pip"])
+        .arg(&venv)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let site = std::fs::read_dir(venv.join("lib"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path()
+        .join("site-packages");
+    std::fs::write(
+        site.join("coursetools.py"),
+        "def grade(x):\n    return x * 10\n",
+    )
+    .unwrap();
+    venv
+}
+
 /// The result without the captured streams, for assertion messages.
 pub fn brief(v: &Value) -> Value {
     let mut v = v.clone();
