@@ -16,7 +16,7 @@
 //!    group read and the commit script, with `appendfsync always` and
 //!    `everysec`.
 //!
-//! Knobs: BENCH_JOBS (200, sections 1 and 5 x 10), BENCH_SLEEP_JOBS (64).
+//! Knobs: BENCH_JOBS (500; section 5 runs 10 times as many), BENCH_SLEEP_JOBS (64).
 
 mod common;
 use common::*;
@@ -180,7 +180,7 @@ fn through_workers(
 }
 
 fn main() {
-    let n = env_num("BENCH_JOBS", 200) as usize;
+    let n = env_num("BENCH_JOBS", 500) as usize;
     let n_sleep = env_num("BENCH_SLEEP_JOBS", 64) as usize;
     let dir = Path::new(TARGET_TMP).join("bench-scale");
     let _ = std::fs::remove_dir_all(&dir);
