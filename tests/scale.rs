@@ -787,3 +787,57 @@ fn the_cache_and_the_job_ids_survive_odd_packages_and_lost_streams() {
         assert_eq!(v["verdict"], "AC", "{v}");
     }
 }
+
+/// Streams are read in turn: jobs of a second stream, enqueued behind a
+/// long first one, are judged among the first, not after it.
+#[test]
+fn streams_are_read_round_robin() {
+    let r = Redis::start("scale_fair");
+    let (d, p) = package("scale_fair_pkg");
+    let ok = submission(&d, "ok.py", "print(input())\n");
+    for i in 0..10 {
+        let done = submit(
+            &r,
+            &p,
+            &ok,
+            &format!("contest-{i}"),
+            &["--stream", "contest"],
+        );
+        assert_eq!(done.status, 0, "{}", done.stderr);
+    }
+    for i in 0..2 {
+        assert_eq!(
+            submit(
+                &r,
+                &p,
+                &ok,
+                &format!("practice-{i}"),
+                &["--stream", "practice"]
+            )
+            .status,
+            0
+        );
+    }
+    let w = worker(
+        &r,
+        "f1",
+        &d.join("cache"),
+        &["--stream", "contest", "--stream", "practice"],
+    );
+    wait_for("12 results", 60, || {
+        r.cli(&["XLEN", "judge:results"]) == "12"
+    });
+    stop(w);
+    // In commit order: both practice jobs among the first five.
+    let order: Vec<String> = results(&r)
+        .iter()
+        .map(|v| v["job"]["id"].as_str().unwrap().to_string())
+        .collect();
+    let practice: Vec<usize> = order
+        .iter()
+        .enumerate()
+        .filter(|(_, id)| id.starts_with("practice"))
+        .map(|(i, _)| i)
+        .collect();
+    assert!(practice.iter().all(|&i| i < 5), "{order:?}");
+}
