@@ -8,7 +8,8 @@
 //! - [`scripts`]: the Lua scripts that make each step atomic (enqueue,
 //!   renew a lease, commit a result, dead-letter a job);
 //! - [`worker`]: `judge worker`: slots, leases, reclaiming, committing;
-//! - [`status`]: results and the queue as an operator reads them.
+//! - [`status`]: results and the queue as an operator reads them;
+//! - [`reply`]: the stream commands' replies, read.
 //!
 //! The keys, all under one prefix (`judge` by default):
 //! `P:blob:SHA` the bytes of a file; `P:package:ID` a package's manifest
@@ -20,6 +21,7 @@
 //! job; `P:workers` the workers, by when each was last seen.
 
 pub mod jobs;
+pub mod reply;
 pub mod scripts;
 pub mod status;
 pub mod store;

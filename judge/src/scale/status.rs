@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use redis::Value;
 
-use super::Keys;
+use super::{reply, Keys};
 
 /// The result of a job, if it has one.
 pub fn result(
@@ -37,31 +37,11 @@ pub fn results_after(
         .query(con)?;
     let mut last = after.to_string();
     let mut out = Vec::new();
-    if let Value::Array(streams) = v {
-        for s in streams {
-            let Value::Array(pair) = s else { continue };
-            let Some(Value::Array(list)) = pair.get(1) else {
-                continue;
-            };
-            for e in list {
-                let Value::Array(e) = e else { continue };
-                let (Some(Value::BulkString(id)), Some(Value::Array(f))) = (e.first(), e.get(1))
-                else {
-                    continue;
-                };
-                last = String::from_utf8_lossy(id).into_owned();
-                let job = f
-                    .chunks(2)
-                    .find(|p| matches!(&p[0], Value::BulkString(k) if k == b"job"))
-                    .and_then(|p| match p.get(1) {
-                        Some(Value::BulkString(j)) => Some(String::from_utf8_lossy(j).into_owned()),
-                        _ => None,
-                    });
-                if let Some(job) = job {
-                    if let Some(r) = result(con, keys, &job)? {
-                        out.push((job, r));
-                    }
-                }
+    for (_, entry, fields) in reply::entries(&v) {
+        last = entry;
+        if let Some(job) = fields.and_then(|f| f.get("job").cloned()) {
+            if let Some(r) = result(con, keys, &job)? {
+                out.push((job, r));
             }
         }
     }

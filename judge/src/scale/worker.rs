@@ -23,6 +23,7 @@ use redis::Value;
 use serde_json::json;
 
 use super::jobs::Job;
+use super::reply::{claimed, entries, pending, Fields, Pending};
 use super::scripts::{self, Committed};
 use super::store::{self, Cache, FetchError};
 use super::{ensure_group, now_ms, Keys};
@@ -858,83 +859,6 @@ fn commit_all(shared: &Shared, client: &redis::Client, done: mpsc::Receiver<Done
         }
         shared.held.lock().unwrap().remove(&d.entry);
     }
-}
-
-// ---- Replies of stream commands, by hand (RESP2 arrays) ----
-
-fn text(v: &Value) -> Option<String> {
-    match v {
-        Value::BulkString(b) => Some(String::from_utf8_lossy(b).into_owned()),
-        Value::SimpleString(s) => Some(s.clone()),
-        Value::Int(i) => Some(i.to_string()),
-        _ => None,
-    }
-}
-
-fn fields(v: &Value) -> Option<HashMap<String, String>> {
-    let Value::Array(kv) = v else { return None };
-    Some(
-        kv.chunks(2)
-            .filter_map(|p| Some((text(p.first()?)?, text(p.get(1)?)?)))
-            .collect(),
-    )
-}
-
-/// An XRANGE or XCLAIM reply: (entry, fields; None for a deleted entry).
-fn claimed(v: &Value) -> Vec<(String, Fields)> {
-    let Value::Array(items) = v else {
-        return Vec::new();
-    };
-    items
-        .iter()
-        .filter_map(|item| {
-            let Value::Array(e) = item else { return None };
-            Some((text(e.first()?)?, e.get(1).and_then(fields)))
-        })
-        .collect()
-}
-
-/// An entry's fields; None for an entry deleted since it was delivered.
-type Fields = Option<HashMap<String, String>>;
-
-/// An XREADGROUP reply: (stream key, entry, fields).
-fn entries(v: &Value) -> Vec<(String, String, Fields)> {
-    let Value::Array(streams) = v else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for s in streams {
-        let Value::Array(pair) = s else { continue };
-        let (Some(key), Some(list)) = (pair.first().and_then(text), pair.get(1)) else {
-            continue;
-        };
-        for (entry, f) in claimed(list) {
-            out.push((key.clone(), entry, f));
-        }
-    }
-    out
-}
-
-/// One pending entry, as XPENDING's extended form gives it.
-struct Pending {
-    entry: String,
-    deliveries: u64,
-}
-
-fn pending(v: &Value) -> Vec<Pending> {
-    let Value::Array(items) = v else {
-        return Vec::new();
-    };
-    items
-        .iter()
-        .filter_map(|item| {
-            let Value::Array(p) = item else { return None };
-            Some(Pending {
-                entry: text(p.first()?)?,
-                deliveries: text(p.get(3)?)?.parse().ok()?,
-            })
-        })
-        .collect()
 }
 
 fn pending_of(
