@@ -105,13 +105,7 @@ pub fn submit(
     }
     let submission = Manifest { files };
     // Blobs only: the submission's manifest travels in the job.
-    for (sha, bytes) in &sub_blobs {
-        let _: Option<String> = redis::cmd("SET")
-            .arg(keys.blob(sha))
-            .arg(bytes)
-            .arg("NX")
-            .query(con)?;
-    }
+    store::upload_blobs(con, keys, &sub_blobs)?;
     let job = Job {
         id: s.job_id.to_string(),
         package,

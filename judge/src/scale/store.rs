@@ -130,6 +130,23 @@ pub fn upload(
     manifest: &Manifest,
     blobs: &[Blob],
 ) -> redis::RedisResult<String> {
+    upload_blobs(con, keys, blobs)?;
+    let id = manifest.id();
+    let json = serde_json::to_string(manifest).expect("a manifest encodes");
+    let _: Option<String> = redis::cmd("SET")
+        .arg(keys.package(&id))
+        .arg(json)
+        .arg("NX")
+        .query(con)?;
+    Ok(id)
+}
+
+/// Store each blob Redis lacks (asked first, then SET NX).
+pub fn upload_blobs(
+    con: &mut redis::Connection,
+    keys: &Keys,
+    blobs: &[Blob],
+) -> redis::RedisResult<()> {
     for (sha, bytes) in blobs {
         let key = keys.blob(sha);
         let there: bool = con.exists(&key)?;
@@ -141,14 +158,7 @@ pub fn upload(
                 .query(con)?;
         }
     }
-    let id = manifest.id();
-    let json = serde_json::to_string(manifest).expect("a manifest encodes");
-    let _: Option<String> = redis::cmd("SET")
-        .arg(keys.package(&id))
-        .arg(json)
-        .arg("NX")
-        .query(con)?;
-    Ok(id)
+    Ok(())
 }
 
 /// Why a package could not be had: Redis is away or the local cache
