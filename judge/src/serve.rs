@@ -38,6 +38,10 @@ pub fn serve(args: cli::ServeArgs) -> ExitCode {
             let jails = jails.get_or_insert_with(|| {
                 judge::codejail::Jails::load(args.jails.as_deref()).map_err(|e| e.to_string())
             });
+            // Held back from the request's first step (its temporary
+            // folder) to its answer: a stop signal then ends the run
+            // cleanly (its session reads it) or, once answered, the server.
+            let held = StopSignalsHeld::new();
             let answer = judge::codejail::requests::answer(jails, &line);
             if let Err(e) = writeln!(out, "{}", answer.line).and_then(|()| out.flush()) {
                 eprintln!("judge: writing an answer: {e}");
@@ -47,6 +51,8 @@ pub fn serve(args: cli::ServeArgs) -> ExitCode {
             if answer.interrupted {
                 return ExitCode::from(1);
             }
+            // A stop signal that came after the run is delivered here.
+            drop(held);
             continue;
         }
         let judged = match request {
@@ -195,4 +201,34 @@ fn own_stdio_named(args: &cli::RunArgs) -> Option<String> {
             )
         })
     })
+}
+
+/// SIGINT, SIGTERM and SIGHUP blocked in this thread while alive: one that
+/// arrives meanwhile waits, for a session's signal descriptor to read or
+/// for the drop, which delivers it.
+struct StopSignalsHeld {
+    old: libc::sigset_t,
+}
+
+impl StopSignalsHeld {
+    fn new() -> StopSignalsHeld {
+        // SAFETY: sigset manipulation on local plain data.
+        unsafe {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            let mut old: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            for s in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+                libc::sigaddset(&mut set, s);
+            }
+            libc::pthread_sigmask(libc::SIG_BLOCK, &set, &mut old);
+            StopSignalsHeld { old }
+        }
+    }
+}
+
+impl Drop for StopSignalsHeld {
+    fn drop(&mut self) {
+        // SAFETY: restores the mask saved above.
+        unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &self.old, std::ptr::null_mut()) };
+    }
 }
