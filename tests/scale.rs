@@ -164,6 +164,14 @@ fn wait_for(what: &str, secs: u64, mut done: impl FnMut() -> bool) {
     }
 }
 
+/// Until a worker holds the one job queued (pending in the group).
+fn wait_taken(r: &Redis) {
+    wait_for("the job taken", 30, || {
+        r.cli(&["XPENDING", "judge:jobs:default", "judge-workers"])
+            .starts_with('1')
+    });
+}
+
 fn stop(mut w: Child) -> i32 {
     let _ = nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(w.id() as i32),
@@ -401,10 +409,7 @@ fn sigterm_mid_job_commits_and_exits_0() {
     assert_eq!(submit(&r, &p, &slow, "slow", &[]).status, 0);
     let w = worker(&r, "t1", &d.join("cache"), &[]);
     // Taken: pending for t1.
-    wait_for("the job taken", 30, || {
-        r.cli(&["XPENDING", "judge:jobs:default", "judge-workers"])
-            .starts_with('1')
-    });
+    wait_taken(&r);
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(stop(w), 0);
     let all = results(&r);
@@ -460,10 +465,7 @@ fn a_job_longer_than_the_lease_runs_once() {
         0
     );
     let w1 = worker(&r, "l1", &d.join("c1"), &[]);
-    wait_for("the job taken", 30, || {
-        r.cli(&["XPENDING", "judge:jobs:default", "judge-workers"])
-            .starts_with('1')
-    });
+    wait_taken(&r);
     let w2 = worker(&r, "l2", &d.join("c2"), &[]);
     wait_for("its result", 60, || !results(&r).is_empty());
     stop(w1);
@@ -488,10 +490,7 @@ fn a_worker_stopped_past_its_lease_publishes_nothing() {
     );
     assert_eq!(submit(&r, &p, &slow, "s", &[]).status, 0);
     let w1 = worker(&r, "s1", &d.join("c1"), &[]);
-    wait_for("the job taken", 30, || {
-        r.cli(&["XPENDING", "judge:jobs:default", "judge-workers"])
-            .starts_with('1')
-    });
+    wait_taken(&r);
     let pid = nix::unistd::Pid::from_raw(w1.id() as i32);
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGSTOP).unwrap();
     let w2 = worker(&r, "s2", &d.join("c2"), &[]);
