@@ -188,6 +188,19 @@ fn jobs_are_judged_once_and_enqueued_once() {
     let wrong = submission(&d, "wrong.py", "print(8)\n");
     let url = r.url();
     let sub = |id: &str, f: &Path| submit(&r, &p, f, id, &[]);
+    // A folder that is no package is refused at once, not left to a worker.
+    let not_pkg = d.join("notes");
+    std::fs::create_dir_all(&not_pkg).unwrap();
+    std::fs::write(not_pkg.join("readme.txt"), "hello\n").unwrap();
+    let refused = submit(&r, &not_pkg, &ok, "c1/none", &[]);
+    assert_eq!(refused.status, 2);
+    assert_eq!(
+        refused.stderr,
+        format!(
+            "judge: {}: no problem.yaml (a Kattis package) and no problem.xml (a Polygon package)\n",
+            not_pkg.display()
+        )
+    );
     let first = sub("c1/ok", &ok);
     assert_eq!(first.status, 0, "{}", first.stderr);
     assert!(

@@ -82,6 +82,9 @@ pub fn submit(
     keys: &Keys,
     s: &Submit,
 ) -> Result<Enqueued, SubmitError> {
+    // Read as a worker will read it: a folder that is no package is said
+    // here, to the caller, not found later by a worker as a JE.
+    crate::problem::load(s.package).map_err(|e| SubmitError::Files(e.to_string()))?;
     let (manifest, blobs) = store::read_tree(s.package).map_err(SubmitError::Files)?;
     if manifest.files.is_empty() {
         return Err(SubmitError::Files(format!(
