@@ -10,7 +10,7 @@ use judge::limits::{parse_duration, parse_size, Limits, ResponderLimits};
 use judge::sandbox::cpus;
 use judge::{
     Checker, CpuPlacement, ExecSpec, IsolationLevel, OnForbidden, PluginKind, PluginSpec,
-    Precedence, Protocol, ResponderChoice, Session,
+    Precedence, Protocol, ResponderChoice, Session, WasiSpec,
 };
 
 /// Run an untrusted program in a sandbox, talk to it, judge it.
@@ -660,6 +660,16 @@ impl RunArgs {
                 flags: self.validator_flags()?,
                 files_dir: None,
             }),
+            Some(PluginKind::Wasm) if is_wasi_command(first) => ResponderChoice::Wasi(WasiSpec {
+                path: first.into(),
+                args: args.to_vec(),
+                protocol: self.protocol,
+                input: self.input.clone(),
+                answer: self.answer.clone(),
+                flags: self.validator_flags()?,
+                files_dir: None,
+                limits,
+            }),
             Some(kind) => ResponderChoice::Plugin(PluginSpec {
                 kind,
                 path: first.into(),
@@ -744,4 +754,12 @@ pub struct ServeArgs {
     /// ~/.config/judge/jails.yaml, for jail_code and safe_exec requests.
     #[arg(long, value_name = "FILE")]
     pub jails: Option<PathBuf>,
+}
+
+/// Whether the module at `path` is a WASI command rather than a module of
+/// the event ABI. A module that is neither (or no module) goes the ABI's
+/// way, which says why it cannot run.
+fn is_wasi_command(path: &str) -> bool {
+    use judge::responder::plugin::wasm::{kind_of, ModuleKind};
+    kind_of(std::path::Path::new(path)) == Ok(ModuleKind::WasiCommand)
 }

@@ -49,6 +49,6 @@ pub use error::Error;
 pub use limits::{Limits, ResponderLimits};
 pub use precedence::Precedence;
 pub use report::Report;
-pub use responder::{ExecSpec, PluginKind, PluginSpec, Protocol, Responder};
+pub use responder::{ExecSpec, PluginKind, PluginSpec, Protocol, Responder, WasiSpec};
 pub use session::{CpuPlacement, IsolationLevel, OnForbidden, ResponderChoice, Session};
 pub use verdict::{Judgement, Verdict};

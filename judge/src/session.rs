@@ -16,7 +16,8 @@ use crate::precedence::{self, Precedence, ProgramEnd};
 use crate::report::{Enforcer, Isolation, LimitReport, LimitsReport, Report};
 use crate::responder::plugin::PluginResponder;
 use crate::responder::{
-    closed::Closed, file::FileInput, ExecResponder, ExecSpec, PluginSpec, Responder,
+    closed::Closed, file::FileInput, ExecResponder, ExecSpec, PluginSpec, Responder, WasiResponder,
+    WasiSpec,
 };
 use crate::sandbox::{self, cpus, sys, Mechanism, Sandbox, TreeLimits};
 use crate::transcript::Transcript;
@@ -32,6 +33,8 @@ pub enum ResponderChoice {
     Exec(ExecSpec),
     /// A native plugin or a WebAssembly module, in the judge's process.
     Plugin(PluginSpec),
+    /// A WASI command module: a stdio interactor compiled to WebAssembly.
+    Wasi(WasiSpec),
     /// Any other implementation of the trait.
     Custom(Box<dyn Responder>),
 }
@@ -319,7 +322,10 @@ impl Session {
         .map_err(Error::Usage)?;
         let interactive = matches!(
             self.responder,
-            ResponderChoice::Exec(_) | ResponderChoice::Plugin(_) | ResponderChoice::Custom(_)
+            ResponderChoice::Exec(_)
+                | ResponderChoice::Plugin(_)
+                | ResponderChoice::Wasi(_)
+                | ResponderChoice::Custom(_)
         );
         // CPU placement for the program, the responder and this thread.
         let claim;
@@ -372,6 +378,20 @@ impl Session {
                     }
                 }
                 Box::new(PluginResponder::new(spec))
+            }
+            ResponderChoice::Wasi(spec) => {
+                for (what, p) in [
+                    ("responder module", Some(&spec.path)),
+                    ("input", spec.input.as_ref()),
+                    ("answer", spec.answer.as_ref()),
+                ] {
+                    if let Some(p) = p {
+                        readable(p).map_err(|e| {
+                            Error::Usage(format!("cannot read the {what} {}: {e}", p.display()))
+                        })?;
+                    }
+                }
+                Box::new(WasiResponder::new(spec))
             }
             ResponderChoice::Custom(r) => r,
         };

@@ -8,13 +8,16 @@
 //! - [`exec`]: an external interactor process (testlib, Kattis, plain);
 //! - [`plugin`]: a module in the judge's process, a native plugin or a
 //!   WebAssembly module, behind one event ABI; it needs none of the
-//!   descriptor hooks.
+//!   descriptor hooks;
+//! - [`wasi`]: a WASI command (a stdio interactor compiled to
+//!   WebAssembly), run as a suspended task of the loop.
 
 pub mod closed;
 pub mod exec;
 pub mod file;
 pub mod plugin;
 pub mod protocol;
+pub mod wasi;
 
 use std::os::fd::OwnedFd;
 
@@ -39,6 +42,7 @@ use crate::verdict::Judgement;
 pub use exec::{ExecResponder, ExecSpec};
 pub use plugin::{PluginKind, PluginSpec};
 pub use protocol::Protocol;
+pub use wasi::{WasiResponder, WasiSpec};
 
 /// One of the program's output streams.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]

@@ -5,6 +5,10 @@
 //! each call gets a deadline in ticks). A trap, a stray pointer or an
 //! exhausted budget ends the session with JE.
 //!
+//! A module may instead be a WASI command (`_start`, imports from
+//! `wasi_snapshot_preview1`): it is compiled and cached here too, and run
+//! by [`crate::responder::wasi`].
+//!
 //! Compiling is the expensive part, so each module is compiled once per
 //! process and pre-linked ([`InstancePre`]); a session costs one
 //! instantiation.
@@ -26,7 +30,7 @@ use super::{Guest, GuestResult};
 use crate::limits::ResponderLimits;
 
 /// How often the epoch advances: the granularity of the time budget.
-const TICK: Duration = Duration::from_millis(5);
+pub(crate) const TICK: Duration = Duration::from_millis(5);
 
 /// The largest module file compiled. Compiling runs in the judge, outside
 /// any time budget, for a time that grows with the module: this bounds it
@@ -42,12 +46,12 @@ const REPLY_LEN: usize = 32;
 /// linear memory and its tables (a `funcref` slot is a pointer here).
 /// One total, not a cap per memory or table, or a module would multiply
 /// it by declaring more of them.
-struct Data {
-    memory_max: usize,
-    memory_hit: bool,
+pub(crate) struct MemoryCap {
+    pub(crate) memory_max: usize,
+    pub(crate) memory_hit: bool,
     /// Bytes of linear memory and tables now, and at most.
     memory_now: usize,
-    memory_peak: usize,
+    pub(crate) memory_peak: usize,
     /// The figures before the last approved growth: a growth the limiter
     /// approved can still fail (the host's allocation), and then it must
     /// not count.
@@ -57,7 +61,17 @@ struct Data {
 /// Host bytes per table element.
 const TABLE_SLOT: usize = std::mem::size_of::<usize>();
 
-impl Data {
+impl MemoryCap {
+    pub(crate) fn new(memory_max: u64) -> Self {
+        MemoryCap {
+            memory_max: usize::try_from(memory_max).unwrap_or(usize::MAX),
+            memory_hit: false,
+            memory_now: 0,
+            memory_peak: 0,
+            before_grow: (0, 0),
+        }
+    }
+
     fn grow(
         &mut self,
         current: usize,
@@ -90,7 +104,7 @@ impl Data {
     }
 }
 
-impl ResourceLimiter for Data {
+impl ResourceLimiter for MemoryCap {
     fn memory_growing(
         &mut self,
         current: usize,
@@ -120,7 +134,7 @@ impl ResourceLimiter for Data {
 }
 
 /// The process's engine, with its epoch ticker.
-fn engine() -> GuestResult<&'static Engine> {
+pub(crate) fn engine() -> GuestResult<&'static Engine> {
     static ENGINE: OnceLock<Result<Engine, String>> = OnceLock::new();
     ENGINE
         .get_or_init(|| {
@@ -154,12 +168,12 @@ const PROCESS_CACHE_MAX: usize = 16;
 /// entry.
 #[derive(Default)]
 struct ProcessCache {
-    entries: HashMap<PathBuf, (FileId, InstancePre<Data>, u64)>,
+    entries: HashMap<PathBuf, (FileId, Loaded, u64)>,
     uses: u64,
 }
 
 impl ProcessCache {
-    fn get(&mut self, id: &FileId) -> Option<InstancePre<Data>> {
+    fn get(&mut self, id: &FileId) -> Option<Loaded> {
         self.uses += 1;
         let (have, pre, used) = self.entries.get_mut(&id.path)?;
         if have != id {
@@ -169,7 +183,7 @@ impl ProcessCache {
         Some(pre.clone())
     }
 
-    fn insert(&mut self, id: FileId, pre: InstancePre<Data>) {
+    fn insert(&mut self, id: FileId, pre: Loaded) {
         self.uses += 1;
         if self.entries.len() >= PROCESS_CACHE_MAX && !self.entries.contains_key(&id.path) {
             let oldest = self
@@ -195,8 +209,35 @@ struct FileId {
     mtime_ns: i64,
 }
 
+/// A module compiled and linked for this process, by the way it speaks.
+#[derive(Clone)]
+pub(crate) enum Loaded {
+    /// The event ABI of [`abi`]: imports nothing, exports `judge_*`.
+    Abi(InstancePre<MemoryCap>),
+    /// A WASI preview1 command: exports `_start`, imports only
+    /// `wasi_snapshot_preview1` (see [`crate::responder::wasi`]).
+    Wasi(InstancePre<crate::responder::wasi::WasiState>),
+}
+
+/// How a module speaks to the judge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModuleKind {
+    Abi,
+    WasiCommand,
+}
+
 /// A module compiled for this process, and where its code came from.
-pub struct Compiled(InstancePre<Data>, Origin);
+pub struct Compiled(pub(crate) Loaded, pub(crate) Origin);
+
+/// Whether the module at `path` speaks the event ABI or is a WASI
+/// command: compiled (and cached) to find out, so a module that is neither
+/// is refused here with the reason.
+pub fn kind_of(path: &Path) -> GuestResult<ModuleKind> {
+    Ok(match compile_cached(path)?.0 {
+        Loaded::Abi(_) => ModuleKind::Abi,
+        Loaded::Wasi(_) => ModuleKind::WasiCommand,
+    })
+}
 
 /// Where a session's compiled module came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -225,7 +266,7 @@ pub fn compiled(path: &Path) -> GuestResult<Compiled> {
     compile_cached(path).map(|(pre, origin)| Compiled(pre, origin))
 }
 
-fn compile_cached(path: &Path) -> GuestResult<(InstancePre<Data>, Origin)> {
+fn compile_cached(path: &Path) -> GuestResult<(Loaded, Origin)> {
     static CACHE: Mutex<Option<ProcessCache>> = Mutex::new(None);
     // One open file for the identity and the bytes: a path swapped between
     // a stat and a read would cache one file's code under another's id.
@@ -268,17 +309,7 @@ fn compile_cached(path: &Path) -> GuestResult<(InstancePre<Data>, Origin)> {
             Origin::Compiled,
         ),
     };
-    if let Some(i) = module.imports().next() {
-        return Err(format!(
-            "imports {}::{}, but a responder may import nothing (ABI version {})",
-            i.module(),
-            i.name(),
-            abi::VERSION
-        ));
-    }
-    let pre = Linker::new(engine)
-        .instantiate_pre(&module)
-        .map_err(|e| first_line(&e))?;
+    let pre = link(engine, &module)?;
     if let (Some(cache), Origin::Compiled) = (&disk, origin) {
         cache.store(&source, &module);
     }
@@ -290,10 +321,45 @@ fn compile_cached(path: &Path) -> GuestResult<(InstancePre<Data>, Origin)> {
     Ok((pre, origin))
 }
 
+/// Link `module` by the way it speaks: no imports and no `_start` is the
+/// event ABI; imports from `wasi_snapshot_preview1` alone (or none) with a
+/// `_start` export is a WASI command.
+fn link(engine: &Engine, module: &Module) -> GuestResult<Loaded> {
+    const WASI: &str = "wasi_snapshot_preview1";
+    let command = module.exports().any(|e| e.name() == "_start")
+        && !module.exports().any(|e| e.name() == abi::EXPORTS[0]);
+    if let Some(i) = module.imports().find(|i| i.module() != WASI) {
+        return Err(format!(
+            "imports {}::{}, but a responder module imports nothing (the event ABI, version {}) \
+             or only {WASI} (a WASI command)",
+            i.module(),
+            i.name(),
+            abi::VERSION
+        ));
+    }
+    if module.imports().next().is_some() && !command {
+        return Err(format!(
+            "imports {WASI} but exports no _start: a WASI command is needed (a reactor or library cannot be run)"
+        ));
+    }
+    if command {
+        let linker = crate::responder::wasi::preview1::linker(engine)
+            .map_err(|e| format!("preparing WASI: {}", first_line(&e)))?;
+        return linker
+            .instantiate_pre(module)
+            .map(Loaded::Wasi)
+            .map_err(|e| first_line(&e));
+    }
+    Linker::new(engine)
+        .instantiate_pre(module)
+        .map(Loaded::Abi)
+        .map_err(|e| first_line(&e))
+}
+
 /// A failed call or start function, in the responder's terms: the trap
 /// if there is one (the error's first line is only "error while
 /// executing at wasm backtrace:").
-fn trap_message(e: &wasmtime::Error) -> String {
+pub(crate) fn trap_message(e: &wasmtime::Error) -> String {
     match e.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => "ran past the responder's time limit".into(),
         Some(t) => {
@@ -304,7 +370,7 @@ fn trap_message(e: &wasmtime::Error) -> String {
     }
 }
 
-fn first_line(e: &wasmtime::Error) -> String {
+pub(crate) fn first_line(e: &wasmtime::Error) -> String {
     let s = format!("{e:#}");
     s.lines().next().unwrap_or("").to_string()
 }
@@ -320,7 +386,7 @@ struct Exports {
 }
 
 pub struct WasmGuest {
-    store: Store<Data>,
+    store: Store<MemoryCap>,
     memory: Memory,
     exports: Exports,
     state: i32,
@@ -332,18 +398,15 @@ impl WasmGuest {
     /// Instantiate a session's module: run its start function and check
     /// its exports and ABI version.
     pub fn load(module: Compiled, limits: &ResponderLimits) -> GuestResult<WasmGuest> {
-        let Compiled(pre, origin) = module;
+        let Compiled(loaded, origin) = module;
+        let Loaded::Abi(pre) = loaded else {
+            return Err(
+                "is a WASI command (it exports _start and imports wasi_snapshot_preview1), not a module of the event ABI"
+                    .into(),
+            );
+        };
         let engine = engine()?;
-        let mut store = Store::new(
-            engine,
-            Data {
-                memory_max: usize::try_from(limits.memory).unwrap_or(usize::MAX),
-                memory_hit: false,
-                memory_now: 0,
-                memory_peak: 0,
-                before_grow: (0, 0),
-            },
-        );
+        let mut store = Store::new(engine, MemoryCap::new(limits.memory));
         store.limiter(|d| d as &mut dyn ResourceLimiter);
         store.set_epoch_deadline(ticks(limits.cpu_time.as_nanos() as u64));
         let instance = pre.instantiate(&mut store).map_err(|e| {
@@ -464,7 +527,7 @@ impl WasmGuest {
 }
 
 /// A budget in epoch ticks, rounded up, never zero.
-fn ticks(budget_ns: u64) -> u64 {
+pub(crate) fn ticks(budget_ns: u64) -> u64 {
     budget_ns / TICK.as_nanos() as u64 + 1
 }
 
