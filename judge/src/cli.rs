@@ -552,9 +552,9 @@ impl RunArgs {
     /// which is the session's responder (it feeds the program --input and
     /// judges its output as it streams), not an output checker.
     fn checker_module(&self) -> Option<&str> {
-        self.checker
-            .as_deref()
-            .filter(|c| c.starts_with("native:") || c.starts_with("wasm:"))
+        self.checker.as_deref().filter(|c| {
+            c.starts_with("native:") || c.strip_prefix("wasm:").is_some_and(|m| !wasi_checker(m))
+        })
     }
 
     fn checker(&self, responder: &ResponderChoice) -> Result<Option<Checker>, String> {
@@ -597,6 +597,29 @@ impl RunArgs {
                 answer,
                 checker: judge::checker::exec::ExecChecker {
                     argv,
+                    protocol: self.protocol,
+                    limits: self.responder_limits(&limits),
+                    input: self.input.clone(),
+                    flags: self.validator_flags()?,
+                    feedback_dir: None,
+                },
+            }));
+        }
+        if let Some(module) = spec.strip_prefix("wasm:") {
+            let words = split_words(module)?;
+            let (path, args) = words.split_first().expect("a WASI checker has a path");
+            let limits = judge::Limits {
+                cpu_time: self.time_limit,
+                wall_time: self
+                    .wall_limit
+                    .unwrap_or_else(|| judge::Limits::wall_for(self.time_limit)),
+                ..judge::Limits::default()
+            };
+            return Ok(Some(Checker::Wasi {
+                answer,
+                checker: judge::checker::wasi::WasiChecker {
+                    path: path.into(),
+                    args: args.to_vec(),
                     protocol: self.protocol,
                     limits: self.responder_limits(&limits),
                     input: self.input.clone(),
@@ -754,6 +777,15 @@ pub struct ServeArgs {
     /// ~/.config/judge/jails.yaml, for jail_code and safe_exec requests.
     #[arg(long, value_name = "FILE")]
     pub jails: Option<PathBuf>,
+}
+
+/// `--checker wasm:'FILE ARGS'` names a WASI command: a checker run after
+/// the program, as exec: is, rather than a module of the event ABI.
+fn wasi_checker(spec: &str) -> bool {
+    split_words(spec)
+        .ok()
+        .and_then(|w| w.first().cloned())
+        .is_some_and(|path| is_wasi_command(&path))
 }
 
 /// Whether the module at `path` is a WASI command rather than a module of

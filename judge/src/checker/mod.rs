@@ -4,10 +4,12 @@
 //! the session captures the output, a checker judges it.
 //!
 //! Kinds: `diff`, the Kattis default output validator's rules (diff.rs);
-//! `exec`, a checker process of testlib's or Kattis' kind (exec.rs).
+//! `exec`, a checker process of testlib's or Kattis' kind (exec.rs);
+//! `wasi`, the same checker compiled to a WASI command (wasi.rs).
 
 pub mod diff;
 pub mod exec;
+pub mod wasi;
 
 use std::path::PathBuf;
 
@@ -25,12 +27,19 @@ pub enum Checker {
         answer: PathBuf,
         checker: exec::ExecChecker,
     },
+    /// A checker compiled to a WASI command.
+    Wasi {
+        answer: PathBuf,
+        checker: wasi::WasiChecker,
+    },
 }
 
 impl Checker {
     pub fn answer(&self) -> &std::path::Path {
         match self {
-            Checker::Diff { answer, .. } | Checker::Exec { answer, .. } => answer,
+            Checker::Diff { answer, .. }
+            | Checker::Exec { answer, .. }
+            | Checker::Wasi { answer, .. } => answer,
         }
     }
 
@@ -55,6 +64,17 @@ impl Checker {
                     difference: Some(m),
                 },
             },
+            Checker::Wasi { answer, checker } => {
+                let (j, stderr) = checker.judge(answer, output);
+                CheckerReport {
+                    kind: "wasi",
+                    verdict: j.verdict,
+                    message: j.message,
+                    points: j.points,
+                    stderr,
+                    difference: None,
+                }
+            }
             Checker::Exec { answer, checker } => {
                 let (j, stderr) = checker.judge(answer, output);
                 CheckerReport {
@@ -73,14 +93,14 @@ impl Checker {
 /// What the checker said, for the report.
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckerReport {
-    /// "diff" or "exec".
+    /// "diff", "exec" or "wasi".
     pub kind: &'static str,
     pub verdict: Verdict,
     pub message: String,
     /// A score, where the checker's protocol gives one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub points: Option<f64>,
-    /// A checker process's stderr (exec only).
+    /// A checker's stderr (exec and wasi).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stderr: Option<String>,
     /// Where the output first differs from the answer (diff only).

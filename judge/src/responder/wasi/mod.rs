@@ -85,7 +85,7 @@ fn test_file(path: Option<&Path>) -> std::io::Result<Node> {
 impl Layout {
     /// The files of an interactor (`output: None`) or of a checker of the
     /// program's `output` (testlib's `/output`; Kattis reads it on stdin).
-    pub(crate) fn new(
+    pub fn new(
         protocol: Protocol,
         input: Option<&Path>,
         answer: Option<&Path>,
