@@ -39,3 +39,5 @@ mod scale;
 mod serve;
 /// One test per verdict the program can earn on its own.
 mod verdicts;
+/// WASI command modules: stdio interactors compiled to WebAssembly, run unchanged.
+mod wasi;

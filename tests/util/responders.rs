@@ -1,5 +1,5 @@
 //! Responder modules the tests load, built once per test run from source:
-//! C with gcc (native) and clang (wasm32), Rust with the SDK through rustc
+//! C with gcc (native) and clang (wasm32, bare or WASI), Rust with the SDK through rustc
 //! (native) and Debian's rustc (wasm32), .wat loaded as text.
 
 use std::path::{Path, PathBuf};
@@ -77,6 +77,48 @@ pub fn c_wasm(src: &Path) -> String {
             .arg(src),
     );
     out.to_string_lossy().into_owned()
+}
+
+/// A C program as a WASI command module (wasm32-wasi, wasi-libc), as an
+/// organiser would build a stdio interactor: built once per run, cached by
+/// the source's stem as `<stem>.wasi.wasm` (apart from `c_wasm`'s
+/// `<stem>.wasm`). Two sources of one stem would overwrite each other's
+/// module: asking for both panics. wasi-libc's <signal.h> (SIGPIPE ignored,
+/// as interactors do) needs the emulation flag and library.
+pub fn c_wasi(src: &Path) -> String {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    static BUILT: Mutex<Option<HashMap<String, (PathBuf, String)>>> = Mutex::new(None);
+    let stem = src.file_stem().unwrap().to_string_lossy().into_owned();
+    // Held while building: one build per stem. A failed build's panic
+    // poisons it; the next test builds its own module regardless.
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    let built = built.get_or_insert_with(HashMap::new);
+    if let Some((from, out)) = built.get(&stem) {
+        assert_eq!(from, src, "two WASI sources share the stem {stem:?}");
+        return out.clone();
+    }
+    let out = out_dir().join(format!("{stem}.wasi.wasm"));
+    run(
+        "clang --target=wasm32-wasi (WASI module)",
+        Command::new("clang")
+            .args([
+                "--target=wasm32-wasi",
+                "-O2",
+                "-Wall",
+                "-Wextra",
+                "-Werror",
+                "-D_WASI_EMULATED_SIGNAL",
+                "-Wl,--strip-all",
+                "-o",
+            ])
+            .arg(&out)
+            .arg(src)
+            .arg("-lwasi-emulated-signal"),
+    );
+    let out = out.to_string_lossy().into_owned();
+    built.insert(stem, (src.to_path_buf(), out.clone()));
+    out
 }
 
 /// The Rust compilers: the toolchain's for native code, Debian's (which

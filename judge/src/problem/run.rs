@@ -16,7 +16,7 @@ use super::build::Built;
 use super::validate::{self, Feedback, Validator};
 use super::{Grading, Kind, Problem, TestCase};
 use crate::limits::{Limits, MIB};
-use crate::responder::{ExecSpec, PluginSpec, Protocol};
+use crate::responder::{ExecSpec, PluginSpec, Protocol, WasiSpec};
 use crate::sandbox::cpus;
 use crate::session::{CpuPlacement, IsolationLevel, ResponderChoice, Session};
 use crate::verdict::{Judgement, Verdict};
@@ -349,7 +349,7 @@ pub(crate) fn run_one(
         || problem.interactive
         || problem.passes > 1
         || opts.isolation == IsolationLevel::None
-        || matches!(validator, Validator::Program { .. });
+        || matches!(validator, Validator::Program { .. } | Validator::Wasi { .. });
     if needs_dir {
         if let Err(e) = std::fs::create_dir_all(&feedback) {
             return fail(result, format!("{}: {e}", feedback.display()));
@@ -384,6 +384,9 @@ pub(crate) fn run_one(
             && matches!(
                 validator,
                 Validator::Program {
+                    protocol: Protocol::Kattis,
+                    ..
+                } | Validator::Wasi {
                     protocol: Protocol::Kattis,
                     ..
                 }
@@ -515,6 +518,20 @@ fn pass_once(
                 files_dir: Some(dir.to_path_buf()),
             }))
         }
+        (Some(Validator::Wasi { path, protocol }), _) => s.responder(ResponderChoice::Wasi(WasiSpec {
+            path: path.clone(),
+            args: Vec::new(),
+            protocol: *protocol,
+            input: Some(input.to_path_buf()),
+            answer: Some(t.answer.clone()),
+            flags: if interactor.is_some() {
+                vec![]
+            } else {
+                t.validator_args.clone()
+            },
+            files_dir: Some(dir.to_path_buf()),
+            limits: vlimits,
+        })),
         (Some(Validator::Module { kind, path }), _) | (None, Validator::Module { kind, path }) => {
             checked_by_module = true;
             s.responder(ResponderChoice::Plugin(PluginSpec {

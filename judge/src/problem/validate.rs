@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::build::{self, BuildLimits, Tool};
 use super::language::Languages;
 use super::{PackageError, Problem, ValidatorSpec};
-use crate::checker::{diff, exec::ExecChecker};
+use crate::checker::{diff, exec::ExecChecker, wasi::WasiChecker};
 use crate::limits::{ResponderLimits, MIB};
 use crate::responder::{PluginKind, Protocol};
 use crate::verdict::{Judgement, Verdict};
@@ -22,6 +22,8 @@ pub enum Validator {
     Program { tool: Tool, protocol: Protocol },
     Std(&'static str),
     Module { kind: PluginKind, path: PathBuf },
+    /// The validator program compiled to a WASI command.
+    Wasi { path: PathBuf, protocol: Protocol },
 }
 
 /// What a validator left besides its verdict.
@@ -78,6 +80,13 @@ pub fn prepare(
     Ok(match spec {
         ValidatorSpec::Default => Validator::Default,
         ValidatorSpec::TestlibStd(name) => Validator::Std(name),
+        ValidatorSpec::Module {
+            kind: PluginKind::Wasm,
+            path,
+        } if is_wasi(path)? => Validator::Wasi {
+            path: path.clone(),
+            protocol: Protocol::Kattis,
+        },
         ValidatorSpec::Module { kind, path } => Validator::Module {
             kind: *kind,
             path: path.clone(),
@@ -108,6 +117,15 @@ pub fn prepare(
             }
         }
     })
+}
+
+/// Whether the module at `path` is a WASI command (a validator program
+/// compiled to wasm32-wasi) rather than a module of the event ABI.
+fn is_wasi(path: &Path) -> Result<bool, PackageError> {
+    use crate::responder::plugin::wasm::{kind_of, ModuleKind};
+    kind_of(path)
+        .map(|k| k == ModuleKind::WasiCommand)
+        .map_err(|e| PackageError::at(path, format!("the validator module {e}")))
 }
 
 /// The limits of a validator process.
@@ -158,16 +176,29 @@ pub fn check(
             })();
             (r.unwrap_or_else(Judgement::failed), Feedback::default())
         }
-        Validator::Program { tool, protocol } => {
-            let checker = ExecChecker {
-                argv: tool.argv.clone(),
-                protocol: *protocol,
-                limits: limits(problem),
-                input: Some(input.to_path_buf()),
-                flags: args.to_vec(),
-                feedback_dir: Some(feedback.to_path_buf()),
+        Validator::Program { .. } | Validator::Wasi { .. } => {
+            let (mut j, stderr) = match v {
+                Validator::Program { tool, protocol } => ExecChecker {
+                    argv: tool.argv.clone(),
+                    protocol: *protocol,
+                    limits: limits(problem),
+                    input: Some(input.to_path_buf()),
+                    flags: args.to_vec(),
+                    feedback_dir: Some(feedback.to_path_buf()),
+                }
+                .judge(answer, output),
+                Validator::Wasi { path, protocol } => WasiChecker {
+                    path: path.clone(),
+                    args: Vec::new(),
+                    protocol: *protocol,
+                    limits: limits(problem),
+                    input: Some(input.to_path_buf()),
+                    flags: args.to_vec(),
+                    feedback_dir: Some(feedback.to_path_buf()),
+                }
+                .judge(answer, output),
+                _ => unreachable!("matched above"),
             };
-            let (mut j, stderr) = checker.judge(answer, output);
             let fb = match Feedback::read(feedback) {
                 Ok(f) => f,
                 Err(e) => return (Judgement::failed(e), Feedback::default()),

@@ -28,6 +28,10 @@ enum Wire {
         kind: PluginKind,
         path: PathBuf,
     },
+    Wasi {
+        path: PathBuf,
+        protocol: Protocol,
+    },
 }
 
 impl Wire {
@@ -43,6 +47,10 @@ impl Wire {
                 kind: *kind,
                 path: path.clone(),
             },
+            Validator::Wasi { path, protocol } => Wire::Wasi {
+                path: path.clone(),
+                protocol: *protocol,
+            },
         }
     }
 
@@ -57,6 +65,7 @@ impl Wire {
                 super::testlib_std::known(&name).ok_or(format!("unknown checker {name}"))?,
             ),
             Wire::Module { kind, path } => Validator::Module { kind, path },
+            Wire::Wasi { path, protocol } => Validator::Wasi { path, protocol },
         })
     }
 }

@@ -253,14 +253,21 @@ impl Machine {
             },
         );
         store.limiter(|s| s as &mut dyn ResourceLimiter);
-        // At every tick: out of budget ends it; otherwise it yields, so
-        // that the loop is never held longer than a tick.
+        // At every tick: out of budget ends it; otherwise, once it has run
+        // a tick, it yields, so that the loop is never held longer.
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(|ctx| {
             let mut s = lock(&ctx.data().shared);
             if s.spent_now() > s.budget_ns {
                 s.out_of_time = true;
                 return Ok(UpdateDeadline::Interrupt);
+            }
+            // A tick that passed while it waited for input finds it just
+            // resumed: it runs on rather than giving the loop a turn for
+            // nothing.
+            let slice = monotonic_ns().saturating_sub(s.poll_started_ns.unwrap_or(0));
+            if slice < wasm::TICK.as_nanos() as u64 {
+                return Ok(UpdateDeadline::Continue(1));
             }
             Ok(UpdateDeadline::Yield(1))
         });

@@ -1,0 +1,467 @@
+//! WASI command modules: `--responder wasm:FILE ARGS` of a module that
+//! exports `_start` and imports `wasi_snapshot_preview1`. Stdio
+//! interactors in C, built with gcc as exec interactors and with clang for
+//! wasm32-wasi from the same source, must be judged alike; hostile modules
+//! end in JE within their limits; the module sees only its own files.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::util::responders::{c_wasi, once};
+use crate::util::{brief, repo, run, temp_dir};
+
+fn guess(file: &str) -> PathBuf {
+    repo().join("examples/guess-number").join(file)
+}
+
+fn guess_input() -> String {
+    guess("input.txt").to_string_lossy().into_owned()
+}
+
+fn fixture(name: &str) -> PathBuf {
+    repo().join("tests/fixtures/wasi").join(name)
+}
+
+/// A WASI fixture, built once.
+fn wasi(name: &str) -> String {
+    c_wasi(&fixture(&format!("{name}.c")))
+}
+
+/// `src` built natively with gcc, once per run, as `key` (unique among
+/// every test's `once` keys).
+fn gcc(key: &'static str, src: &Path) -> String {
+    once(key, || {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("wasi-native");
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = dir.join(src.file_stem().unwrap());
+        let o = Command::new("gcc")
+            .args(["-O2", "-Wall", "-Wextra", "-Werror", "-o"])
+            .arg(&out)
+            .arg(src)
+            .output()
+            .expect("gcc");
+        assert!(
+            o.status.success(),
+            "gcc {}: {}",
+            src.display(),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        out.to_string_lossy().into_owned()
+    })
+}
+
+fn sh(script: &str) -> Vec<String> {
+    vec!["/bin/sh".into(), "-c".into(), script.into()]
+}
+
+/// One line of `text` that starts with `prefix`, or a panic showing it all.
+fn line<'a>(text: &'a str, prefix: &str) -> &'a str {
+    text.lines()
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no line starting with {prefix:?} in:\n{text}"))
+}
+
+/// Interactors of one source, run natively (exec) and as a WASI module
+/// (wasm), must give the same verdict and the same message: testlib's
+/// interactor.c and the Kattis validator_kattis.c, each under its protocol,
+/// for the solutions of `guess_the_number_is_judged_alike_by_every_kind`.
+#[test]
+fn testlib_and_kattis_interactors_in_c_judge_alike_native_and_wasi() {
+    // (label, program, verdict under testlib, under kattis)
+    let solutions: Vec<(&str, Vec<String>, &str, &str)> = vec![
+        (
+            "binary search",
+            vec![gcc("wasi-native/solution", &guess("solution.c"))],
+            "AC",
+            "AC",
+        ),
+        (
+            "linear search: 31 queries",
+            vec![gcc("wasi-native/wrong", &guess("wrong.c"))],
+            "WA",
+            "WA",
+        ),
+        ("a guess out of range", sh("echo 0; read x"), "WA", "WA"),
+        ("garbage", sh("echo hello; read x"), "PE", "WA"),
+        (
+            "never flushes",
+            vec![gcc("wasi-native/noflush", &guess("noflush.c"))],
+            "ILE",
+            "ILE",
+        ),
+        ("exits before guessing", sh("exit 0"), "PE", "WA"),
+        (
+            "floods one endless line",
+            sh("head -c 50000000 /dev/zero"),
+            "PE",
+            "WA",
+        ),
+    ];
+    let interactors = [
+        (
+            "testlib",
+            gcc("wasi-native/interactor", &guess("interactor.c")),
+            c_wasi(&guess("interactor.c")),
+        ),
+        (
+            "kattis",
+            gcc("wasi-native/validator_kattis", &guess("validator_kattis.c")),
+            c_wasi(&guess("validator_kattis.c")),
+        ),
+    ];
+    let mut table = String::new();
+    let mut wrong = Vec::new();
+    for (protocol, native, module) in &interactors {
+        for (label, program, testlib, kattis) in &solutions {
+            let expected = if *protocol == "testlib" {
+                testlib
+            } else {
+                kattis
+            };
+            let judged = |responder: String| {
+                run()
+                    .args(["--responder", &responder, "--protocol", protocol])
+                    .args(["--input", &guess_input(), "--wall-limit", "1"])
+                    .program(program.clone())
+                    .json()
+            };
+            let pair = [
+                ("exec", judged(format!("exec:{native}"))),
+                ("wasi", judged(format!("wasm:{module}"))),
+            ];
+            for (kind, v) in &pair {
+                let got = v["verdict"].as_str().unwrap_or("?");
+                table.push_str(&format!(
+                    "{protocol:8} {label:26} {kind:5} {got:4} {}\n",
+                    v["message"]
+                ));
+                if got != *expected {
+                    wrong.push(format!(
+                        "{protocol} / {label} / {kind}: expected {expected}, {}",
+                        brief(v)
+                    ));
+                }
+                // The interactor's own verdict is the one that fired
+                // wherever the program did not fail on its own.
+                if *expected != "ILE" && v["responder"]["verdict"] != **expected {
+                    wrong.push(format!(
+                        "{protocol} / {label} / {kind}: the responder's verdict is not {expected}: {}",
+                        brief(v)
+                    ));
+                }
+                if v["responder"]["kind"] != *kind {
+                    wrong.push(format!(
+                        "{protocol} / {label} / {kind}: responder.kind is {}",
+                        v["responder"]["kind"]
+                    ));
+                }
+            }
+            let (n, w) = (&pair[0].1, &pair[1].1);
+            for key in ["verdict", "message"] {
+                if n[key] != w[key] {
+                    wrong.push(format!(
+                        "{protocol} / {label}: the {key} differs: exec {}, wasi {}",
+                        n[key], w[key]
+                    ));
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}\n\n{table}", wrong.join("\n"));
+}
+
+/// What a run of a hostile module ended with, and how long it took.
+fn hostile(spec: &str, extra: &[&str], program: Vec<String>) -> (Value, Duration) {
+    let done = run()
+        .args(["--responder", &format!("wasm:{spec}")])
+        .args(extra.iter().copied())
+        .arg("--json")
+        .program(program)
+        .exec();
+    let v = done.json();
+    assert_eq!(v["responder"]["kind"], "wasi", "{spec}: {}", brief(&v));
+    (v, done.elapsed)
+}
+
+/// A hostile module ends in JE, with a message that says why, well
+/// within the wall limits (seconds, not the 7 s default wall limit).
+fn je_quickly(spec: &str, extra: &[&str], program: Vec<String>, says: &str) -> Value {
+    let (v, elapsed) = hostile(spec, extra, program);
+    assert_eq!(v["verdict"], "JE", "{spec}: {}", brief(&v));
+    assert_eq!(v["responder"]["verdict"], "JE", "{spec}: {}", brief(&v));
+    let msg = v["message"].as_str().unwrap();
+    assert!(msg.contains(says), "{spec}: expected {says:?} in {msg:?}");
+    assert!(
+        elapsed < Duration::from_secs(4),
+        "{spec}: took {elapsed:?}: {}",
+        brief(&v)
+    );
+    v
+}
+
+#[test]
+fn a_wasi_module_that_spins_is_stopped_by_its_time_limit() {
+    let v = je_quickly(
+        &wasi("loop"),
+        &["--responder-time-limit", "1"],
+        sh("echo hello; read x"),
+        "time limit",
+    );
+    // It got its line before it began to spin.
+    assert_eq!(v["stdout_bytes"], 6, "{}", brief(&v));
+}
+
+#[test]
+fn a_wasi_module_that_allocates_without_end_is_stopped_by_its_memory_limit() {
+    let v = je_quickly(
+        &wasi("memory_bomb"),
+        &["--responder-memory-limit", "64M"],
+        sh("echo hello; read x"),
+        "memory limit",
+    );
+    // Stopped, not merely refused (malloc's NULL would let it say "ok").
+    let stderr = v["responder"]["stderr"].as_str().unwrap_or("");
+    assert!(!stderr.contains("malloc said no"), "{}", brief(&v));
+}
+
+#[test]
+fn a_wasi_module_that_floods_the_program_is_stopped_by_its_output_limit() {
+    let v = je_quickly(
+        &wasi("flood"),
+        &["--responder-output-limit", "1M"],
+        sh("cat > /dev/null"),
+        "more than 1048576 bytes",
+    );
+    // The program is given no more than the limit.
+    let got = v["stdin_bytes"].as_u64().unwrap();
+    assert!(got <= 1 << 20, "{got} bytes: {}", brief(&v));
+}
+
+#[test]
+fn a_wasi_module_that_floods_its_stderr_is_stopped_by_its_stderr_limit() {
+    je_quickly(
+        &format!("{} stderr", wasi("flood")),
+        &["--responder-stderr-limit", "64K"],
+        sh("cat > /dev/null"),
+        "more than 65536 bytes to stderr",
+    );
+}
+
+#[test]
+fn a_wasi_module_that_traps_is_je() {
+    je_quickly(
+        &wasi("trap"),
+        &[],
+        sh("echo hello; read x"),
+        "`unreachable`",
+    );
+}
+
+/// The module's one preopened directory holds its own files and nothing
+/// else: every way out (absolute paths, `..` through the libc and through
+/// raw `path_open`, symlinks made among its writable files) fails, and not
+/// one byte of the host reaches the program. Under testlib, exit 3 (FAIL)
+/// is JE; under kattis, so is any exit but 42 and 43.
+#[test]
+fn a_wasi_module_cannot_read_outside_its_files() {
+    let attempts = [
+        "open(\"/etc/passwd\"): ",
+        "open(\"../../etc/passwd\"): ",
+        "open(\"/proc/self/environ\"): ",
+        "path_open(3, \"../etc/passwd\"): ",
+        "path_open(3, \"../etc/passwd\", follow): ",
+        "path_open(3, \"/etc/passwd\"): ",
+        "path_open(3, \"input/../../etc/passwd\"): ",
+        "symlink(\"/etc/passwd\", \"/feedback/passwd\"): ",
+        "symlink(\"../../../../../../etc/passwd\", \"/feedback/up\"): ",
+        "symlink(\"/etc/passwd\", \"/tout.link\"): ",
+    ];
+    for protocol in ["testlib", "kattis"] {
+        let (v, elapsed) = hostile(
+            &wasi("escape"),
+            &["--protocol", protocol, "--input", &guess_input()],
+            sh("cat"),
+        );
+        assert_eq!(v["verdict"], "JE", "{protocol}: {}", brief(&v));
+        let stderr = v["responder"]["stderr"].as_str().unwrap();
+        assert!(
+            line(stderr, "FAIL ").ends_with("failed; /input reads \"123456789\""),
+            "{protocol}: {stderr}"
+        );
+        assert!(
+            v["message"]
+                .as_str()
+                .unwrap()
+                .contains("attempts to read outside failed"),
+            "{protocol}: {}",
+            brief(&v)
+        );
+        assert!(!stderr.contains("OPENED"), "{protocol}: {stderr}");
+        for prefix in attempts {
+            line(stderr, prefix);
+        }
+        // Nothing of the host's, as the contract says for this one.
+        assert_eq!(
+            line(stderr, attempts[0]),
+            "open(\"/etc/passwd\"): ENOENT",
+            "{protocol}"
+        );
+        assert_eq!(v["stdin_bytes"], 0, "{protocol}: {}", brief(&v));
+        assert_eq!(
+            v["responder"]["output_bytes"],
+            0,
+            "{protocol}: {}",
+            brief(&v)
+        );
+        assert!(
+            elapsed < Duration::from_secs(4),
+            "{protocol}: took {elapsed:?}"
+        );
+    }
+}
+
+/// argv is the module's name, the spec's words, the protocol's files, then
+/// --validator-flags; the root holds just those files, /input and /answer
+/// read-only, /tout writable; no environment; clocks and random bytes the
+/// same on every run.
+#[test]
+fn a_wasi_module_gets_its_arguments_files_and_nothing_of_the_host() {
+    let dir = temp_dir("wasi-args");
+    let answer = dir.join("answer.txt");
+    std::fs::write(&answer, "the answer\n").unwrap();
+    let module = wasi("args");
+    let judged = |protocol: &str, code: &str, answer: Option<&Path>| {
+        let mut r = run()
+            .args(["--responder", &format!("wasm:{module} {code} 'two words'")])
+            .args(["--protocol", protocol, "--input", &guess_input()])
+            .args(["--validator-flags", "f1 f2"]);
+        if let Some(a) = answer {
+            r = r.args(["--answer", a.to_str().unwrap()]);
+        }
+        // Reads to the end (the module's exit) and exits 0.
+        let v = r.program(sh("cat > /dev/null")).json();
+        assert_eq!(v["responder"]["kind"], "wasi", "{}", brief(&v));
+        v
+    };
+    let argv = |v: &Value| -> Vec<String> {
+        let stderr = v["responder"]["stderr"].as_str().unwrap();
+        stderr
+            .lines()
+            .filter_map(|l| l.strip_prefix("argv["))
+            .map(|l| {
+                let value = &l[l.find(" = \"").unwrap() + 4..];
+                value[..value.len() - 1].to_string()
+            })
+            .collect()
+    };
+    let stderr = |v: &Value| v["responder"]["stderr"].as_str().unwrap().to_string();
+
+    let v = judged("testlib", "0", None);
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
+    let a = argv(&v);
+    assert!(a[0].ends_with("args.wasi.wasm"), "{a:?}");
+    assert_eq!(
+        a[1..],
+        ["0", "two words", "/input", "/tout", "/answer", "f1", "f2"],
+        "{}",
+        stderr(&v)
+    );
+    let s = stderr(&v);
+    assert_eq!(line(&s, "root:"), "root: answer input tout", "{s}");
+    assert_eq!(line(&s, "read /input:"), "read /input: \"123456789\"");
+    assert_eq!(line(&s, "read /answer:"), "read /answer: \"\"", "{s}");
+    assert_ne!(line(&s, "write /input:"), "write /input: ok", "{s}");
+    assert_eq!(line(&s, "write /tout:"), "write /tout: ok", "{s}");
+    assert_eq!(line(&s, "read /tout:"), "read /tout: \"written\"", "{s}");
+    assert_eq!(line(&s, "environment:"), "environment: 0 variables");
+    let mono: Vec<u64> = line(&s, "monotonic:")
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    assert!(mono[0] < 1_000_000_000, "{s}");
+    assert_eq!(mono[1], mono[0] + 1000, "1 µs per read: {s}");
+    assert_eq!(line(&s, "realtime:"), "realtime: 0 s", "{s}");
+    assert_ne!(line(&s, "random:"), "random: 0000000000000000", "{s}");
+    // Nothing depends on the host or the moment: a second run says the same.
+    let again = judged("testlib", "0", None);
+    assert_eq!(stderr(&again), s);
+
+    let v = judged("kattis", "42", Some(&answer));
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
+    let s = stderr(&v);
+    assert_eq!(
+        argv(&v)[1..],
+        [
+            "42",
+            "two words",
+            "/input",
+            "/answer",
+            "/feedback/",
+            "f1",
+            "f2"
+        ],
+        "{s}"
+    );
+    assert_eq!(line(&s, "root:"), "root: answer feedback input", "{s}");
+    assert_eq!(line(&s, "read /answer:"), "read /answer: \"the answer\"");
+    assert_ne!(line(&s, "write /input:"), "write /input: ok", "{s}");
+
+    let v = judged("plain", "0", None);
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
+    assert_eq!(
+        argv(&v)[1..],
+        ["0", "two words", "f1", "f2"],
+        "{}",
+        stderr(&v)
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A write after the program has gone fails with EPIPE (SIGPIPE does not
+/// exist in WASI): the module sees it at once, every time.
+#[test]
+fn a_wasi_modules_write_after_the_program_ended_is_epipe() {
+    let module = wasi("epipe");
+    for _ in 0..5 {
+        let v = run()
+            .args(["--responder", &format!("wasm:{module}")])
+            .program(sh("echo hi"))
+            .json();
+        assert_eq!(v["verdict"], "AC", "{}", brief(&v));
+        assert_eq!(
+            v["message"],
+            "ok read 3 bytes, then the late write failed with EPIPE"
+        );
+    }
+}
+
+/// 1 MiB through a module that echoes it upper-cased, checked byte for
+/// byte by the program: nothing lost, duplicated or reordered, natively
+/// and as WASI.
+#[test]
+fn a_wasi_modules_output_stays_complete_and_in_order() {
+    // Sends from a thread while the main one reads, then closes its stdout
+    // (the module's end of file, where it exits).
+    let check = "import os, sys, threading\n\
+        data = bytes(10 if i % 61 == 60 else 97 + (i * 7 + i // 997) % 26 for i in range(1 << 20))\n\
+        def send():\n    sys.stdout.buffer.write(data)\n    sys.stdout.buffer.flush()\n    os.close(1)\n\
+        t = threading.Thread(target=send)\nt.start()\n\
+        got = sys.stdin.buffer.read()\nt.join()\n\
+        if got != data.upper():\n\
+        \x20   at = next((i for i, (a, b) in enumerate(zip(got, data.upper())) if a != b), min(len(got), len(data)))\n\
+        \x20   sys.exit(f'{len(got)} bytes back, the first wrong at {at}')\n";
+    let native = gcc("wasi-native/upper", &fixture("upper.c"));
+    for responder in [format!("exec:{native}"), format!("wasm:{}", wasi("upper"))] {
+        let v = run()
+            .args(["--responder", &responder, "--protocol", "plain"])
+            .program(["python3", "-c", check])
+            .json();
+        assert_eq!(v["verdict"], "AC", "{responder}: {}", brief(&v));
+        assert_eq!(v["stdout_bytes"], 1 << 20, "{responder}");
+        assert_eq!(v["stdin_bytes"], 1 << 20, "{responder}");
+        assert_eq!(v["responder"]["output_bytes"], 1 << 20, "{responder}");
+    }
+}
