@@ -9,7 +9,8 @@
 //!    client and pp_server.c), the judge with the exec responder
 //!    (pp_server.c), and the judge with the same echo as a native plugin
 //!    and as a WebAssembly module (fixtures/echo_responder.c, built with gcc
-//!    and with clang for bare wasm32).
+//!    and with clang for bare wasm32), and the judge with pp_server.c
+//!    itself compiled unchanged to a WASI command (clang wasm32-wasi).
 //! 2. WebAssembly instantiation per session once the module is compiled,
 //!    and the compilation itself, in this process through the library.
 //!
@@ -34,6 +35,7 @@ enum Via {
     Exec,
     Native,
     Wasm,
+    Wasi,
 }
 
 #[derive(Clone, Copy, PartialEq, Debug)]
@@ -48,6 +50,7 @@ struct Fixtures {
     server: PathBuf,
     native: PathBuf,
     wasm: PathBuf,
+    wasi: PathBuf,
 }
 
 fn build(out: &Path, cmd: &mut Command) -> PathBuf {
@@ -75,6 +78,7 @@ fn fixtures() -> Fixtures {
     };
     let native = dir.join("echo_responder.so");
     let wasm = dir.join("echo_responder.wasm");
+    let wasi = dir.join("pp_server.wasi.wasm");
     Fixtures {
         client: gcc("pp_client"),
         server: gcc("pp_server"),
@@ -95,6 +99,13 @@ fn fixtures() -> Fixtures {
                 .args(["-Wl,--no-entry", "-Wl,--export-dynamic", "-o"])
                 .arg(&wasm)
                 .arg(src("echo_responder.c")),
+        ),
+        wasi: build(
+            &wasi,
+            Command::new("clang")
+                .args(["--target=wasm32-wasi", "-O2", "-Wl,--strip-all", "-o"])
+                .arg(&wasi)
+                .arg(src("pp_server.c")),
         ),
     }
 }
@@ -135,6 +146,7 @@ fn run_once(fx: &Fixtures, via: Via, place: Place, rounds: u64, cpu: usize) -> (
         Via::Exec => format!("exec:{}", fx.server.display()),
         Via::Native => format!("native:{}", fx.native.display()),
         Via::Wasm => format!("wasm:{}", fx.wasm.display()),
+        Via::Wasi => format!("wasm:{}", fx.wasi.display()),
         Via::Pipes => unreachable!(),
     };
     let mut c = Command::new(JUDGE);
@@ -182,7 +194,7 @@ fn ping_pong(fx: &Fixtures, reps: usize, cpu: usize, any: &str) -> Vec<(String, 
         "== 1. Line ping-pong: {rounds} rounds pinned and default, {unpinned} unpinned, x {reps} reps =="
     );
     let mut cases = Vec::new();
-    for via in [Via::Pipes, Via::Exec, Via::Native, Via::Wasm] {
+    for via in [Via::Pipes, Via::Exec, Via::Native, Via::Wasm, Via::Wasi] {
         for place in [Place::Pinned, Place::Any, Place::Default] {
             if via == Via::Pipes && place == Place::Default {
                 continue;
@@ -232,6 +244,7 @@ fn ping_pong(fx: &Fixtures, reps: usize, cpu: usize, any: &str) -> Vec<(String, 
                 match v {
                     Via::Exec => "exec",
                     Via::Native => "native",
+                    Via::Wasi => "WASI command",
                     _ => "wasm",
                 }
             ),
@@ -296,6 +309,17 @@ fn ping_pong(fx: &Fixtures, reps: usize, cpu: usize, any: &str) -> Vec<(String, 
             m / exec <= 0.5,
         ));
     }
+    // WASI command mode has no target of its own: where it stands between
+    // the exec interactor it replaces and the bare-ABI module.
+    let wasi = find(Via::Wasi, Place::Pinned);
+    println!(
+        "  WASI command, pinned: {:.2}x of pinned pipes, {:.2}x of the exec responder ({}), {:.2}x of the bare-ABI wasm module ({})",
+        median(&wasi.us) / base,
+        median(&wasi.us) / exec,
+        paired(wasi, find(Via::Exec, Place::Pinned)),
+        median(&wasi.us) / median(&find(Via::Wasm, Place::Pinned).us),
+        paired(wasi, find(Via::Wasm, Place::Pinned)),
+    );
     targets
 }
 
