@@ -191,6 +191,16 @@ fn hostile_wasm_modules_are_je() {
         "imports wasi_snapshot_preview1::fd_write, but a responder may import nothing",
     );
     hostile(
+        &wat("wasi_reactor.wat"),
+        &[],
+        "imports wasi_snapshot_preview1 but exports no _start: a WASI command is needed",
+    );
+    hostile(
+        &wat("foreign_import.wat"),
+        &[],
+        "imports env::host_secret: a responder module imports nothing (the event ABI, version 1) or only wasi_snapshot_preview1 (a WASI command)",
+    );
+    hostile(
         &wat("huge_memory.wat"),
         &["--responder-memory-limit", "64M"],
         "its initial memory and tables are larger than the responder's memory limit",

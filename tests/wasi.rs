@@ -161,7 +161,7 @@ fn testlib_and_kattis_interactors_in_c_judge_alike_native_and_wasi() {
             }
             let (n, w) = (&pair[0].1, &pair[1].1);
             for key in ["verdict", "message"] {
-                if n[key] != w[key] {
+                if without_timings(&n[key]) != without_timings(&w[key]) {
                     wrong.push(format!(
                         "{protocol} / {label}: the {key} differs: exec {}, wasi {}",
                         n[key], w[key]
@@ -171,6 +171,19 @@ fn testlib_and_kattis_interactors_in_c_judge_alike_native_and_wasi() {
         }
     }
     assert!(wrong.is_empty(), "{}\n\n{table}", wrong.join("\n"));
+}
+
+/// A message without the figures of the judge's own timing, which no two
+/// runs share: "(ended after 77 ms, 1 ms of CPU)" of an ILE.
+fn without_timings(v: &Value) -> String {
+    let s = v.as_str().unwrap_or_default();
+    match s.find("(ended after ") {
+        Some(at) => match s[at..].find(')') {
+            Some(len) => format!("{}(ended after …){}", &s[..at], &s[at + len + 1..]),
+            None => s.to_string(),
+        },
+        None => s.to_string(),
+    }
 }
 
 /// What a run of a hostile module ended with, and how long it took.
@@ -186,19 +199,19 @@ fn hostile(spec: &str, extra: &[&str], program: Vec<String>) -> (Value, Duration
     (v, done.elapsed)
 }
 
-/// A hostile module ends in JE, with a message that says why, well
-/// within the wall limits (seconds, not the 7 s default wall limit).
+/// How long a hostile module's run may take: its limits (1 s of CPU at
+/// most here) and some slack for a loaded machine, well under the 7 s
+/// default wall limit that would otherwise end it.
+const QUICK: Duration = Duration::from_secs(5);
+
+/// A hostile module ends in JE, with a message that says why, quickly.
 fn je_quickly(spec: &str, extra: &[&str], program: Vec<String>, says: &str) -> Value {
     let (v, elapsed) = hostile(spec, extra, program);
     assert_eq!(v["verdict"], "JE", "{spec}: {}", brief(&v));
     assert_eq!(v["responder"]["verdict"], "JE", "{spec}: {}", brief(&v));
     let msg = v["message"].as_str().unwrap();
     assert!(msg.contains(says), "{spec}: expected {says:?} in {msg:?}");
-    assert!(
-        elapsed < Duration::from_secs(4),
-        "{spec}: took {elapsed:?}: {}",
-        brief(&v)
-    );
+    assert!(elapsed < QUICK, "{spec}: took {elapsed:?}: {}", brief(&v));
     v
 }
 
@@ -316,10 +329,7 @@ fn a_wasi_module_cannot_read_outside_its_files() {
             "{protocol}: {}",
             brief(&v)
         );
-        assert!(
-            elapsed < Duration::from_secs(4),
-            "{protocol}: took {elapsed:?}"
-        );
+        assert!(elapsed < QUICK, "{protocol}: took {elapsed:?}");
     }
 }
 
@@ -421,7 +431,8 @@ fn a_wasi_module_gets_its_arguments_files_and_nothing_of_the_host() {
 }
 
 /// A write after the program has gone fails with EPIPE (SIGPIPE does not
-/// exist in WASI): the module sees it at once, every time.
+/// exist in WASI), the first one, every time: not taken into a buffer
+/// that is dropped later.
 #[test]
 fn a_wasi_modules_write_after_the_program_ended_is_epipe() {
     let module = wasi("epipe");
@@ -430,11 +441,13 @@ fn a_wasi_modules_write_after_the_program_ended_is_epipe() {
             .args(["--responder", &format!("wasm:{module}")])
             .program(sh("echo hi"))
             .json();
-        assert_eq!(v["verdict"], "AC", "{}", brief(&v));
         assert_eq!(
             v["message"],
-            "ok read 3 bytes, then the late write failed with EPIPE"
+            "ok read 3 bytes, then the late write failed with EPIPE",
+            "{}",
+            brief(&v)
         );
+        assert_eq!(v["verdict"], "AC", "{}", brief(&v));
     }
 }
 

@@ -349,7 +349,10 @@ pub(crate) fn run_one(
         || problem.interactive
         || problem.passes > 1
         || opts.isolation == IsolationLevel::None
-        || matches!(validator, Validator::Program { .. } | Validator::Wasi { .. });
+        || matches!(
+            validator,
+            Validator::Program { .. } | Validator::Wasi { .. }
+        );
     if needs_dir {
         if let Err(e) = std::fs::create_dir_all(&feedback) {
             return fail(result, format!("{}: {e}", feedback.display()));
@@ -518,20 +521,22 @@ fn pass_once(
                 files_dir: Some(dir.to_path_buf()),
             }))
         }
-        (Some(Validator::Wasi { path, protocol }), _) => s.responder(ResponderChoice::Wasi(WasiSpec {
-            path: path.clone(),
-            args: Vec::new(),
-            protocol: *protocol,
-            input: Some(input.to_path_buf()),
-            answer: Some(t.answer.clone()),
-            flags: if interactor.is_some() {
-                vec![]
-            } else {
-                t.validator_args.clone()
-            },
-            files_dir: Some(dir.to_path_buf()),
-            limits: vlimits,
-        })),
+        (Some(Validator::Wasi { path, protocol }), _) => {
+            s.responder(ResponderChoice::Wasi(WasiSpec {
+                path: path.clone(),
+                args: Vec::new(),
+                protocol: *protocol,
+                input: Some(input.to_path_buf()),
+                answer: Some(t.answer.clone()),
+                flags: if interactor.is_some() {
+                    vec![]
+                } else {
+                    t.validator_args.clone()
+                },
+                files_dir: Some(dir.to_path_buf()),
+                limits: vlimits,
+            }))
+        }
         (Some(Validator::Module { kind, path }), _) | (None, Validator::Module { kind, path }) => {
             checked_by_module = true;
             s.responder(ResponderChoice::Plugin(PluginSpec {

@@ -19,11 +19,20 @@ use crate::verdict::{Judgement, Verdict};
 #[derive(Debug)]
 pub enum Validator {
     Default,
-    Program { tool: Tool, protocol: Protocol },
+    Program {
+        tool: Tool,
+        protocol: Protocol,
+    },
     Std(&'static str),
-    Module { kind: PluginKind, path: PathBuf },
+    Module {
+        kind: PluginKind,
+        path: PathBuf,
+    },
     /// The validator program compiled to a WASI command.
-    Wasi { path: PathBuf, protocol: Protocol },
+    Wasi {
+        path: PathBuf,
+        protocol: Protocol,
+    },
 }
 
 /// What a validator left besides its verdict.

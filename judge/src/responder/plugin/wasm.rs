@@ -168,34 +168,57 @@ const PROCESS_CACHE_MAX: usize = 16;
 /// entry.
 #[derive(Default)]
 struct ProcessCache {
-    entries: HashMap<PathBuf, (FileId, Loaded, u64)>,
+    entries: HashMap<PathBuf, Entry>,
     uses: u64,
 }
 
+struct Entry {
+    id: FileId,
+    loaded: Loaded,
+    used: u64,
+    /// Where the code came from, until a session has said so: a look at
+    /// the module's kind before its session ([`kind_of`]) must not make
+    /// that session report it as compiled earlier in this process.
+    unreported: Option<Origin>,
+}
+
 impl ProcessCache {
-    fn get(&mut self, id: &FileId) -> Option<Loaded> {
+    fn get(&mut self, id: &FileId, session: bool) -> Option<(Loaded, Origin)> {
         self.uses += 1;
-        let (have, pre, used) = self.entries.get_mut(&id.path)?;
-        if have != id {
+        let e = self.entries.get_mut(&id.path)?;
+        if e.id != *id {
             return None;
         }
-        *used = self.uses;
-        Some(pre.clone())
+        e.used = self.uses;
+        let origin = match session {
+            true => e.unreported.take(),
+            false => None,
+        };
+        Some((e.loaded.clone(), origin.unwrap_or(Origin::Process)))
     }
 
-    fn insert(&mut self, id: FileId, pre: Loaded) {
+    fn insert(&mut self, id: FileId, loaded: Loaded, unreported: Option<Origin>) {
         self.uses += 1;
         if self.entries.len() >= PROCESS_CACHE_MAX && !self.entries.contains_key(&id.path) {
             let oldest = self
                 .entries
                 .iter()
-                .min_by_key(|(_, (_, _, used))| *used)
+                .min_by_key(|(_, e)| e.used)
                 .map(|(p, _)| p.clone());
             if let Some(p) = oldest {
                 self.entries.remove(&p);
             }
         }
-        self.entries.insert(id.path.clone(), (id, pre, self.uses));
+        let used = self.uses;
+        self.entries.insert(
+            id.path.clone(),
+            Entry {
+                id,
+                loaded,
+                used,
+                unreported,
+            },
+        );
     }
 }
 
@@ -233,7 +256,7 @@ pub struct Compiled(pub(crate) Loaded, pub(crate) Origin);
 /// command: compiled (and cached) to find out, so a module that is neither
 /// is refused here with the reason.
 pub fn kind_of(path: &Path) -> GuestResult<ModuleKind> {
-    Ok(match compile_cached(path)?.0 {
+    Ok(match compile_cached(path, false)?.0 {
         Loaded::Abi(_) => ModuleKind::Abi,
         Loaded::Wasi(_) => ModuleKind::WasiCommand,
     })
@@ -263,10 +286,12 @@ impl Origin {
 /// The module at `path`, compiled once per process and, across processes,
 /// kept on disk: judging a thousand tests compiles it once.
 pub fn compiled(path: &Path) -> GuestResult<Compiled> {
-    compile_cached(path).map(|(pre, origin)| Compiled(pre, origin))
+    compile_cached(path, true).map(|(pre, origin)| Compiled(pre, origin))
 }
 
-fn compile_cached(path: &Path) -> GuestResult<(Loaded, Origin)> {
+/// `session`: the module is compiled for a session, which reports where
+/// its code came from.
+fn compile_cached(path: &Path, session: bool) -> GuestResult<(Loaded, Origin)> {
     static CACHE: Mutex<Option<ProcessCache>> = Mutex::new(None);
     // One open file for the identity and the bytes: a path swapped between
     // a stat and a read would cache one file's code under another's id.
@@ -279,13 +304,13 @@ fn compile_cached(path: &Path) -> GuestResult<(Loaded, Origin)> {
         size: meta.size(),
         mtime_ns: meta.mtime() * 1_000_000_000 + meta.mtime_nsec(),
     };
-    if let Some(pre) = CACHE
+    if let Some(hit) = CACHE
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .get_or_insert_with(ProcessCache::default)
-        .get(&id)
+        .get(&id, session)
     {
-        return Ok((pre, Origin::Process));
+        return Ok(hit);
     }
     // The size as read, not as stated: a file may grow while we read it.
     let mut source = Vec::new();
@@ -317,7 +342,7 @@ fn compile_cached(path: &Path) -> GuestResult<(Loaded, Origin)> {
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .get_or_insert_with(ProcessCache::default)
-        .insert(id, pre.clone());
+        .insert(id, pre.clone(), (!session).then_some(origin));
     Ok((pre, origin))
 }
 
@@ -326,21 +351,35 @@ fn compile_cached(path: &Path) -> GuestResult<(Loaded, Origin)> {
 /// `_start` export is a WASI command.
 fn link(engine: &Engine, module: &Module) -> GuestResult<Loaded> {
     const WASI: &str = "wasi_snapshot_preview1";
-    let command = module.exports().any(|e| e.name() == "_start")
-        && !module.exports().any(|e| e.name() == abi::EXPORTS[0]);
-    if let Some(i) = module.imports().find(|i| i.module() != WASI) {
-        return Err(format!(
-            "imports {}::{}, but a responder module imports nothing (the event ABI, version {}) \
-             or only {WASI} (a WASI command)",
-            i.module(),
-            i.name(),
-            abi::VERSION
-        ));
-    }
-    if module.imports().next().is_some() && !command {
-        return Err(format!(
-            "imports {WASI} but exports no _start: a WASI command is needed (a reactor or library cannot be run)"
-        ));
+    let abi = module.exports().any(|e| e.name() == abi::EXPORTS[0]);
+    let command = !abi && module.exports().any(|e| e.name() == "_start");
+    let mut imports = module.imports();
+    if let Some(i) = imports.next() {
+        if abi {
+            return Err(format!(
+                "imports {}::{}, but a responder may import nothing (ABI version {})",
+                i.module(),
+                i.name(),
+                abi::VERSION
+            ));
+        }
+        if let Some(i) = std::iter::once(i)
+            .chain(imports)
+            .find(|i| i.module() != WASI)
+        {
+            return Err(format!(
+                "imports {}::{}: a responder module imports nothing (the event ABI, version {}) \
+                 or only {WASI} (a WASI command)",
+                i.module(),
+                i.name(),
+                abi::VERSION
+            ));
+        }
+        if !command {
+            return Err(format!(
+                "imports {WASI} but exports no _start: a WASI command is needed (a reactor or library cannot be run)"
+            ));
+        }
     }
     if command {
         let linker = crate::responder::wasi::preview1::linker(engine)
