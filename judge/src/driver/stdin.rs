@@ -98,6 +98,24 @@ impl StdinPipe {
         self.fd.is_some() && !self.close_requested
     }
 
+    /// Nobody holds the pipe's read end any more (the program and whatever
+    /// inherited its stdin are gone), though no write has failed yet: a
+    /// poll, a system call, for rare moments. A terminal is never "gone".
+    pub fn reader_gone(&self) -> bool {
+        use std::os::fd::AsRawFd;
+        let Some(fd) = self.fd.as_ref().filter(|_| !self.terminal) else {
+            return self.broken;
+        };
+        let mut p = libc::pollfd {
+            fd: fd.as_raw_fd(),
+            events: libc::POLLOUT,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd.
+        let ready = unsafe { libc::poll(&mut p, 1, 0) };
+        self.broken || (ready == 1 && p.revents & libc::POLLERR != 0)
+    }
+
     pub fn queued(&self) -> usize {
         self.queue.len() - self.at
     }

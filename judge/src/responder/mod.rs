@@ -106,6 +106,14 @@ impl Io<'_> {
         self.now_ns
     }
 
+    /// Nobody reads the program's stdin any more (it closed it, or it and
+    /// everything that inherited it ended), though the loop may not have
+    /// seen it yet: a system call, for rare moments such as the end of its
+    /// output.
+    pub fn stdin_reader_gone(&self) -> bool {
+        self.stdin.reader_gone()
+    }
+
     /// CPU time the program's tree has used so far (a read of its control
     /// group's counter, or of /proc without one).
     pub fn program_cpu_ns(&mut self) -> Option<u64> {

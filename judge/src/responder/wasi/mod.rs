@@ -261,6 +261,8 @@ pub struct WasiResponder {
     /// Bytes delivered to the program's stdin.
     sent: u64,
     stdin_closed: bool,
+    /// The program has exited: nobody reads what the module writes.
+    program_gone: bool,
 }
 
 impl WasiResponder {
@@ -274,6 +276,7 @@ impl WasiResponder {
             end: None,
             sent: 0,
             stdin_closed: false,
+            program_gone: false,
         }
     }
 
@@ -283,10 +286,24 @@ impl WasiResponder {
         let Some(m) = self.machine.as_mut() else {
             return;
         };
+        // What it finds when it resumes: room made, or the program gone.
+        Self::flush(
+            m,
+            io,
+            self.program_gone,
+            &mut self.sent,
+            &mut self.stdin_closed,
+        );
         loop {
             m.poll();
             io.now_ns = crate::sandbox::sys::monotonic_ns();
-            let room = Self::flush(m, io, &mut self.sent, &mut self.stdin_closed);
+            let room = Self::flush(
+                m,
+                io,
+                self.program_gone,
+                &mut self.sent,
+                &mut self.stdin_closed,
+            );
             let s = m.lock();
             let again = s.waiting == Some(Wait::Stdout) && (room || s.peer_gone);
             drop(s);
@@ -303,10 +320,10 @@ impl WasiResponder {
 
     /// Pass its output to the program's stdin; close that once it has
     /// closed its stdout or ended. Whether the program can take more.
-    fn flush(m: &Machine, io: &mut Io<'_>, sent: &mut u64, closed: &mut bool) -> bool {
+    fn flush(m: &Machine, io: &mut Io<'_>, gone: bool, sent: &mut u64, closed: &mut bool) -> bool {
         let ended = m.ended().is_some();
         let mut s = m.lock();
-        if !io.stdin_open() {
+        if gone || !io.stdin_open() {
             // As a write to a pipe nobody reads: EPIPE from now on.
             s.peer_gone = true;
             s.stdout.clear();
@@ -408,6 +425,12 @@ impl Responder for WasiResponder {
             if let Some(m) = &self.machine {
                 m.lock().stdin_eof = true;
             }
+            // An exit and the end of its output come together; whichever
+            // the loop handles first, the module that reads the end of
+            // file must find the program's stdin unread, as it would with
+            // a pipe (an exiting process closes its stdin before its
+            // stdout).
+            self.program_gone |= io.stdin_reader_gone();
             self.step(io);
         }
         Ok(())
@@ -419,6 +442,7 @@ impl Responder for WasiResponder {
     }
 
     fn on_program_exit(&mut self, _exit: ProgramExit, io: &mut Io<'_>) -> Result<()> {
+        self.program_gone = true;
         self.step(io);
         Ok(())
     }
