@@ -490,3 +490,147 @@ fn a_wasi_modules_output_stays_complete_and_in_order() {
         assert_eq!(v["responder"]["output_bytes"], 1 << 20, "{responder}");
     }
 }
+
+/// A module that computes does not hold the program past its own limits:
+/// the loop gets a turn at every tick the module runs, so the program that
+/// waits for an answer is judged at its wall limit while the module is
+/// still busy (and stopped with it).
+#[test]
+fn a_computing_module_leaves_the_program_judged_at_its_own_limit() {
+    let started = std::time::Instant::now();
+    let v = run()
+        .args(["--responder", &format!("wasm:{}", wasi("loop"))])
+        .args(["--responder-time-limit", "20", "--wall-limit", "1"])
+        .program(sh("echo go; read x"))
+        .json();
+    let took = started.elapsed();
+    assert_eq!(v["verdict"], "ILE", "{}", brief(&v));
+    let wall = v["wall_time_ms"].as_u64().unwrap();
+    assert!((1000..1500).contains(&wall), "{}", brief(&v));
+    // The module ran all the while: it was not starved either.
+    assert!(
+        v["responder"]["cpu_time_ms"].as_u64().unwrap() >= 800,
+        "{}",
+        brief(&v)
+    );
+    assert!(took < Duration::from_secs(4), "{took:?}");
+}
+
+/// The same checker source, run after the program natively
+/// (`--checker exec:`) and as a WASI command (`--checker wasm:`), gives
+/// the same verdict, message and score, under testlib and Kattis.
+#[test]
+fn checkers_in_c_judge_alike_native_and_wasi() {
+    let dir = temp_dir("wasi-checkers");
+    let answer = dir.join("answer");
+    std::fs::write(&answer, "3\n5\n8\n").unwrap();
+    let outputs = [
+        ("right", "3 5 8\n", "AC"),
+        ("wrong", "3 5 9\n", "WA"),
+        ("short", "3 5\n", "WA"),
+        ("longer", "3 5 8 13\n", "WA"),
+        ("garbage", "3 x 8\n", "PE"),
+    ];
+    for (source, protocol) in [("checker_testlib", "testlib"), ("checker_kattis", "kattis")] {
+        let native = gcc(
+            if protocol == "testlib" {
+                "wasi-native/checker_testlib"
+            } else {
+                "wasi-native/checker_kattis"
+            },
+            &fixture(&format!("{source}.c")),
+        );
+        let module = wasi(source);
+        for (label, output, verdict) in outputs {
+            // Kattis knows no presentation error.
+            let verdict = if protocol == "kattis" && verdict == "PE" {
+                "WA"
+            } else {
+                verdict
+            };
+            let judged = |checker: String| {
+                run()
+                    .args(["--protocol", protocol, "--checker", &checker])
+                    .args(["--answer", answer.to_str().unwrap()])
+                    .program(["printf", output])
+                    .json()
+            };
+            let (n, w) = (
+                judged(format!("exec:{native}")),
+                judged(format!("wasm:{module}")),
+            );
+            for key in ["verdict", "message"] {
+                assert_eq!(
+                    n[key],
+                    w[key],
+                    "{protocol} {label} {key}: {}\n{}",
+                    brief(&n),
+                    brief(&w)
+                );
+            }
+            assert_eq!(w["verdict"], verdict, "{protocol} {label}: {}", brief(&w));
+            assert_eq!(w["checker"]["kind"], "wasi");
+            assert_eq!(
+                n["checker"]["points"], w["checker"]["points"],
+                "{protocol} {label}"
+            );
+        }
+    }
+    // The Kattis validator's score.txt is the points.
+    let v = run()
+        .args([
+            "--protocol",
+            "kattis",
+            "--checker",
+            &format!("wasm:{}", wasi("checker_kattis")),
+        ])
+        .args(["--answer", answer.to_str().unwrap()])
+        .program(["printf", "3 5 8\n"])
+        .json();
+    assert_eq!(v["checker"]["points"], 3.0, "{}", brief(&v));
+    assert_eq!(v["message"], "all 3 numbers match");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A package whose output_validator/ holds its validator compiled to a
+/// WASI command (the example "guess" with validator.c built for
+/// wasm32-wasi) verifies as the package with the C source does: every
+/// submission gets what its folder says.
+#[test]
+fn a_package_with_its_validator_compiled_to_wasi_verifies_as_the_source() {
+    let from = repo().join("examples/problems/guess");
+    let pkg = temp_dir("wasi-package").join("guess");
+    let copy = Command::new("cp")
+        .arg("-r")
+        .arg(&from)
+        .arg(&pkg)
+        .status()
+        .unwrap();
+    assert!(copy.success());
+    let module = c_wasi(&from.join("output_validator/validator.c"));
+    std::fs::remove_file(pkg.join("output_validator/validator.c")).unwrap();
+    std::fs::copy(&module, pkg.join("output_validator/validator.wasm")).unwrap();
+    let mut c = Command::new(crate::util::judge_bin());
+    c.arg("problem").arg(&pkg);
+    let done = crate::util::exec_command(c);
+    assert_eq!(done.status, 0, "{}\n{}", done.stdout, done.stderr);
+    assert!(
+        done.stdout.contains("got what their folders say"),
+        "{}",
+        done.stdout
+    );
+    // One submission in detail: the validator's messages, its kind.
+    let mut c = Command::new(crate::util::judge_bin());
+    c.arg("problem")
+        .arg(&pkg)
+        .arg(pkg.join("submissions/wrong_answer/linear.c"))
+        .arg("--json");
+    let done = crate::util::exec_command(c);
+    let v: Value =
+        serde_json::from_str(&done.stdout).unwrap_or_else(|e| panic!("{e}: {}", done.stderr));
+    let first = &v["submission"]["tests"][0];
+    assert_eq!(first["verdict"], "WA", "{v}");
+    assert_eq!(first["message"], "more than 10 guesses");
+    assert_eq!(first["session"]["responder"]["kind"], "wasi");
+    let _ = std::fs::remove_dir_all(pkg.parent().unwrap());
+}
