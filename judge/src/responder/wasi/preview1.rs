@@ -91,8 +91,8 @@ impl Mem<'_> {
         }
         (0..n)
             .map(|i| {
-                let at = ptr.checked_add(i * 8).ok_or(errno::FAULT)?;
-                let (p, l) = (self.u32_at(at)?, self.u32_at(at + 4)?);
+                let at = off(ptr, i * 8)?;
+                let (p, l) = (self.u32_at(at)?, self.u32_at(off(at, 4)?)?);
                 self.bytes(p, l)?;
                 Ok((p, l))
             })
@@ -125,6 +125,12 @@ impl Mem<'_> {
         }
         Ok(())
     }
+}
+
+/// `base + k` as a guest address: past 4 GiB it is no address (a wrapped
+/// sum would point into the module's own low memory).
+fn off(base: u32, k: u32) -> Result<u32, Errno> {
+    base.checked_add(k).ok_or(errno::FAULT)
 }
 
 fn total(iovs: &[(u32, u32)]) -> usize {
@@ -618,12 +624,12 @@ fn poll_oneoff(s: &mut Shared, m: &mut Mem<'_>, subs: i32, events: i32, n: i32, 
     let mut soonest: Option<(u64, u64)> = None; // (deadline, userdata)
     let mut wait = None;
     for i in 0..n as u32 {
-        let at = (subs as u32).checked_add(i * 48).ok_or(errno::FAULT)?;
+        let at = off(subs as u32, i * 48)?;
         let userdata = m.u64_at(at)?;
-        match m.u8_at(at + 8)? {
+        match m.u8_at(off(at, 8)?)? {
             0 => {
-                let timeout = m.u64_at(at + 24)?;
-                let absolute = m.u16_at(at + 40)? & 1 != 0;
+                let timeout = m.u64_at(off(at, 24)?)?;
+                let absolute = m.u16_at(off(at, 40)?)? & 1 != 0;
                 let deadline = if absolute {
                     timeout
                 } else {
@@ -634,7 +640,7 @@ fn poll_oneoff(s: &mut Shared, m: &mut Mem<'_>, subs: i32, events: i32, n: i32, 
                 }
             }
             kind @ (1 | 2) => {
-                let fd = m.u32_at(at + 16)? as i32;
+                let fd = m.u32_at(off(at, 16)?)? as i32;
                 match (kind, fd_of(s, fd)) {
                     (_, Err(e)) => ready.push(event(userdata, e, kind, 0, false)),
                     (1, Ok(Fd::Stdin)) => {
@@ -687,7 +693,7 @@ fn poll_oneoff(s: &mut Shared, m: &mut Mem<'_>, subs: i32, events: i32, n: i32, 
         }
     }
     for (i, e) in ready.iter().enumerate() {
-        m.put(events as u32 + i as u32 * 32, e)?;
+        m.put(off(events as u32, i as u32 * 32)?, e)?;
     }
     Ok(m.put_u32(out as u32, ready.len() as u32)?)
 }
@@ -720,10 +726,10 @@ fn args_sizes(s: &mut Shared, m: &mut Mem<'_>, count: i32, size: i32) -> Done {
 fn args_get(s: &mut Shared, m: &mut Mem<'_>, argv: i32, buf: i32) -> Done {
     let mut at = buf as u32;
     for (i, a) in s.args.iter().enumerate() {
-        m.put_u32(argv as u32 + 4 * i as u32, at)?;
+        m.put_u32(off(argv as u32, 4 * i as u32)?, at)?;
         m.put(at, a)?;
-        m.put(at + a.len() as u32, &[0])?;
-        at += a.len() as u32 + 1;
+        m.put(off(at, a.len() as u32)?, &[0])?;
+        at = off(at, a.len() as u32 + 1)?;
     }
     Ok(())
 }
