@@ -586,19 +586,12 @@ impl RunArgs {
             };
             judge::sandbox::resolve_program(std::path::Path::new(program))
                 .map_err(|e| format!("--checker {e}"))?;
-            let limits = judge::Limits {
-                cpu_time: self.time_limit,
-                wall_time: self
-                    .wall_limit
-                    .unwrap_or_else(|| judge::Limits::wall_for(self.time_limit)),
-                ..judge::Limits::default()
-            };
             return Ok(Some(Checker::Exec {
                 answer,
                 checker: judge::checker::exec::ExecChecker {
                     argv,
                     protocol: self.protocol,
-                    limits: self.responder_limits(&limits),
+                    limits: self.checker_limits(),
                     input: self.input.clone(),
                     flags: self.validator_flags()?,
                     feedback_dir: None,
@@ -608,20 +601,13 @@ impl RunArgs {
         if let Some(module) = spec.strip_prefix("wasm:") {
             let words = split_words(module)?;
             let (path, args) = words.split_first().expect("a WASI checker has a path");
-            let limits = judge::Limits {
-                cpu_time: self.time_limit,
-                wall_time: self
-                    .wall_limit
-                    .unwrap_or_else(|| judge::Limits::wall_for(self.time_limit)),
-                ..judge::Limits::default()
-            };
             return Ok(Some(Checker::Wasi {
                 answer,
                 checker: judge::checker::wasi::WasiChecker {
                     path: path.into(),
                     args: args.to_vec(),
                     protocol: self.protocol,
-                    limits: self.responder_limits(&limits),
+                    limits: self.checker_limits(),
                     input: self.input.clone(),
                     flags: self.validator_flags()?,
                     feedback_dir: None,
@@ -639,6 +625,18 @@ impl RunArgs {
                 "unknown --checker {spec:?}: expected diff [FLAGS] or exec:'CMD ARGS'"
             )),
         }
+    }
+
+    /// A checker run after the program (exec: or a WASI command) gets the
+    /// responder limits, following the program's time limit.
+    fn checker_limits(&self) -> ResponderLimits {
+        self.responder_limits(&judge::Limits {
+            cpu_time: self.time_limit,
+            wall_time: self
+                .wall_limit
+                .unwrap_or_else(|| judge::Limits::wall_for(self.time_limit)),
+            ..judge::Limits::default()
+        })
     }
 
     fn responder_choice(&self, spec: &str, limits: &Limits) -> Result<ResponderChoice, String> {

@@ -366,31 +366,11 @@ impl Session {
                 Box::new(ExecResponder::new(spec))
             }
             ResponderChoice::Plugin(spec) => {
-                for (what, p) in [
-                    ("responder module", Some(&spec.path)),
-                    ("input", spec.input.as_ref()),
-                    ("answer", spec.answer.as_ref()),
-                ] {
-                    if let Some(p) = p {
-                        readable(p).map_err(|e| {
-                            Error::Usage(format!("cannot read the {what} {}: {e}", p.display()))
-                        })?;
-                    }
-                }
+                module_files_readable(&spec.path, &spec.input, &spec.answer)?;
                 Box::new(PluginResponder::new(spec))
             }
             ResponderChoice::Wasi(spec) => {
-                for (what, p) in [
-                    ("responder module", Some(&spec.path)),
-                    ("input", spec.input.as_ref()),
-                    ("answer", spec.answer.as_ref()),
-                ] {
-                    if let Some(p) = p {
-                        readable(p).map_err(|e| {
-                            Error::Usage(format!("cannot read the {what} {}: {e}", p.display()))
-                        })?;
-                    }
-                }
+                module_files_readable(&spec.path, &spec.input, &spec.answer)?;
                 Box::new(WasiResponder::new(spec))
             }
             ResponderChoice::Custom(r) => r,
@@ -927,6 +907,27 @@ impl Drop for SignalGuard {
             libc::pthread_sigmask(libc::SIG_SETMASK, &self.old, std::ptr::null_mut());
         }
     }
+}
+
+/// A responder module and the test's files can be read: a usage error
+/// before anything runs, not a JE after.
+fn module_files_readable(
+    module: &std::path::Path,
+    input: &Option<std::path::PathBuf>,
+    answer: &Option<std::path::PathBuf>,
+) -> Result<(), Error> {
+    for (what, p) in [
+        ("responder module", Some(module)),
+        ("input", input.as_deref()),
+        ("answer", answer.as_deref()),
+    ] {
+        if let Some(p) = p {
+            readable(p).map_err(|e| {
+                Error::Usage(format!("cannot read the {what} {}: {e}", p.display()))
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// Whether `path` can be opened for reading, without waiting on a FIFO.

@@ -85,7 +85,7 @@ fn test_file(path: Option<&Path>) -> std::io::Result<Node> {
 impl Layout {
     /// The files of an interactor (`output: None`) or of a checker of the
     /// program's `output` (testlib's `/output`; Kattis reads it on stdin).
-    pub fn new(
+    pub(crate) fn new(
         protocol: Protocol,
         input: Option<&Path>,
         answer: Option<&Path>,
@@ -283,27 +283,17 @@ impl WasiResponder {
     /// Let it run until it waits, yields or ends, passing what it writes
     /// on; again while what it waits for is there.
     fn step(&mut self, io: &mut Io<'_>) {
-        let Some(m) = self.machine.as_mut() else {
+        if self.machine.is_none() {
             return;
-        };
+        }
         // What it finds when it resumes: room made, or the program gone.
-        Self::flush(
-            m,
-            io,
-            self.program_gone,
-            &mut self.sent,
-            &mut self.stdin_closed,
-        );
+        self.flush(io);
         loop {
+            let m = self.machine.as_mut().expect("checked above");
             m.poll();
             io.now_ns = crate::sandbox::sys::monotonic_ns();
-            let room = Self::flush(
-                m,
-                io,
-                self.program_gone,
-                &mut self.sent,
-                &mut self.stdin_closed,
-            );
+            let room = self.flush(io);
+            let m = self.machine.as_ref().expect("checked above");
             let s = m.lock();
             let again = s.waiting == Some(Wait::Stdout) && (room || s.peer_gone);
             drop(s);
@@ -311,19 +301,21 @@ impl WasiResponder {
                 break;
             }
         }
-        if self.end.is_none() {
-            if let Some(end) = m.ended().cloned() {
-                self.conclude(end, io.now_ns());
-            }
+        let ended = self.machine.as_ref().and_then(|m| m.ended().cloned());
+        if let (None, Some(end)) = (&self.end, ended) {
+            self.conclude(end, io.now_ns());
         }
     }
 
     /// Pass its output to the program's stdin; close that once it has
     /// closed its stdout or ended. Whether the program can take more.
-    fn flush(m: &Machine, io: &mut Io<'_>, gone: bool, sent: &mut u64, closed: &mut bool) -> bool {
+    fn flush(&mut self, io: &mut Io<'_>) -> bool {
+        let Some(m) = self.machine.as_ref() else {
+            return false;
+        };
         let ended = m.ended().is_some();
         let mut s = m.lock();
-        if gone || !io.stdin_open() {
+        if self.program_gone || !io.stdin_open() {
             // As a write to a pipe nobody reads: EPIPE from now on.
             s.peer_gone = true;
             s.stdout.clear();
@@ -332,9 +324,9 @@ impl WasiResponder {
         }
         let n = io.send(s.stdout_left());
         s.took(n);
-        *sent += n as u64;
-        if (ended || s.stdout_closed) && s.stdout_left().is_empty() && !*closed {
-            *closed = true;
+        self.sent += n as u64;
+        if (ended || s.stdout_closed) && s.stdout_left().is_empty() && !self.stdin_closed {
+            self.stdin_closed = true;
             io.close_stdin();
         }
         io.space() > 0

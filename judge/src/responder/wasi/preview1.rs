@@ -315,6 +315,22 @@ fn fd_write(s: &mut Shared, m: &mut Mem<'_>, fd: i32, iovs: i32, n: i32, out: i3
     Ok(m.put_u32(out as u32, wrote as u32)?)
 }
 
+/// The file behind `fd` for a read or write at an offset: open for it, and
+/// a file (a stream cannot seek).
+fn positioned_file(s: &mut Shared, fd: i32, write: bool) -> Result<usize, Errno> {
+    match fd_of(s, fd)? {
+        Fd::File {
+            node,
+            read,
+            write: w,
+            ..
+        } if (write && *w) || (!write && *read) => Ok(*node),
+        Fd::File { .. } => Err(errno::BADF),
+        Fd::Dir { .. } => Err(errno::ISDIR),
+        _ => Err(errno::SPIPE),
+    }
+}
+
 fn fd_pread(
     s: &mut Shared,
     m: &mut Mem<'_>,
@@ -325,14 +341,7 @@ fn fd_pread(
     out: i32,
 ) -> Done {
     let iovs = m.iovecs(iovs as u32, n as u32)?;
-    let node = match fd_of(s, fd)? {
-        Fd::File {
-            node, read: true, ..
-        } => *node,
-        Fd::File { .. } => return Err(errno::BADF.into()),
-        Fd::Dir { .. } => return Err(errno::ISDIR.into()),
-        _ => return Err(errno::SPIPE.into()),
-    };
+    let node = positioned_file(s, fd, false)?;
     let mut buf = vec![0u8; total(&iovs).min(1 << 24)];
     let got = s.files.read_at(node, at as u64, &mut buf)?;
     m.scatter(&iovs, &buf[..got])?;
@@ -349,14 +358,7 @@ fn fd_pwrite(
     out: i32,
 ) -> Done {
     let iovs = m.iovecs(iovs as u32, n as u32)?;
-    let node = match fd_of(s, fd)? {
-        Fd::File {
-            node, write: true, ..
-        } => *node,
-        Fd::File { .. } => return Err(errno::BADF.into()),
-        Fd::Dir { .. } => return Err(errno::ISDIR.into()),
-        _ => return Err(errno::SPIPE.into()),
-    };
+    let node = positioned_file(s, fd, true)?;
     let bytes = m.gather(&iovs, total(&iovs))?;
     let n = s.files.write_at(node, at as u64, &bytes)?;
     Ok(m.put_u32(out as u32, n as u32)?)
