@@ -634,3 +634,122 @@ fn a_package_with_its_validator_compiled_to_wasi_verifies_as_the_source() {
     assert_eq!(first["session"]["responder"]["kind"], "wasi");
     let _ = std::fs::remove_dir_all(pkg.parent().unwrap());
 }
+
+/// File calls that name more than the byte budget get an error number;
+/// they never overflow it (a panic) nor make the judge copy what the module
+/// names (64 iovecs of its whole memory in one write).
+#[test]
+fn file_writes_past_the_budget_are_enospc_and_cost_the_judge_nothing() {
+    let wat = |name: &str| fixture(name).to_string_lossy().into_owned();
+    let v = run()
+        .args(["--protocol", "kattis"])
+        .args([
+            "--responder",
+            &format!("wasm:{}", wat("set_size_overflow.wat")),
+        ])
+        .program(["/bin/true"])
+        .json();
+    assert_eq!(v["responder"]["exit_code"], 42 + 51, "{}", brief(&v));
+    let v = run()
+        .args(["--responder-output-limit", "1M"])
+        .args([
+            "--responder",
+            &format!("wasm:{}", wat("gather_amplified.wat")),
+        ])
+        .program(sh("read x"))
+        .json();
+    // The write is cut at the budget (1 MiB written, success), and the
+    // judge held no copy of the gigabyte named.
+    assert_eq!(v["responder"]["exit_code"], 0, "{}", brief(&v));
+    let rss = v["judge_max_rss_kib"].as_u64().unwrap();
+    assert!(
+        rss < 128 * 1024,
+        "the judge grew to {rss} KiB: {}",
+        brief(&v)
+    );
+}
+
+/// Its exit status is a process's: the low byte of the code.
+#[test]
+fn a_wasi_modules_exit_code_is_read_as_a_processes_status() {
+    let wat = |name: &str| format!("wasm:{}", fixture(name).display());
+    let v = run()
+        .args(["--protocol", "kattis", "--responder", &wat("exit_298.wat")])
+        .program(["/bin/true"])
+        .json();
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
+    assert_eq!(v["responder"]["exit_code"], 42);
+    let v = run()
+        .args(["--responder", &wat("exit_minus_1.wat")])
+        .program(["/bin/true"])
+        .json();
+    assert_eq!(v["verdict"], "JE", "{}", brief(&v));
+    assert_eq!(
+        v["message"],
+        "the interactor exited with code 255, which testlib does not define"
+    );
+}
+
+/// Its wall clock runs from the session's start, as an exec interactor's:
+/// a module that computes past --responder-wall-limit is JE then, not at
+/// its (longer) time limit.
+#[test]
+fn a_wasi_module_is_held_to_its_wall_limit() {
+    let started = std::time::Instant::now();
+    let v = run()
+        .args(["--responder", &format!("wasm:{}", wasi("loop"))])
+        .args([
+            "--responder-wall-limit",
+            "1",
+            "--responder-time-limit",
+            "20",
+        ])
+        .args(["--wall-limit", "5"])
+        .program(sh("echo go; read x"))
+        .json();
+    assert_eq!(v["verdict"], "JE", "{}", brief(&v));
+    assert_eq!(
+        v["message"],
+        "the interactor did not finish within its wall-time limit of 1000 ms"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+/// A program the judge kills (its wall limit here) keeps its own verdict:
+/// the module, which would only react to the kill (a write that fails, a
+/// FAIL), is not run again, as an interactor process's late answer would
+/// not count either.
+#[test]
+fn a_program_killed_by_the_judge_keeps_its_verdict_over_the_modules_reaction() {
+    let v = run()
+        .args(["--responder", &format!("wasm:{}", wasi("flood"))])
+        .args(["--wall-limit", "1"])
+        .program(["/bin/sleep", "100"])
+        .json();
+    assert_eq!(v["verdict"], "ILE", "{}", brief(&v));
+}
+
+/// A program that reads steadily but slower than the module writes: the
+/// judge holds at most the 1 MiB queue of the module's output, not
+/// everything it ever sent (32 MiB here, to its output limit).
+#[test]
+fn a_slow_reader_does_not_make_the_judge_keep_what_it_read() {
+    let slow = "import os, time\nwhile os.read(0, 65536):\n    time.sleep(0.0005)\n";
+    let v = run()
+        .args(["--responder", &format!("wasm:{}", wasi("flood"))])
+        .args(["--responder-output-limit", "32M", "--wall-limit", "30"])
+        .program(["python3", "-c", slow])
+        .json();
+    assert_eq!(
+        v["message"],
+        "the interactor sent more than 33554432 bytes to the program",
+        "{}",
+        brief(&v)
+    );
+    let rss = v["judge_max_rss_kib"].as_u64().unwrap();
+    assert!(rss < 28 * 1024, "the judge grew to {rss} KiB");
+}

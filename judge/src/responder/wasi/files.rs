@@ -39,6 +39,10 @@ impl Content {
             Content::Memory(v) => v.len() as u64,
         }
     }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 pub struct DirNode {
@@ -287,15 +291,26 @@ impl Files {
         }
         if len > now {
             let more = len - now;
-            if self.written + more > self.written_max {
+            if self.written.saturating_add(more) > self.written_max {
                 return Err(errno::NOSPC);
             }
             self.written += more;
+            v.resize(len as usize, 0);
         } else {
             self.written -= now - len;
+            v.truncate(len as usize);
+            // What it gave back leaves the judge too, or a file grown and
+            // cut again and again would hold the budget many times over.
+            v.shrink_to_fit();
         }
-        v.resize(len as usize, 0);
         Ok(())
+    }
+
+    /// The most bytes a write at `offset` of file `id` may bring, within
+    /// the byte budget: what to copy out of the module before writing.
+    pub fn room_at(&self, id: usize, offset: u64) -> u64 {
+        let left = self.written_max.saturating_sub(self.written);
+        self.len(id).saturating_add(left).saturating_sub(offset)
     }
 
     pub fn len(&self, id: usize) -> u64 {

@@ -174,8 +174,11 @@ impl Shared {
     /// `n` bytes of its output were taken.
     pub fn took(&mut self, n: usize) {
         self.stdout_at += n;
-        if self.stdout_at == self.stdout.len() {
-            self.stdout.clear();
+        // Drop what was taken once it outweighs what waits: a program that
+        // reads steadily but never all would otherwise leave the buffer
+        // holding everything ever sent.
+        if self.stdout_at > 0 && self.stdout_at >= self.stdout.len() - self.stdout_at {
+            self.stdout.drain(..self.stdout_at);
             self.stdout_at = 0;
         }
     }

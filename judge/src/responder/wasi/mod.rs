@@ -263,6 +263,12 @@ pub struct WasiResponder {
     stdin_closed: bool,
     /// The program has exited: nobody reads what the module writes.
     program_gone: bool,
+    /// The judge killed the program (a limit, a verdict): the module is
+    /// not run again, as an interactor process's answer to that would
+    /// come too late to count.
+    program_killed: bool,
+    /// Its wall clock counts from the session's start.
+    start_ns: u64,
 }
 
 impl WasiResponder {
@@ -277,13 +283,15 @@ impl WasiResponder {
             sent: 0,
             stdin_closed: false,
             program_gone: false,
+            program_killed: false,
+            start_ns: 0,
         }
     }
 
     /// Let it run until it waits, yields or ends, passing what it writes
     /// on; again while what it waits for is there.
     fn step(&mut self, io: &mut Io<'_>) {
-        if self.machine.is_none() {
+        if self.machine.is_none() || self.program_killed {
             return;
         }
         // What it finds when it resumes: room made, or the program gone.
@@ -396,6 +404,7 @@ impl Responder for WasiResponder {
     }
 
     fn start(&mut self, io: &mut Io<'_>) -> Result<()> {
+        self.start_ns = io.now_ns();
         self.step(io);
         Ok(())
     }
@@ -433,19 +442,47 @@ impl Responder for WasiResponder {
         Ok(())
     }
 
-    fn on_program_exit(&mut self, _exit: ProgramExit, io: &mut Io<'_>) -> Result<()> {
+    fn on_program_exit(&mut self, exit: ProgramExit, io: &mut Io<'_>) -> Result<()> {
         self.program_gone = true;
+        self.program_killed = exit.by_judge;
         self.step(io);
         Ok(())
     }
 
     /// Now, while it can run (it yielded at a tick): the loop gives the
-    /// program its turn between two slices of the module's.
+    /// program its turn between two slices of the module's. Else its wall
+    /// limit, as an exec interactor's.
     fn deadline(&self) -> Option<u64> {
-        self.machine.as_ref().filter(|m| m.runnable()).map(|_| 0)
+        let m = self.machine.as_ref()?;
+        if self.finished.is_some() || m.ended().is_some() {
+            return None;
+        }
+        if m.runnable() && !self.program_killed {
+            return Some(0);
+        }
+        Some(self.start_ns + self.spec.limits.wall_time.as_nanos() as u64)
     }
 
     fn on_deadline(&mut self, io: &mut Io<'_>) -> Result<()> {
+        let wall = self.start_ns + self.spec.limits.wall_time.as_nanos() as u64;
+        if self.finished.is_none() && io.now_ns() >= wall {
+            if let Some(m) = self.machine.as_mut() {
+                m.stop();
+            }
+            let ms = self.spec.limits.wall_time.as_millis();
+            self.conclude(
+                Ended::Failed(format!(
+                    "did not finish within its wall-time limit of {ms} ms"
+                )),
+                io.now_ns(),
+            );
+            // As an interactor killed: the program reads end of file.
+            if !self.stdin_closed {
+                self.stdin_closed = true;
+                io.close_stdin();
+            }
+            return Ok(());
+        }
         if self.machine.as_ref().is_some_and(|m| m.runnable()) {
             self.step(io);
         }

@@ -301,9 +301,8 @@ fn fd_write(s: &mut Shared, m: &mut Mem<'_>, fd: i32, iovs: i32, n: i32, out: i3
             ..
         } => {
             let (node, at, append) = (*node, *pos, *append);
-            let bytes = m.gather(&iovs, want)?;
             let at = if append { s.files.len(node) } else { at };
-            let n = s.files.write_at(node, at, &bytes)?;
+            let n = write_file(s, m, &iovs, node, at)?;
             if let Fd::File { pos, .. } = fd_of(s, fd)? {
                 *pos = at + n as u64;
             }
@@ -313,6 +312,39 @@ fn fd_write(s: &mut Shared, m: &mut Mem<'_>, fd: i32, iovs: i32, n: i32, out: i3
         _ => return Err(errno::BADF.into()),
     };
     Ok(m.put_u32(out as u32, wrote as u32)?)
+}
+
+/// Write the iovecs' bytes to file `node` at `at`, straight from the
+/// module's memory, as far as the byte budget lets the file grow (the
+/// same iovec may be named a thousand times: nothing is gathered first).
+/// How many were written; ENOSPC when none could be.
+fn write_file(
+    s: &mut Shared,
+    m: &Mem<'_>,
+    iovs: &[(u32, u32)],
+    node: usize,
+    mut at: u64,
+) -> Result<usize, Errno> {
+    let mut done = 0;
+    for &(p, l) in iovs {
+        let bytes = m.bytes(p, l)?;
+        let room = s.files.room_at(node, at);
+        let take = bytes.len().min(usize::try_from(room).unwrap_or(usize::MAX));
+        if take == 0 && !bytes.is_empty() {
+            return if done == 0 {
+                Err(errno::NOSPC)
+            } else {
+                Ok(done)
+            };
+        }
+        s.files.write_at(node, at, &bytes[..take])?;
+        at += take as u64;
+        done += take;
+        if take < bytes.len() {
+            break;
+        }
+    }
+    Ok(done)
 }
 
 /// The file behind `fd` for a read or write at an offset: open for it, and
@@ -359,8 +391,7 @@ fn fd_pwrite(
 ) -> Done {
     let iovs = m.iovecs(iovs as u32, n as u32)?;
     let node = positioned_file(s, fd, true)?;
-    let bytes = m.gather(&iovs, total(&iovs))?;
-    let n = s.files.write_at(node, at as u64, &bytes)?;
+    let n = write_file(s, m, &iovs, node, at as u64)?;
     Ok(m.put_u32(out as u32, n as u32)?)
 }
 
@@ -743,8 +774,8 @@ pub fn linker(engine: &Engine) -> wasmtime::Result<Linker<WasiState>> {
     let mut l = Linker::new(engine);
     macro_rules! sync {
         ($name:literal, |$s:ident, $m:ident $(, $a:ident : $t:ty)*| $body:expr) => {
-            l.func_wrap(MODULE, $name, |mut c: C<'_> $(, $a: $t)*| -> R {
-                answer(with(&mut c, |$s, $m| {
+            l.func_wrap(MODULE, $name, |mut caller: C<'_> $(, $a: $t)*| -> R {
+                answer(with(&mut caller, |$s, $m| {
                     let _ = (&$s, &$m);
                     $body
                 }))
@@ -799,7 +830,7 @@ pub fn linker(engine: &Engine) -> wasmtime::Result<Linker<WasiState>> {
             return Err(errno::INVAL.into());
         }
         m.put_u64(out as u32, s.clock_ns)?;
-        s.clock_ns += CLOCK_STEP_NS;
+        s.clock_ns = s.clock_ns.saturating_add(CLOCK_STEP_NS);
         Ok(())
     });
     sync!("random_get", |s, m, buf: i32, len: i32| random(
@@ -1021,7 +1052,11 @@ pub fn linker(engine: &Engine) -> wasmtime::Result<Linker<WasiState>> {
     l.func_wrap(
         MODULE,
         "proc_exit",
-        |_: C<'_>, code: i32| -> wasmtime::Result<()> { Err(wasmtime::Error::new(Exit(code))) },
+        // A process's exit status keeps the code's low byte: exit(256) is
+        // 0, exit(-1) is 255, and so here.
+        |_: C<'_>, code: i32| -> wasmtime::Result<()> {
+            Err(wasmtime::Error::new(Exit(code & 0xff)))
+        },
     )?;
     sync!("proc_raise", |s, m, _sig: i32| Err(errno::NOSYS.into()));
     sync!("sched_yield", |s, m| Ok(()));
