@@ -8,7 +8,7 @@
 # Exit status: 0 when every verdict is the expected one, 1 otherwise (and
 # non-zero at once if the judge or a C file does not build).
 #
-# Needs: cargo, gcc, python3.
+# Needs: cargo, gcc, python3 (and, for the WASI part, clang with wasi-libc).
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -93,6 +93,24 @@ echo "== Kattis interactor ($EX/interactor_kattis.py, --protocol kattis)"
 echo
 check "solution.c (binary search)" AC "${KATTIS[@]}" -- "$BIN/solution"
 check "wrong.c (linear search)" WA "${KATTIS[@]}" -- "$BIN/wrong"
+
+# The same C interactors compiled unchanged to WebAssembly (WASI command
+# mode): run untrusted inside the judge, no process. Needs clang with
+# wasi-libc (apt install clang lld wasi-libc libclang-rt-14-dev-wasm32).
+WASI_CC=(clang --target=wasm32-wasi -O2 -D_WASI_EMULATED_SIGNAL)
+if echo 'int main(void){return 0;}' | "${WASI_CC[@]}" -x c - -o "$BIN/probe.wasm" 2>/dev/null; then
+    for f in interactor validator_kattis; do
+        "${WASI_CC[@]}" -o "$BIN/$f.wasm" "$EX/$f.c" -lwasi-emulated-signal
+    done
+    echo "== the C interactors compiled to wasm32-wasi (--responder wasm:)"
+    echo
+    check "solution.c, interactor.wasm" AC --responder "wasm:$BIN/interactor.wasm" --input "$EX/input.txt" -- "$BIN/solution"
+    check "wrong.c, interactor.wasm" WA --responder "wasm:$BIN/interactor.wasm" --input "$EX/input.txt" -- "$BIN/wrong"
+    check "solution.c, validator_kattis.wasm" AC --protocol kattis --responder "wasm:$BIN/validator_kattis.wasm" --input "$EX/input.txt" -- "$BIN/solution"
+else
+    echo "== (skipped: no clang with wasi-libc for the WASI interactors)"
+    echo
+fi
 
 if [ "$failures" -eq 0 ]; then
     echo "every solution got its expected verdict"
