@@ -210,6 +210,38 @@ fn rootless_interactive_session() {
     assert_eq!(v["verdict"], "AC", "{}", brief(&v));
 }
 
+/// A WASI command module needs nothing of root: it runs inside the judge,
+/// compiled by the user's judge (and cached in the user's own cache).
+#[test]
+fn rootless_wasi_interactor() {
+    if user().is_none() {
+        return;
+    }
+    let built = crate::util::responders::c_wasi(&repo().join("tests/fixtures/wasi/upper.c"));
+    let module = shared_dir().join("upper.wasm");
+    std::fs::copy(&built, &module).unwrap();
+    Command::new("chmod")
+        .arg("a+r")
+        .arg(&module)
+        .status()
+        .unwrap();
+    let v = as_user(
+        run()
+            .arg("--json")
+            .args(["--protocol", "plain"])
+            .args(["--responder", &format!("wasm:{}", module.display())])
+            .program([
+                python().as_str(),
+                "-c",
+                "print('hi', flush=True); assert input() == 'HI'",
+            ]),
+    )
+    .json();
+    assert_eq!(v["verdict"], "AC", "{}", brief(&v));
+    assert_eq!(v["responder"]["kind"], "wasi");
+    assert_eq!(v["isolation"]["user_namespace"], true);
+}
+
 /// Without a CPU cgroup, CPU burnt by orphans that init reaps still counts.
 #[test]
 fn rootless_cpu_counts_orphans() {

@@ -401,7 +401,7 @@ impl RunArgs {
                 if self.answer.is_none() {
                     return Err("--checker needs --answer FILE".into());
                 }
-                self.responder_choice(spec, &limits)?
+                self.responder_choice("--checker", spec, &limits)?
             }
             (_, _, Some(_)) => {
                 return Err("--checker native:/wasm: feeds the program --input itself: \
@@ -409,7 +409,7 @@ impl RunArgs {
                     .into())
             }
             (Some(f), None, None) => ResponderChoice::File(f.clone()),
-            (None, Some(spec), None) => self.responder_choice(spec, &limits)?,
+            (None, Some(spec), None) => self.responder_choice("--responder", spec, &limits)?,
             (None, None, None) => ResponderChoice::Closed,
             (Some(_), Some(_), None) => unreachable!("clap rejects --stdin with --responder"),
         };
@@ -639,12 +639,18 @@ impl RunArgs {
         })
     }
 
-    fn responder_choice(&self, spec: &str, limits: &Limits) -> Result<ResponderChoice, String> {
+    /// What `flag` (--responder, or --checker for a module) names.
+    fn responder_choice(
+        &self,
+        flag: &str,
+        spec: &str,
+        limits: &Limits,
+    ) -> Result<ResponderChoice, String> {
         const EXPECTED: &str =
             "expected exec:'CMD ARGS', native:'FILE.so ARGS', wasm:'FILE ARGS' or script:FILE";
         let (kind, rest) = spec
             .split_once(':')
-            .ok_or_else(|| format!("invalid --responder {spec:?}: {EXPECTED}"))?;
+            .ok_or_else(|| format!("invalid {flag} {spec:?}: {EXPECTED}"))?;
         let plugin = match kind {
             "exec" => None,
             "native" => Some(PluginKind::Native),
@@ -666,7 +672,7 @@ impl RunArgs {
         };
         let argv = split_words(rest)?;
         let Some((first, args)) = argv.split_first() else {
-            return Err(format!("--responder {kind}: needs a command or a file"));
+            return Err(format!("{flag} {kind}: needs a command or a file"));
         };
         let limits = self.responder_limits(limits);
         Ok(match plugin {

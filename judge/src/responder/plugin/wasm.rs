@@ -467,7 +467,8 @@ impl WasmGuest {
                 .and_then(|e| e.into_func())
                 .ok_or_else(|| {
                     format!(
-                        "does not export {name}: not a judge responder (ABI version {})",
+                        "does not export {name}: not a judge responder (ABI version {}), \
+                         nor a WASI command (which exports _start)",
                         abi::VERSION
                     )
                 })
