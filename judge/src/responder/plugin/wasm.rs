@@ -133,29 +133,92 @@ impl ResourceLimiter for MemoryCap {
     }
 }
 
-/// The process's engine, with its epoch ticker.
-pub(crate) fn engine() -> GuestResult<&'static Engine> {
-    static ENGINE: OnceLock<Result<Engine, String>> = OnceLock::new();
-    ENGINE
+/// The wasm call stack of a WASI command: a process's usual 8 MiB, as the
+/// same source has natively (recursion deep enough for a DFS over 10^5
+/// nodes). Its fiber is that plus room for the host functions below it.
+const WASI_STACK: usize = 8 << 20;
+
+/// The process's two engines, with one epoch ticker for both: ABI modules
+/// are called on the caller's thread, whose stack may be small (a worker
+/// thread's 2 MiB), so they keep wasmtime's default 512 KiB of wasm stack;
+/// a WASI command runs on a fiber of its own, as deep as [`WASI_STACK`].
+struct Engines {
+    abi: Engine,
+    wasi: Engine,
+}
+
+fn engines() -> GuestResult<&'static Engines> {
+    static ENGINES: OnceLock<Result<Engines, String>> = OnceLock::new();
+    ENGINES
         .get_or_init(|| {
-            let mut config = Config::new();
-            config.epoch_interruption(true);
-            // The ABI has one memory, the exported one: more would only be
-            // a way around the accounting.
-            config.wasm_multi_memory(false);
-            let engine = Engine::new(&config).map_err(|e| format!("starting wasmtime: {e}"))?;
-            let ticking = engine.clone();
+            let config = |deep: bool| {
+                let mut config = Config::new();
+                config.epoch_interruption(true);
+                // The ABI has one memory, the exported one: more would only
+                // be a way around the accounting.
+                config.wasm_multi_memory(false);
+                if deep {
+                    config.max_wasm_stack(WASI_STACK);
+                    config.async_stack_size(WASI_STACK + (1 << 20));
+                }
+                Engine::new(&config).map_err(|e| format!("starting wasmtime: {e}"))
+            };
+            let engines = Engines {
+                abi: config(false)?,
+                wasi: config(true)?,
+            };
+            let ticking = (engines.abi.clone(), engines.wasi.clone());
             std::thread::Builder::new()
                 .name("judge-wasm-epoch".into())
                 .spawn(move || loop {
                     std::thread::sleep(TICK);
-                    ticking.increment_epoch();
+                    ticking.0.increment_epoch();
+                    ticking.1.increment_epoch();
                 })
                 .map_err(|e| format!("starting the epoch ticker: {e}"))?;
-            Ok(engine)
+            Ok(engines)
         })
         .as_ref()
         .map_err(Clone::clone)
+}
+
+/// The engine of modules of the event ABI.
+pub(crate) fn engine() -> GuestResult<&'static Engine> {
+    engines().map(|e| &e.abi)
+}
+
+/// Whether a binary module's exports make it a WASI command (`_start`,
+/// and not the ABI's first export), read without compiling it, so that it
+/// is compiled by the engine it runs on. `None` for text, which is parsed
+/// only by compiling.
+fn exports_a_command(source: &[u8]) -> Option<bool> {
+    use wasmtime::wasmparser::{Parser, Payload};
+    let (mut start, mut abi) = (false, false);
+    for payload in Parser::new(0).parse_all(source) {
+        if let Payload::ExportSection(exports) = payload.ok()? {
+            for e in exports {
+                let name = e.ok()?.name;
+                start |= name == "_start";
+                abi |= name == abi::EXPORTS[0];
+            }
+        }
+    }
+    Some(start && !abi)
+}
+
+/// `source` from the disk cache of `engine`, or compiled by it now.
+fn load_or_compile(engine: &Engine, source: &[u8]) -> GuestResult<(Module, Origin)> {
+    let disk = module_cache::open(engine);
+    if let Some(m) = disk.as_ref().and_then(|c| c.load(engine, source)) {
+        return Ok((m, Origin::Disk));
+    }
+    // Binary or text (.wat): wasmtime tells them apart by content.
+    let module = Module::new(engine, source)
+        .map_err(|e| format!("not a WebAssembly module: {}", first_line(&e)))?;
+    if let Some(cache) = &disk {
+        cache.store(source, &module);
+    }
+    Ok((module, Origin::Compiled))
 }
 
 /// Modules kept compiled in one process. Each holds its code and a memory
@@ -323,20 +386,20 @@ fn compile_cached(path: &Path, session: bool) -> GuestResult<(Loaded, Origin)> {
             "is over {MODULE_MAX} bytes, the most a responder module may have (compiling cannot be interrupted)"
         ));
     }
-    let engine = engine()?;
-    let disk = module_cache::open(engine);
-    let (module, origin) = match disk.as_ref().and_then(|c| c.load(engine, &source)) {
-        Some(m) => (m, Origin::Disk),
-        // Binary or text (.wat): wasmtime tells them apart by content.
-        None => (
-            Module::new(engine, &source)
-                .map_err(|e| format!("not a WebAssembly module: {}", first_line(&e)))?,
-            Origin::Compiled,
-        ),
+    let engines = engines()?;
+    let command = exports_a_command(&source);
+    let first = if command == Some(true) {
+        &engines.wasi
+    } else {
+        &engines.abi
     };
-    let pre = link(engine, &module)?;
-    if let (Some(cache), Origin::Compiled) = (&disk, origin) {
-        cache.store(&source, &module);
+    let (module, origin) = load_or_compile(first, &source)?;
+    let mut pre = link(&module)?;
+    if matches!(pre, Loaded::Wasi(_)) && command.is_none() {
+        // A text module found to be a command once compiled: again, by
+        // the engine it runs on.
+        let (module, _) = load_or_compile(&engines.wasi, &source)?;
+        pre = link(&module)?;
     }
     CACHE
         .lock()
@@ -349,7 +412,8 @@ fn compile_cached(path: &Path, session: bool) -> GuestResult<(Loaded, Origin)> {
 /// Link `module` by the way it speaks: no imports and no `_start` is the
 /// event ABI; imports from `wasi_snapshot_preview1` alone (or none) with a
 /// `_start` export is a WASI command.
-fn link(engine: &Engine, module: &Module) -> GuestResult<Loaded> {
+fn link(module: &Module) -> GuestResult<Loaded> {
+    let engine = module.engine();
     const WASI: &str = "wasi_snapshot_preview1";
     let abi = module.exports().any(|e| e.name() == abi::EXPORTS[0]);
     let command = !abi && module.exports().any(|e| e.name() == "_start");
