@@ -57,10 +57,13 @@ impl WasiChecker {
             self.input.as_deref(),
             Some(answer),
             Some(as_file),
+            self.feedback_dir.as_deref(),
             self.limits.output,
         )?;
         let feedback = layout.feedback;
         let mut shared = layout.shared(&self.path, &self.args, &self.flags, &self.limits);
+        // Its stdout goes nowhere: dropped at every turn, never a limit.
+        shared.stdout_max = u64::MAX;
         if kattis {
             shared.feed(output);
         }

@@ -51,11 +51,13 @@ pub struct DirNode {
     pub writable: bool,
 }
 
-/// The most files a module may create, and the most descriptors it may
-/// hold open: a module that loops on `open` meets EMFILE, not the judge's
+/// The most files a module may create (in all, removed ones too), and the
+/// most descriptors it may hold open: a module that loops on `open` meets EMFILE, not the judge's
 /// memory.
 const CREATED_MAX: usize = 1024;
 pub const OPEN_MAX: usize = 1024;
+/// The longest path looked up.
+pub const PATH_MAX: usize = 4096;
 
 /// The tree. Node 0 is `/`.
 pub struct Files {
@@ -124,7 +126,7 @@ impl Files {
         if path.is_empty() {
             return Err(errno::NOENT);
         }
-        if path.len() > 4096 {
+        if path.len() > PATH_MAX {
             return Err(errno::NAMETOOLONG);
         }
         if path[0] == b'/' {
@@ -179,6 +181,13 @@ impl Files {
         Ok(id)
     }
 
+    /// A file the module finds in the writable `dir` from its start (a
+    /// feedback file an earlier pass left), counted as written.
+    pub fn seed(&mut self, dir: usize, name: &[u8], bytes: &[u8]) -> Result<(), Errno> {
+        let id = self.create(dir, name)?;
+        self.write_at(id, 0, bytes).map(|_| ())
+    }
+
     /// Remove the file `name` from the writable `dir`.
     pub fn unlink(&mut self, dir: usize, name: &[u8]) -> Result<(), Errno> {
         let id = self.child(dir, name).ok_or(errno::NOENT)?;
@@ -194,6 +203,10 @@ impl Files {
         if let Node::Dir(d) = &mut self.nodes[dir] {
             d.entries.remove(name);
         }
+        // Its node stays (an open descriptor still reads and writes it, as
+        // on a host), and so do its bytes in the budget and its place among
+        // the files created: a create-and-remove loop ends at ENOSPC
+        // instead of growing the table without end.
         Ok(())
     }
 
@@ -294,6 +307,10 @@ impl Files {
             if self.written.saturating_add(more) > self.written_max {
                 return Err(errno::NOSPC);
             }
+            // The judge's own memory: a failed allocation is the module's
+            // ENOSPC, never the judge's abort.
+            v.try_reserve_exact((len - now) as usize)
+                .map_err(|_| errno::NOSPC)?;
             self.written += more;
             v.resize(len as usize, 0);
         } else {

@@ -85,11 +85,14 @@ fn test_file(path: Option<&Path>) -> std::io::Result<Node> {
 impl Layout {
     /// The files of an interactor (`output: None`) or of a checker of the
     /// program's `output` (testlib's `/output`; Kattis reads it on stdin).
+    /// `feedback_from`: a host folder whose files `/feedback/` starts with,
+    /// as Kattis keeps the feedback folder from one pass to the next.
     pub(crate) fn new(
         protocol: Protocol,
         input: Option<&Path>,
         answer: Option<&Path>,
         output: Option<Vec<u8>>,
+        feedback_from: Option<&Path>,
         written_max: u64,
     ) -> std::result::Result<Layout, String> {
         let mut files = Files::new(written_max);
@@ -134,13 +137,17 @@ impl Layout {
             Protocol::Kattis => {
                 files.add("input", open("input", input)?);
                 files.add("answer", open("answer", answer)?);
-                feedback = Some(files.add(
+                let dir = files.add(
                     "feedback",
                     Node::Dir(DirNode {
                         entries: Default::default(),
                         writable: true,
                     }),
-                ));
+                );
+                if let Some(from) = feedback_from {
+                    seed_feedback(&mut files, dir, from)?;
+                }
+                feedback = Some(dir);
                 words.extend(["/input".into(), "/answer".into(), "/feedback/".into()]);
             }
         }
@@ -182,6 +189,31 @@ impl Layout {
         s.stderr_max = limits.stderr;
         s
     }
+}
+
+/// The regular files of the host folder `from` (absent: none), into the
+/// module's feedback folder `dir`.
+fn seed_feedback(files: &mut Files, dir: usize, from: &Path) -> std::result::Result<(), String> {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(entries) = std::fs::read_dir(from) else {
+        return Ok(());
+    };
+    for e in entries.flatten() {
+        if !e.file_type().is_ok_and(|t| t.is_file()) {
+            continue;
+        }
+        let bytes =
+            std::fs::read(e.path()).map_err(|err| format!("{}: {err}", e.path().display()))?;
+        files
+            .seed(dir, e.file_name().as_bytes(), &bytes)
+            .map_err(|_| {
+                format!(
+                    "{}: the feedback folder holds more than the responder's output limit",
+                    from.display()
+                )
+            })?;
+    }
+    Ok(())
 }
 
 /// Compile (or find compiled) the WASI command at `path` and set up its run.
@@ -333,6 +365,13 @@ impl WasiResponder {
         let n = io.send(s.stdout_left());
         s.took(n);
         self.sent += n as u64;
+        if !io.stdin_open() {
+            // The send met a closed pipe: EPIPE for the module from now.
+            s.peer_gone = true;
+            s.stdout.clear();
+            s.stdout_at = 0;
+            return false;
+        }
         if (ended || s.stdout_closed) && s.stdout_left().is_empty() && !self.stdin_closed {
             self.stdin_closed = true;
             io.close_stdin();
@@ -381,6 +420,10 @@ impl Responder for WasiResponder {
             spec.input.as_deref(),
             spec.answer.as_deref(),
             None,
+            spec.files_dir
+                .as_ref()
+                .map(|d| d.join("feedback"))
+                .as_deref(),
             spec.limits.output,
         )
         .map_err(fail)?;
@@ -396,9 +439,13 @@ impl Responder for WasiResponder {
         true
     }
 
+    /// Backpressure while it runs; none once the program is gone (what is
+    /// left is a pipe's worth, to be read to its end) or it has ended.
     fn accepts_output(&self) -> bool {
         match &self.machine {
-            Some(m) if m.ended().is_none() => m.lock().stdin_left() < STDIN_PENDING_MAX,
+            Some(m) if m.ended().is_none() && !self.program_gone => {
+                m.lock().stdin_left() < STDIN_PENDING_MAX
+            }
             _ => true,
         }
     }
@@ -413,7 +460,9 @@ impl Responder for WasiResponder {
         let Some(m) = &self.machine else {
             return Ok(());
         };
-        if stream != Stream::Stdout || m.ended().is_some() {
+        // After a kill the module is not run again: what the program left
+        // is read (to its end of file) and dropped.
+        if stream != Stream::Stdout || m.ended().is_some() || self.program_killed {
             return Ok(());
         }
         m.lock().feed(bytes);

@@ -13,7 +13,7 @@
 use wasmtime::{Caller, Engine, Linker};
 
 use super::errno::{self, Errno};
-use super::files::{Fd, Files, Node, OPEN_MAX};
+use super::files::{Fd, Files, Node, OPEN_MAX, PATH_MAX};
 use super::machine::{lock, Exit, Shared, Stop, Wait, WasiState, STDOUT_PENDING_MAX};
 
 const MODULE: &str = "wasi_snapshot_preview1";
@@ -202,6 +202,10 @@ fn dir_of(s: &mut Shared, fd: i32) -> Result<usize, Errno> {
 }
 
 fn path_arg(m: &Mem<'_>, ptr: i32, len: i32) -> Result<Vec<u8>, Errno> {
+    // Refused before the copy: a name may claim the whole memory.
+    if len as u32 as usize > PATH_MAX {
+        return Err(errno::NAMETOOLONG);
+    }
     Ok(m.bytes(ptr as u32, len as u32)?.to_vec())
 }
 
@@ -242,7 +246,7 @@ fn fd_read(s: &mut Shared, m: &mut Mem<'_>, fd: i32, iovs: i32, n: i32, out: i32
             ..
         } => {
             let (node, at) = (*node, *pos);
-            let mut buf = vec![0u8; want.min(1 << 24)];
+            let mut buf = vec![0u8; read_size(&s.files, node, at, want)];
             let n = s.files.read_at(node, at, &mut buf)?;
             m.scatter(&iovs, &buf[..n])?;
             if let Fd::File { pos, .. } = fd_of(s, fd)? {
@@ -347,6 +351,14 @@ fn write_file(
     Ok(done)
 }
 
+/// The buffer a read of `want` bytes at `at` of `node` needs: no more than
+/// the file holds there, and 16 MiB at a time.
+fn read_size(files: &Files, node: usize, at: u64, want: usize) -> usize {
+    let left = files.len(node).saturating_sub(at);
+    want.min(usize::try_from(left).unwrap_or(usize::MAX))
+        .min(1 << 24)
+}
+
 /// The file behind `fd` for a read or write at an offset: open for it, and
 /// a file (a stream cannot seek).
 fn positioned_file(s: &mut Shared, fd: i32, write: bool) -> Result<usize, Errno> {
@@ -374,7 +386,7 @@ fn fd_pread(
 ) -> Done {
     let iovs = m.iovecs(iovs as u32, n as u32)?;
     let node = positioned_file(s, fd, false)?;
-    let mut buf = vec![0u8; total(&iovs).min(1 << 24)];
+    let mut buf = vec![0u8; read_size(&s.files, node, at as u64, total(&iovs))];
     let got = s.files.read_at(node, at as u64, &mut buf)?;
     m.scatter(&iovs, &buf[..got])?;
     Ok(m.put_u32(out as u32, got as u32)?)
@@ -584,6 +596,14 @@ fn path_open(
     let path = path_arg(m, path, path_len)?;
     let rights = rights as u64;
     let (read, write) = (rights & RIGHT_FD_READ != 0, rights & RIGHT_FD_WRITE != 0);
+    // What can fail without a trace fails before a file is created.
+    if oflags & CREAT != 0 && oflags & DIRECTORY != 0 {
+        return Err(errno::INVAL.into());
+    }
+    let free = s.fds.iter().position(Option::is_none);
+    if free.is_none() && s.fds.len() >= OPEN_MAX {
+        return Err(errno::MFILE.into());
+    }
     let (parent, name) = s.files.parent(dir, &path)?;
     let node = match name {
         None => parent,
@@ -594,10 +614,6 @@ fn path_open(
             Err(e) => return Err(e.into()),
         },
     };
-    let free = s.fds.iter().position(Option::is_none);
-    if free.is_none() && s.fds.len() >= OPEN_MAX {
-        return Err(errno::MFILE.into());
-    }
     let fd = match s.files.node(node) {
         Node::Dir(_) => {
             if write || oflags & TRUNC != 0 {
@@ -710,6 +726,11 @@ fn poll_oneoff(s: &mut Shared, m: &mut Mem<'_>, subs: i32, events: i32, n: i32, 
     }
     if ready.is_empty() {
         match (wait, soonest) {
+            // A timeout already over (`poll(fds, n, 0)`: a look, not a
+            // wait) is over now, input or not.
+            (_, Some((deadline, userdata))) if deadline <= s.clock_ns => {
+                ready.push(event(userdata, 0, 0, 0, false));
+            }
             // Input is the only thing that can come from outside: a
             // timeout beside a wait for it is waited out by the input (the
             // virtual clock does not run while the module waits).
