@@ -829,3 +829,43 @@ fn a_killed_programs_unread_output_does_not_hold_the_session() {
         brief(&v)
     );
 }
+
+/// Kattis multi-pass with the validator compiled to WASI: its feedback
+/// folder lasts from one pass to the next, as the format says (the
+/// validator counts its passes in a file of its own there).
+#[test]
+fn a_wasi_validator_keeps_its_feedback_folder_across_passes() {
+    let pkg = temp_dir("wasi-multipass").join("problem");
+    let write = |rel: &str, text: &str| {
+        let p = pkg.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    write(
+        "problem.yaml",
+        "problem_format_version: 2025-09\nname: M\ntype: multi-pass\nlimits: {time_limit: 2, validation_passes: 3}\n",
+    );
+    write("data/secret/1.in", "5\n");
+    write("data/secret/1.ans", "\n");
+    write("double.py", "print(2 * int(input()))\n");
+    std::fs::create_dir_all(pkg.join("output_validator")).unwrap();
+    std::fs::copy(
+        wasi("multipass"),
+        pkg.join("output_validator/multipass.wasm"),
+    )
+    .unwrap();
+    let mut c = Command::new(crate::util::judge_bin());
+    c.arg("problem")
+        .arg(&pkg)
+        .arg(pkg.join("double.py"))
+        .arg("--json");
+    let done = crate::util::exec_command(c);
+    let v: Value = serde_json::from_str(&done.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", done.stdout, done.stderr));
+    let t = &v["submission"]["tests"][0];
+    assert_eq!(t["verdict"], "AC", "{v}");
+    assert_eq!(t["passes"], 3, "{v}");
+    // Counted 1, 2, 3: the count of pass 1 was there in passes 2 and 3.
+    assert_eq!(t["message"], "3 passes", "{v}");
+    let _ = std::fs::remove_dir_all(pkg.parent().unwrap());
+}

@@ -80,8 +80,8 @@ impl WasiChecker {
         };
         let s = m.lock();
         let stderr = Some(String::from_utf8_lossy(&s.stderr).into_owned());
-        if let (Some(dir), Ended::Exit(_)) = (&self.feedback_dir, &end) {
-            wasi::leave_files(&s, feedback, dir)
+        if let (Some(dir), Some(fb), Ended::Exit(_)) = (&self.feedback_dir, feedback, &end) {
+            wasi::leave_feedback(&s, fb, dir)
                 .map_err(|e| format!("leaving its files in {}: {e}", dir.display()))?;
         }
         Ok((wasi::judgement("checker", self.protocol, &end, &s), stderr))

@@ -248,18 +248,25 @@ pub(crate) fn protocol_message(protocol: Protocol, s: &Shared) -> (String, Optio
     (message, score)
 }
 
-/// Copy what it wrote into `dir`: `tout`, and `feedback/`'s files.
+/// Copy what it wrote into `dir`, as an exec interactor leaves it there:
+/// `tout`, and `feedback/`'s files.
 pub(crate) fn leave_files(s: &Shared, feedback: Option<usize>, dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::ffi::OsStrExt;
     if let Some(tout) = s.files.memory_file("tout") {
         std::fs::write(dir.join("tout"), tout)?;
     }
-    if let Some(fb) = feedback {
-        let to = dir.join("feedback");
-        std::fs::create_dir_all(&to)?;
-        for (name, bytes) in s.files.files_in(fb) {
-            std::fs::write(to.join(std::ffi::OsStr::from_bytes(name)), bytes)?;
-        }
+    match feedback {
+        Some(fb) => leave_feedback(s, fb, &dir.join("feedback")),
+        None => Ok(()),
+    }
+}
+
+/// Copy the files of its feedback folder (node `fb`) into the host folder
+/// `to`.
+pub(crate) fn leave_feedback(s: &Shared, fb: usize, to: &Path) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    std::fs::create_dir_all(to)?;
+    for (name, bytes) in s.files.files_in(fb) {
+        std::fs::write(to.join(std::ffi::OsStr::from_bytes(name)), bytes)?;
     }
     Ok(())
 }
