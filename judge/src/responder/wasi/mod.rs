@@ -20,7 +20,9 @@
 pub mod errno;
 pub mod files;
 pub mod machine;
+mod memory;
 pub mod preview1;
+mod time;
 
 use std::path::{Path, PathBuf};
 
@@ -386,6 +388,12 @@ impl WasiResponder {
         io.space() > 0
     }
 
+    /// Its wall clock, as an exec interactor's, counts from the session's
+    /// start.
+    fn wall_deadline(&self) -> u64 {
+        self.start_ns + self.spec.limits.wall_time.as_nanos() as u64
+    }
+
     fn conclude(&mut self, end: Ended, now_ns: u64) {
         let Some(m) = self.machine.as_ref() else {
             return;
@@ -516,12 +524,11 @@ impl Responder for WasiResponder {
         if m.runnable() && !self.program_killed {
             return Some(0);
         }
-        Some(self.start_ns + self.spec.limits.wall_time.as_nanos() as u64)
+        Some(self.wall_deadline())
     }
 
     fn on_deadline(&mut self, io: &mut Io<'_>) -> Result<()> {
-        let wall = self.start_ns + self.spec.limits.wall_time.as_nanos() as u64;
-        if self.finished.is_none() && io.now_ns() >= wall {
+        if self.finished.is_none() && io.now_ns() >= self.wall_deadline() {
             if let Some(m) = self.machine.as_mut() {
                 m.stop();
             }

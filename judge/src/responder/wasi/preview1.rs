@@ -15,11 +15,13 @@ use wasmtime::{Caller, Engine, Linker};
 use super::errno::{self, Errno};
 use super::files::{Fd, Files, Node, OPEN_MAX, PATH_MAX};
 use super::machine::{lock, Exit, Shared, Stop, Wait, WasiState, STDOUT_PENDING_MAX};
+use super::memory::{off, total, Mem};
+use super::time::{poll_oneoff, random, CLOCK_STEP_NS};
 
 const MODULE: &str = "wasi_snapshot_preview1";
 
 /// Why a call did not succeed.
-enum Fail {
+pub(super) enum Fail {
     /// An error number for the module.
     Errno(Errno),
     /// A limit of the judge's: the run ends.
@@ -34,108 +36,7 @@ impl From<Errno> for Fail {
     }
 }
 
-type Done = Result<(), Fail>;
-
-/// The module's linear memory, bounds-checked.
-struct Mem<'a>(&'a mut [u8]);
-
-impl Mem<'_> {
-    fn bytes(&self, ptr: u32, len: u32) -> Result<&[u8], Errno> {
-        let (p, n) = (ptr as usize, len as usize);
-        self.0
-            .get(p..p.checked_add(n).ok_or(errno::FAULT)?)
-            .ok_or(errno::FAULT)
-    }
-
-    fn bytes_mut(&mut self, ptr: u32, len: u32) -> Result<&mut [u8], Errno> {
-        let (p, n) = (ptr as usize, len as usize);
-        self.0
-            .get_mut(p..p.checked_add(n).ok_or(errno::FAULT)?)
-            .ok_or(errno::FAULT)
-    }
-
-    fn u8_at(&self, ptr: u32) -> Result<u8, Errno> {
-        Ok(self.bytes(ptr, 1)?[0])
-    }
-
-    fn u16_at(&self, ptr: u32) -> Result<u16, Errno> {
-        Ok(u16::from_le_bytes(self.bytes(ptr, 2)?.try_into().unwrap()))
-    }
-
-    fn u32_at(&self, ptr: u32) -> Result<u32, Errno> {
-        Ok(u32::from_le_bytes(self.bytes(ptr, 4)?.try_into().unwrap()))
-    }
-
-    fn u64_at(&self, ptr: u32) -> Result<u64, Errno> {
-        Ok(u64::from_le_bytes(self.bytes(ptr, 8)?.try_into().unwrap()))
-    }
-
-    fn put(&mut self, ptr: u32, bytes: &[u8]) -> Result<(), Errno> {
-        self.bytes_mut(ptr, bytes.len() as u32)?
-            .copy_from_slice(bytes);
-        Ok(())
-    }
-
-    fn put_u32(&mut self, ptr: u32, v: u32) -> Result<(), Errno> {
-        self.put(ptr, &v.to_le_bytes())
-    }
-
-    fn put_u64(&mut self, ptr: u32, v: u64) -> Result<(), Errno> {
-        self.put(ptr, &v.to_le_bytes())
-    }
-
-    /// An iovec array: (pointer, length) pairs, each region checked.
-    fn iovecs(&self, ptr: u32, n: u32) -> Result<Vec<(u32, u32)>, Errno> {
-        if n > 1024 {
-            return Err(errno::INVAL);
-        }
-        (0..n)
-            .map(|i| {
-                let at = off(ptr, i * 8)?;
-                let (p, l) = (self.u32_at(at)?, self.u32_at(off(at, 4)?)?);
-                self.bytes(p, l)?;
-                Ok((p, l))
-            })
-            .collect()
-    }
-
-    /// The bytes an iovec array points at, up to `max`, gathered.
-    fn gather(&self, iovs: &[(u32, u32)], max: usize) -> Result<Vec<u8>, Errno> {
-        let mut out = Vec::new();
-        for &(p, l) in iovs {
-            let b = self.bytes(p, l)?;
-            let take = b.len().min(max - out.len());
-            out.extend_from_slice(&b[..take]);
-            if out.len() == max {
-                break;
-            }
-        }
-        Ok(out)
-    }
-
-    /// Scatter `bytes` over an iovec array.
-    fn scatter(&mut self, iovs: &[(u32, u32)], mut bytes: &[u8]) -> Result<(), Errno> {
-        for &(p, l) in iovs {
-            if bytes.is_empty() {
-                break;
-            }
-            let n = bytes.len().min(l as usize);
-            self.put(p, &bytes[..n])?;
-            bytes = &bytes[n..];
-        }
-        Ok(())
-    }
-}
-
-/// `base + k` as a guest address: past 4 GiB it is no address (a wrapped
-/// sum would point into the module's own low memory).
-fn off(base: u32, k: u32) -> Result<u32, Errno> {
-    base.checked_add(k).ok_or(errno::FAULT)
-}
-
-fn total(iovs: &[(u32, u32)]) -> usize {
-    iovs.iter().map(|&(_, l)| l as usize).sum()
-}
+pub(super) type Done = Result<(), Fail>;
 
 /// Run `f` on the shared state and the module's memory.
 fn with(c: &mut Caller<'_, WasiState>, f: impl FnOnce(&mut Shared, &mut Mem<'_>) -> Done) -> Done {
@@ -186,7 +87,7 @@ const FILETYPE_DIRECTORY: u8 = 3;
 const FILETYPE_REGULAR_FILE: u8 = 4;
 
 /// The descriptor `fd`.
-fn fd_of(s: &mut Shared, fd: i32) -> Result<&mut Fd, Errno> {
+pub(super) fn fd_of(s: &mut Shared, fd: i32) -> Result<&mut Fd, Errno> {
     s.fds
         .get_mut(fd as u32 as usize)
         .and_then(Option::as_mut)
@@ -655,121 +556,6 @@ fn path_open(
     };
     Ok(m.put_u32(out as u32, n as u32)?)
 }
-
-fn poll_oneoff(s: &mut Shared, m: &mut Mem<'_>, subs: i32, events: i32, n: i32, out: i32) -> Done {
-    if n <= 0 || n > 1024 {
-        return Err(errno::INVAL.into());
-    }
-    let mut ready: Vec<[u8; 32]> = Vec::new();
-    let event = |userdata: u64, error: Errno, kind: u8, nbytes: u64, hangup: bool| {
-        let mut e = [0u8; 32];
-        e[0..8].copy_from_slice(&userdata.to_le_bytes());
-        e[8..10].copy_from_slice(&error.to_le_bytes());
-        e[10] = kind;
-        e[16..24].copy_from_slice(&nbytes.to_le_bytes());
-        e[24..26].copy_from_slice(&u16::from(hangup).to_le_bytes());
-        e
-    };
-    let mut soonest: Option<(u64, u64)> = None; // (deadline, userdata)
-    let mut wait = None;
-    for i in 0..n as u32 {
-        let at = off(subs as u32, i * 48)?;
-        let userdata = m.u64_at(at)?;
-        match m.u8_at(off(at, 8)?)? {
-            0 => {
-                let timeout = m.u64_at(off(at, 24)?)?;
-                let absolute = m.u16_at(off(at, 40)?)? & 1 != 0;
-                let deadline = if absolute {
-                    timeout
-                } else {
-                    s.clock_ns.saturating_add(timeout)
-                };
-                if soonest.is_none_or(|(d, _)| deadline < d) {
-                    soonest = Some((deadline, userdata));
-                }
-            }
-            kind @ (1 | 2) => {
-                let fd = m.u32_at(off(at, 16)?)? as i32;
-                match (kind, fd_of(s, fd)) {
-                    (_, Err(e)) => ready.push(event(userdata, e, kind, 0, false)),
-                    (1, Ok(Fd::Stdin)) => {
-                        let left = s.stdin_left() as u64;
-                        if left > 0 || s.stdin_eof {
-                            ready.push(event(userdata, 0, kind, left, left == 0));
-                        } else {
-                            wait = Some(Wait::Stdin);
-                        }
-                    }
-                    (2, Ok(Fd::Stdout)) => {
-                        let room = STDOUT_PENDING_MAX.saturating_sub(s.stdout_left().len());
-                        if s.peer_gone {
-                            ready.push(event(userdata, errno::PIPE, kind, 0, true));
-                        } else if room > 0 {
-                            ready.push(event(userdata, 0, kind, room as u64, false));
-                        } else {
-                            wait.get_or_insert(Wait::Stdout);
-                        }
-                    }
-                    (1, Ok(Fd::File { node, pos, .. })) => {
-                        let (node, pos) = (*node, *pos);
-                        let left = s.files.len(node).saturating_sub(pos);
-                        ready.push(event(userdata, 0, kind, left, false));
-                    }
-                    (_, Ok(Fd::Dir { .. })) => {
-                        ready.push(event(userdata, errno::BADF, kind, 0, false))
-                    }
-                    _ => ready.push(event(userdata, 0, kind, 0, false)),
-                }
-            }
-            _ => return Err(errno::INVAL.into()),
-        }
-    }
-    if ready.is_empty() {
-        match (wait, soonest) {
-            // A timeout already over (`poll(fds, n, 0)`: a look, not a
-            // wait) is over now, input or not.
-            (_, Some((deadline, userdata))) if deadline <= s.clock_ns => {
-                ready.push(event(userdata, 0, 0, 0, false));
-            }
-            // Input is the only thing that can come from outside: a
-            // timeout beside a wait for it is waited out by the input (the
-            // virtual clock does not run while the module waits).
-            (Some(w), _) => {
-                s.waiting = Some(w);
-                return Err(Fail::Wait);
-            }
-            // A sleep: the virtual clock moves on to its end at once.
-            (None, Some((deadline, userdata))) => {
-                s.clock_ns = s.clock_ns.max(deadline);
-                ready.push(event(userdata, 0, 0, 0, false));
-            }
-            (None, None) => return Err(errno::INVAL.into()),
-        }
-    }
-    for (i, e) in ready.iter().enumerate() {
-        m.put(off(events as u32, i as u32 * 32)?, e)?;
-    }
-    Ok(m.put_u32(out as u32, ready.len() as u32)?)
-}
-
-/// SplitMix64: the module's randomness, the same on every run.
-fn random(s: &mut Shared, m: &mut Mem<'_>, buf: i32, len: i32) -> Done {
-    let out = m.bytes_mut(buf as u32, len as u32)?;
-    for chunk in out.chunks_mut(8) {
-        s.random = s.random.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = s.random;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^= z >> 31;
-        chunk.copy_from_slice(&z.to_le_bytes()[..chunk.len()]);
-    }
-    Ok(())
-}
-
-/// Every clock reads one virtual time: it starts at 0 (1970-01-01 for the
-/// real-time clock) and moves 1 µs per reading (and to the end of a sleep),
-/// so a module learns nothing of the host and runs the same every time.
-const CLOCK_STEP_NS: u64 = 1_000;
 
 fn args_sizes(s: &mut Shared, m: &mut Mem<'_>, count: i32, size: i32) -> Done {
     let bytes: usize = s.args.iter().map(|a| a.len() + 1).sum();
