@@ -179,8 +179,10 @@ pub struct RunArgs {
 
     /// Who answers the program: exec:'CMD ARGS' runs an interactor process;
     /// native:'FILE.so ARGS' loads a plugin; wasm:'FILE.wasm ARGS' runs a
-    /// WebAssembly module (.wat text too); script:FILE holds a conversation
-    /// (docs/conversations.md). See docs/responder-abi.md.
+    /// WebAssembly module (.wat text too): one of the responder ABI, or a
+    /// WASI command (a stdio interactor compiled to wasm32-wasi, read by
+    /// --protocol); script:FILE holds a conversation (docs/conversations.md).
+    /// See docs/responder-abi.md.
     #[arg(long, value_name = "KIND:SPEC", help_heading = "Responder")]
     pub responder: Option<String>,
 
@@ -212,8 +214,10 @@ pub struct RunArgs {
     /// CMD input output answer; kattis: CMD input answer feedback_dir <
     /// output), with the responder limits; or native:'FILE.so ARGS' /
     /// wasm:'FILE ARGS', a checker module of the responder ABI, which feeds
-    /// the program --input and judges its output as it streams. The default
-    /// with --answer and no --responder is diff.
+    /// the program --input and judges its output as it streams; or
+    /// wasm:'FILE ARGS' naming a WASI command, the checker process compiled
+    /// to wasm32-wasi, run after the program as exec: is. The default with
+    /// --answer and no --responder is diff.
     #[arg(long, value_name = "diff [FLAGS]|exec:CMD", help_heading = "Responder")]
     pub checker: Option<String>,
 
@@ -622,7 +626,7 @@ impl RunArgs {
                     .map_err(|e| format!("--checker {spec:?}: {e}"))?,
             })),
             _ => Err(format!(
-                "unknown --checker {spec:?}: expected diff [FLAGS] or exec:'CMD ARGS'"
+                "unknown --checker {spec:?}: expected diff [FLAGS], exec:'CMD ARGS', native:'FILE.so ARGS' or wasm:'FILE ARGS'"
             )),
         }
     }
