@@ -869,3 +869,36 @@ fn a_wasi_validator_keeps_its_feedback_folder_across_passes() {
     assert_eq!(t["message"], "3 passes", "{v}");
     let _ = std::fs::remove_dir_all(pkg.parent().unwrap());
 }
+
+/// The mistakes an organiser makes first get words they can act on: a
+/// native build passed as a module says how to build for WebAssembly, and
+/// a crash says what it usually is in C.
+#[test]
+fn a_native_build_or_a_crash_is_explained_in_the_organisers_terms() {
+    let native = gcc("wasi-native/trap", &fixture("trap.c"));
+    let v = run()
+        .args(["--responder", &format!("wasm:{native}")])
+        .program(["/bin/true"])
+        .json();
+    assert_eq!(v["verdict"], "JE", "{}", brief(&v));
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .contains("is a native executable (ELF), not a WebAssembly module: build it with clang --target=wasm32-wasi"),
+        "{}",
+        brief(&v)
+    );
+    let v = run()
+        .args(["--responder", &format!("wasm:{}", wasi("trap"))])
+        .program(sh("echo hello; read x"))
+        .json();
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .contains("(abort(), a failed assert or a Rust panic)"),
+        "{}",
+        brief(&v)
+    );
+}

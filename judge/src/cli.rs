@@ -336,7 +336,14 @@ impl RunArgs {
             .responder
             .as_deref()
             .is_some_and(|r| r.starts_with("script:"));
-        if self.responder.is_some() && self.input.is_none() && !(plain && exec) && !script {
+        // Under plain, an interactor process or WASI command gets no files.
+        let wasi = self
+            .responder
+            .as_deref()
+            .and_then(|r| r.strip_prefix("wasm:"))
+            .is_some_and(names_wasi_command);
+        if self.responder.is_some() && self.input.is_none() && !(plain && (exec || wasi)) && !script
+        {
             w.push("no --input given; the interactor gets an empty file".into());
         }
         // A script's session steps are `judge test`'s: say which are not
@@ -557,7 +564,9 @@ impl RunArgs {
     /// judges its output as it streams), not an output checker.
     fn checker_module(&self) -> Option<&str> {
         self.checker.as_deref().filter(|c| {
-            c.starts_with("native:") || c.strip_prefix("wasm:").is_some_and(|m| !wasi_checker(m))
+            c.starts_with("native:")
+                || c.strip_prefix("wasm:")
+                    .is_some_and(|m| !names_wasi_command(m))
         })
     }
 
@@ -787,9 +796,9 @@ pub struct ServeArgs {
     pub jails: Option<PathBuf>,
 }
 
-/// `--checker wasm:'FILE ARGS'` names a WASI command: a checker run after
-/// the program, as exec: is, rather than a module of the event ABI.
-fn wasi_checker(spec: &str) -> bool {
+/// `wasm:'FILE ARGS'` names a WASI command (with --checker: a checker run
+/// after the program, as exec: is), not a module of the event ABI.
+fn names_wasi_command(spec: &str) -> bool {
     split_words(spec)
         .ok()
         .and_then(|w| w.first().cloned())

@@ -213,8 +213,15 @@ fn load_or_compile(engine: &Engine, source: &[u8]) -> GuestResult<(Module, Origi
         return Ok((m, Origin::Disk));
     }
     // Binary or text (.wat): wasmtime tells them apart by content.
-    let module = Module::new(engine, source)
-        .map_err(|e| format!("not a WebAssembly module: {}", first_line(&e)))?;
+    let module = Module::new(engine, source).map_err(|e| {
+        if source.starts_with(b"\x7fELF") {
+            "is a native executable (ELF), not a WebAssembly module: build it with \
+             clang --target=wasm32-wasi (a WASI command) or --target=wasm32 (the responder ABI)"
+                .to_string()
+        } else {
+            format!("not a WebAssembly module: {}", first_line(&e))
+        }
+    })?;
     if let Some(cache) = &disk {
         cache.store(source, &module);
     }
@@ -466,11 +473,28 @@ pub(crate) fn trap_message(e: &wasmtime::Error) -> String {
     match e.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => "ran past the responder's time limit".into(),
         Some(t) => {
-            let t = t.to_string();
-            format!("trapped: {}", t.strip_prefix("wasm trap: ").unwrap_or(&t))
+            let text = t.to_string();
+            let text = text.strip_prefix("wasm trap: ").unwrap_or(&text);
+            match trap_in_c_terms(t) {
+                Some(meaning) => format!("trapped: {text} ({meaning})"),
+                None => format!("trapped: {text}"),
+            }
         }
         None => first_line(e),
     }
+}
+
+/// What a trap usually is in the C or Rust source it was compiled from:
+/// the organiser reads their own bug, not wasm's words for it.
+fn trap_in_c_terms(t: &Trap) -> Option<&'static str> {
+    Some(match t {
+        Trap::UnreachableCodeReached => "abort(), a failed assert or a Rust panic",
+        Trap::MemoryOutOfBounds => "a bad pointer, or a C stack overflow in linear memory",
+        Trap::IndirectCallToNull => "a call through a null function pointer, such as a NULL FILE*",
+        Trap::StackOverflow => "recursion too deep",
+        Trap::IntegerDivisionByZero => "division by zero",
+        _ => return None,
+    })
 }
 
 pub(crate) fn first_line(e: &wasmtime::Error) -> String {
