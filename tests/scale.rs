@@ -156,6 +156,17 @@ fn results(r: &Redis) -> Vec<Value> {
         .collect()
 }
 
+/// How many different jobs the results are for.
+fn distinct_jobs(results: &[Value]) -> usize {
+    let mut ids: Vec<&str> = results
+        .iter()
+        .map(|v| v["job"]["id"].as_str().unwrap())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids.len()
+}
+
 fn wait_for(what: &str, secs: u64, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(secs);
     while !done() {
@@ -317,13 +328,11 @@ fn workers_killed_mid_job_lose_nothing() {
         assert_eq!(stop(w), 0);
     }
     let all = results(&r);
-    let mut ids: Vec<&str> = all
-        .iter()
-        .map(|v| v["job"]["id"].as_str().unwrap())
-        .collect();
-    ids.sort();
-    ids.dedup();
-    assert_eq!(ids.len(), 200, "a job without a result, or with two");
+    assert_eq!(
+        distinct_jobs(&all),
+        200,
+        "a job without a result, or with two"
+    );
     assert!(
         all.iter().all(|v| v["verdict"] == "AC"),
         "{:?}",
@@ -555,13 +564,7 @@ fn redis_killed_and_restarted_loses_no_acknowledged_job() {
         assert_eq!(stop(w), 0);
     }
     let all = results(&r);
-    let mut ids: Vec<&str> = all
-        .iter()
-        .map(|v| v["job"]["id"].as_str().unwrap())
-        .collect();
-    ids.sort();
-    ids.dedup();
-    assert_eq!(ids.len(), 40);
+    assert_eq!(distinct_jobs(&all), 40);
     assert_eq!(r.cli(&["XLEN", "judge:jobs:default"]), "0");
 }
 

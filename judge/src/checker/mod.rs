@@ -15,7 +15,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::verdict::Verdict;
+use crate::verdict::{Judgement, Verdict};
 
 /// Who checks the output, against which answer.
 #[derive(Debug, Clone)]
@@ -65,27 +65,26 @@ impl Checker {
                 },
             },
             Checker::Wasi { answer, checker } => {
-                let (j, stderr) = checker.judge(answer, output);
-                CheckerReport {
-                    kind: "wasi",
-                    verdict: j.verdict,
-                    message: j.message,
-                    points: j.points,
-                    stderr,
-                    difference: None,
-                }
+                CheckerReport::of_program("wasi", checker.judge(answer, output))
             }
             Checker::Exec { answer, checker } => {
-                let (j, stderr) = checker.judge(answer, output);
-                CheckerReport {
-                    kind: "exec",
-                    verdict: j.verdict,
-                    message: j.message,
-                    points: j.points,
-                    stderr,
-                    difference: None,
-                }
+                CheckerReport::of_program("exec", checker.judge(answer, output))
             }
+        }
+    }
+}
+
+impl CheckerReport {
+    /// The report of a checker program (a process or a WASI command): its
+    /// judgement and its stderr.
+    fn of_program(kind: &'static str, (j, stderr): (Judgement, Option<String>)) -> Self {
+        CheckerReport {
+            kind,
+            verdict: j.verdict,
+            message: j.message,
+            points: j.points,
+            stderr,
+            difference: None,
         }
     }
 }

@@ -185,48 +185,57 @@ pub fn check(
             })();
             (r.unwrap_or_else(Judgement::failed), Feedback::default())
         }
-        Validator::Program { .. } | Validator::Wasi { .. } => {
-            let (mut j, stderr) = match v {
-                Validator::Program { tool, protocol } => ExecChecker {
-                    argv: tool.argv.clone(),
-                    protocol: *protocol,
-                    limits: limits(problem),
-                    input: Some(input.to_path_buf()),
-                    flags: args.to_vec(),
-                    feedback_dir: Some(feedback.to_path_buf()),
-                }
-                .judge(answer, output),
-                Validator::Wasi { path, protocol } => WasiChecker {
-                    path: path.clone(),
-                    args: Vec::new(),
-                    protocol: *protocol,
-                    limits: limits(problem),
-                    input: Some(input.to_path_buf()),
-                    flags: args.to_vec(),
-                    feedback_dir: Some(feedback.to_path_buf()),
-                }
-                .judge(answer, output),
-                _ => unreachable!("matched above"),
-            };
-            let fb = match Feedback::read(feedback) {
-                Ok(f) => f,
-                Err(e) => return (Judgement::failed(e), Feedback::default()),
-            };
-            if j.verdict == Verdict::JE {
-                // What it said last, for a Python traceback; else its first line.
-                let said = stderr.as_deref().and_then(|s| {
-                    crate::responder::protocol::python_crash(s)
-                        .or_else(|| s.lines().find(|l| !l.trim().is_empty()).map(String::from))
-                });
-                if let Some(line) = said {
-                    j.message = format!("{}; its stderr says: {line}", j.message);
-                }
+        Validator::Program { tool, protocol } => with_feedback(
+            ExecChecker {
+                argv: tool.argv.clone(),
+                protocol: *protocol,
+                limits: limits(problem),
+                input: Some(input.to_path_buf()),
+                flags: args.to_vec(),
+                feedback_dir: Some(feedback.to_path_buf()),
             }
-            (j, fb)
-        }
+            .judge(answer, output),
+            feedback,
+        ),
+        Validator::Wasi { path, protocol } => with_feedback(
+            WasiChecker {
+                path: path.clone(),
+                args: Vec::new(),
+                protocol: *protocol,
+                limits: limits(problem),
+                input: Some(input.to_path_buf()),
+                flags: args.to_vec(),
+                feedback_dir: Some(feedback.to_path_buf()),
+            }
+            .judge(answer, output),
+            feedback,
+        ),
         Validator::Module { .. } => (
             Judgement::failed("a checker module judges as the program runs, not after"),
             Feedback::default(),
         ),
     }
+}
+
+/// A validator program's judgement with what it left in `feedback`, and,
+/// for its own failure, what its stderr said.
+fn with_feedback(
+    (mut j, stderr): (Judgement, Option<String>),
+    feedback: &Path,
+) -> (Judgement, Feedback) {
+    let fb = match Feedback::read(feedback) {
+        Ok(f) => f,
+        Err(e) => return (Judgement::failed(e), Feedback::default()),
+    };
+    if j.verdict == Verdict::JE {
+        // What it said last, for a Python traceback; else its first line.
+        let said = stderr.as_deref().and_then(|s| {
+            crate::responder::protocol::python_crash(s)
+                .or_else(|| s.lines().find(|l| !l.trim().is_empty()).map(String::from))
+        });
+        if let Some(line) = said {
+            j.message = format!("{}; its stderr says: {line}", j.message);
+        }
+    }
+    (j, fb)
 }

@@ -147,9 +147,7 @@ fn fd_read(s: &mut Shared, m: &mut Mem<'_>, fd: i32, iovs: i32, n: i32, out: i32
             ..
         } => {
             let (node, at) = (*node, *pos);
-            let mut buf = vec![0u8; read_size(&s.files, node, at, want)];
-            let n = s.files.read_at(node, at, &mut buf)?;
-            m.scatter(&iovs, &buf[..n])?;
+            let n = read_file(&s.files, m, &iovs, node, at)?;
             if let Fd::File { pos, .. } = fd_of(s, fd)? {
                 *pos += n as u64;
             }
@@ -252,12 +250,23 @@ fn write_file(
     Ok(done)
 }
 
-/// The buffer a read of `want` bytes at `at` of `node` needs: no more than
-/// the file holds there, and 16 MiB at a time.
-fn read_size(files: &Files, node: usize, at: u64, want: usize) -> usize {
+/// Read file `node` at `at` into the iovecs: no more than the file holds
+/// there, 16 MiB at a time. How many bytes.
+fn read_file(
+    files: &Files,
+    m: &mut Mem<'_>,
+    iovs: &[(u32, u32)],
+    node: usize,
+    at: u64,
+) -> Result<usize, Errno> {
     let left = files.len(node).saturating_sub(at);
-    want.min(usize::try_from(left).unwrap_or(usize::MAX))
-        .min(1 << 24)
+    let size = total(iovs)
+        .min(usize::try_from(left).unwrap_or(usize::MAX))
+        .min(1 << 24);
+    let mut buf = vec![0u8; size];
+    let n = files.read_at(node, at, &mut buf)?;
+    m.scatter(iovs, &buf[..n])?;
+    Ok(n)
 }
 
 /// The file behind `fd` for a read or write at an offset: open for it, and
@@ -287,9 +296,7 @@ fn fd_pread(
 ) -> Done {
     let iovs = m.iovecs(iovs as u32, n as u32)?;
     let node = positioned_file(s, fd, false)?;
-    let mut buf = vec![0u8; read_size(&s.files, node, at as u64, total(&iovs))];
-    let got = s.files.read_at(node, at as u64, &mut buf)?;
-    m.scatter(&iovs, &buf[..got])?;
+    let got = read_file(&s.files, m, &iovs, node, at as u64)?;
     Ok(m.put_u32(out as u32, got as u32)?)
 }
 
